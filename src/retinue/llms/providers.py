@@ -1,0 +1,67 @@
+"""The factory behind the model seam: one `LLMConfig` in, one LangChain chat model out."""
+
+import os
+
+from langchain_core.caches import BaseCache
+from langchain_core.language_models import BaseChatModel
+
+from retinue.config import LLMConfig
+from retinue.errors import ConfigError
+from retinue.llms.usage import UsageRecorder
+
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+
+
+def make_chat_model(
+    config: LLMConfig,
+    *,
+    cache: BaseCache | None = None,
+    usage: UsageRecorder | None = None,
+) -> BaseChatModel:
+    """Build the configured chat model; `cache` replays identical calls, `usage` counts every call."""
+    common = {
+        "cache": cache if (cache is not None and config.cache) else False,
+        "callbacks": [usage] if usage is not None else None,
+    }
+    if config.provider == "embedded":
+        from retinue.llms.llama_cpp import LlamaCppChatModel, default_model_path
+
+        return LlamaCppChatModel(
+            model_path=config.model or str(default_model_path()),
+            n_ctx=config.context_tokens,
+            n_threads=config.threads,
+            temperature=config.temperature,
+            top_p=config.top_p,
+            max_tokens=config.max_tokens,
+            seed=config.seed,
+            **common,
+        )
+    if config.provider == "openai":
+        from retinue.llms.openai_compatible import OpenAICompatibleChatModel
+
+        api_key = os.environ.get(config.api_key_env)
+        base_url = config.base_url or os.environ.get("OPENAI_BASE_URL")
+        if not api_key and not base_url:
+            raise ConfigError(
+                f"llm.provider = 'openai' needs an API key in ${config.api_key_env} "
+                "or a local endpoint in llm.base_url / $OPENAI_BASE_URL"
+            )
+        return OpenAICompatibleChatModel(
+            model=config.model or os.environ.get("OPENAI_MODEL") or DEFAULT_OPENAI_MODEL,
+            base_url=base_url,
+            # Local servers (vLLM, llama.cpp, Ollama) accept any key; the client insists on one.
+            api_key=api_key or "not-needed",
+            temperature=config.temperature,
+            top_p=config.top_p,
+            max_completion_tokens=config.max_tokens,
+            seed=config.seed,
+            timeout=config.timeout_seconds,
+            max_retries=config.max_retries,
+            stream_usage=True,
+            **common,
+        )
+    from retinue.llms.scripted import ScriptedChatModel
+
+    if config.script is None:
+        raise ConfigError("llm.provider = 'scripted' needs llm.script: a JSON file of canned responses")
+    return ScriptedChatModel.from_file(config.script, **common)

@@ -1,0 +1,6 @@
+"""Shared memory: a durable LangGraph store with faiss vector search, and its embeddings."""
+
+from retinue.memory.embeddings import DIMENSIONS, MiniLMEmbeddings
+from retinue.memory.faiss_store import FaissStore
+
+__all__ = ["DIMENSIONS", "FaissStore", "MiniLMEmbeddings"]

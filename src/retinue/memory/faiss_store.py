@@ -1,0 +1,422 @@
+"""FaissStore: a LangGraph `BaseStore` with durable items in SQLite and vector search by faiss.
+
+SQLite is the source of truth: items, and the embedding of every indexed field, are committed (WAL,
+synchronous=FULL) before `batch` returns, so a process killed at any moment loses no acknowledged
+write. The faiss index is a derived, in-memory accelerator over the stored embeddings. `close()` saves
+it beside the database with the write sequence number it reflects; on open it is used only if that
+number matches the database, and is otherwise rebuilt from the stored embeddings (no re-embedding).
+
+Read and write semantics follow LangGraph's `InMemoryStore` (the contract suite checks both): within one
+batch, reads see the state before the batch's writes; searches with a query rank by cosine similarity,
+max-pooled over an item's indexed fields; items without an embedding fill up after the scored ones.
+"""
+
+import asyncio
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+from langgraph.store.base import (
+    BaseStore,
+    GetOp,
+    IndexConfig,
+    Item,
+    ListNamespacesOp,
+    Op,
+    PutOp,
+    Result,
+    SearchItem,
+    SearchOp,
+    ensure_embeddings,
+    get_text_at_path,
+    tokenize_path,
+)
+from langgraph.store.memory import _compare_values, _does_match
+
+from retinue.errors import RetinueError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (namespace, key)
+);
+CREATE TABLE IF NOT EXISTS vectors (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    path TEXT NOT NULL,
+    embedding BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vectors_by_item ON vectors (namespace, key);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+DB_FILE = "items.sqlite"
+INDEX_FILE = "vectors.faiss"
+INDEX_META_FILE = "vectors.json"
+# Labels may not contain "." (LangGraph validates this), so it joins a namespace unambiguously.
+_SEP = "."
+
+
+def _ns_text(namespace: tuple[str, ...]) -> str:
+    return _SEP.join(namespace)
+
+
+def _ns_tuple(text: str) -> tuple[str, ...]:
+    return tuple(text.split(_SEP)) if text else ()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class FaissStore(BaseStore):
+    """Durable JSON items by namespace tuple, with faiss vector search over configured fields.
+
+    `path=None` keeps everything in memory (for tests and scratch work). `index` is LangGraph's
+    `IndexConfig`: `{"dims": 384, "embed": MiniLMEmbeddings(), "fields": ["text"]}`.
+    """
+
+    def __init__(self, path: Path | str | None = None, *, index: IndexConfig | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.index_config = dict(index) if index else None
+        self.embeddings = ensure_embeddings(index.get("embed")) if index else None
+        self._dims = int(index["dims"]) if index else 0
+        self._fields = [(f, tokenize_path(f)) for f in ((index or {}).get("fields") or ["$"])]
+        self._lock = threading.RLock()
+        if self.path is not None:
+            self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(
+                self.path / DB_FILE if self.path else ":memory:", check_same_thread=False, timeout=30
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as error:
+            raise RetinueError(f"cannot open the memory store at {self.path}: {error}") from None
+        self._check_dims()
+        self._index = self._open_index()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def _meta(self, name: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _check_dims(self) -> None:
+        stored = self._meta("dims")
+        if self._dims and stored and int(stored) != self._dims:
+            raise RetinueError(f"the memory store at {self.path} holds {stored}-d vectors, not {self._dims}-d")
+        if self._dims and not stored:
+            with self._conn:
+                self._conn.execute("INSERT INTO meta VALUES ('dims', ?)", (str(self._dims),))
+
+    def _sequence(self) -> int:
+        return int(self._meta("seq") or 0)
+
+    def _open_index(self) -> faiss.IndexIDMap2:
+        if self.path is not None and (self.path / INDEX_FILE).exists() and (self.path / INDEX_META_FILE).exists():
+            try:
+                saved = json.loads((self.path / INDEX_META_FILE).read_text())
+                if saved.get("seq") == self._sequence():
+                    index = faiss.read_index(str(self.path / INDEX_FILE))
+                    if index.d == (self._dims or index.d):
+                        return index
+            except (ValueError, RuntimeError):
+                pass  # A torn or foreign index file is only a cache: rebuild below.
+        return self._rebuild_index()
+
+    def _rebuild_index(self) -> faiss.IndexIDMap2:
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(self._dims or 1))
+        if not self._dims:
+            return index
+        rows = self._conn.execute("SELECT id, embedding FROM vectors").fetchall()
+        if rows:
+            ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+            vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32).reshape(len(rows), -1)
+            index.add_with_ids(vectors, ids)
+        return index
+
+    def save_index(self) -> None:
+        """Write the faiss index and the sequence it reflects, atomically; a later open skips the rebuild."""
+        if self.path is None:
+            return
+        with self._lock:
+            tmp = self.path / (INDEX_FILE + ".tmp")
+            faiss.write_index(self._index, str(tmp))
+            tmp.replace(self.path / INDEX_FILE)
+            meta_tmp = self.path / (INDEX_META_FILE + ".tmp")
+            meta_tmp.write_text(json.dumps({"seq": self._sequence(), "ntotal": int(self._index.ntotal)}))
+            meta_tmp.replace(self.path / INDEX_META_FILE)
+
+    def close(self) -> None:
+        with self._lock:
+            self.save_index()
+            self._conn.close()
+
+    def __enter__(self) -> "FaissStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM items").fetchone()[0])
+
+    # -- BaseStore -----------------------------------------------------------------------------
+
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        ops = list(ops)
+        puts: dict[tuple[tuple[str, ...], str], PutOp] = {}
+        for op in ops:
+            if isinstance(op, PutOp):
+                puts[(op.namespace, op.key)] = op
+        queries = {op.query for op in ops if isinstance(op, SearchOp) and op.query}
+        # Embedding is the slow part: do it before taking the lock.
+        query_vectors = self._embed(sorted(queries))
+        put_vectors = self._embed_puts(list(puts.values()))
+        with self._lock:
+            results: list[Result] = []
+            for op in ops:
+                if isinstance(op, GetOp):
+                    results.append(self._get(op))
+                elif isinstance(op, SearchOp):
+                    results.append(self._search(op, query_vectors.get(op.query) if op.query else None))
+                elif isinstance(op, ListNamespacesOp):
+                    results.append(self._list_namespaces(op))
+                elif isinstance(op, PutOp):
+                    results.append(None)
+                else:
+                    raise ValueError(f"Unknown operation type: {type(op)}")
+            if puts:
+                self._apply_puts(list(puts.values()), put_vectors)
+            return results
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        return await asyncio.to_thread(self.batch, list(ops))
+
+    # -- embedding -----------------------------------------------------------------------------
+
+    def _embed(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        if not texts or self.embeddings is None:
+            return {}
+        vectors = np.asarray(self.embeddings.embed_documents(list(texts)), dtype=np.float32)
+        faiss.normalize_L2(vectors)
+        return dict(zip(texts, vectors, strict=True))
+
+    def _embed_puts(self, puts: list[PutOp]) -> dict[tuple[tuple[str, ...], str], list[tuple[str, np.ndarray]]]:
+        """For each indexed put, its (field path, unit vector) pairs."""
+        if self.embeddings is None:
+            return {}
+        wanted: list[tuple[tuple[tuple[str, ...], str], str, str]] = []
+        for op in puts:
+            if op.value is None or op.index is False:
+                continue
+            fields = self._fields if op.index is None else [(f, tokenize_path(f)) for f in op.index]
+            for path, tokens in fields:
+                texts = get_text_at_path(op.value, tokens)
+                for i, text in enumerate(texts):
+                    wanted.append(((op.namespace, op.key), path if len(texts) == 1 else f"{path}.{i}", text))
+        if not wanted:
+            return {}
+        vectors = np.asarray(self.embeddings.embed_documents([text for *_, text in wanted]), dtype=np.float32)
+        if vectors.shape[1] != self._dims:
+            raise RetinueError(f"the embedding function returned {vectors.shape[1]}-d vectors, not {self._dims}-d")
+        faiss.normalize_L2(vectors)
+        grouped: dict[tuple[tuple[str, ...], str], list[tuple[str, np.ndarray]]] = {}
+        for (item, path, _), vector in zip(wanted, vectors, strict=True):
+            grouped.setdefault(item, []).append((path, vector))
+        return grouped
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def _apply_puts(
+        self, puts: list[PutOp], vectors: dict[tuple[tuple[str, ...], str], list[tuple[str, np.ndarray]]]
+    ) -> None:
+        removed: list[int] = []
+        added: list[tuple[int, np.ndarray]] = []
+        now = _now()
+        with self._conn:  # one transaction: all of the batch's writes, or none
+            for op in puts:
+                ns = _ns_text(op.namespace)
+                old = self._conn.execute(
+                    "SELECT id FROM vectors WHERE namespace = ? AND key = ?", (ns, op.key)
+                ).fetchall()
+                removed.extend(row[0] for row in old)
+                self._conn.execute("DELETE FROM vectors WHERE namespace = ? AND key = ?", (ns, op.key))
+                if op.value is None:
+                    self._conn.execute("DELETE FROM items WHERE namespace = ? AND key = ?", (ns, op.key))
+                    continue
+                self._conn.execute(
+                    "INSERT INTO items (namespace, key, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                    (ns, op.key, json.dumps(dict(op.value)), now, now),
+                )
+                for path, vector in vectors.get((op.namespace, op.key), []):
+                    cursor = self._conn.execute(
+                        "INSERT INTO vectors (namespace, key, path, embedding) VALUES (?, ?, ?, ?)",
+                        (ns, op.key, path, vector.tobytes()),
+                    )
+                    added.append((int(cursor.lastrowid or 0), vector))
+            self._conn.execute(
+                "INSERT INTO meta VALUES ('seq', '1') ON CONFLICT (name) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            )
+        if removed:
+            self._index.remove_ids(np.asarray(removed, dtype=np.int64))
+        if added:
+            self._index.add_with_ids(
+                np.stack([vector for _, vector in added]), np.asarray([i for i, _ in added], dtype=np.int64)
+            )
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _item(row: Sequence[Any], score: float | None = None, searched: bool = False) -> Item:
+        namespace, key, value, created, updated = row
+        fields = {
+            "namespace": _ns_tuple(namespace),
+            "key": key,
+            "value": json.loads(value),
+            "created_at": datetime.fromisoformat(created),
+            "updated_at": datetime.fromisoformat(updated),
+        }
+        return SearchItem(**fields, score=score) if searched else Item(**fields)
+
+    def _get(self, op: GetOp) -> Item | None:
+        row = self._conn.execute(
+            "SELECT namespace, key, value, created_at, updated_at FROM items WHERE namespace = ? AND key = ?",
+            (_ns_text(op.namespace), op.key),
+        ).fetchone()
+        return None if row is None else self._item(row)
+
+    def _candidates(self, op: SearchOp) -> list[tuple[Any, ...]] | None:
+        """Rows under the namespace prefix that pass the filter; None means every item qualifies."""
+        if not op.namespace_prefix and not op.filter:
+            return None
+        prefix = _ns_text(op.namespace_prefix)
+        sql = "SELECT namespace, key, value, created_at, updated_at FROM items"
+        params: tuple[Any, ...] = ()
+        if op.namespace_prefix:
+            sql += " WHERE namespace = ? OR substr(namespace, 1, ?) = ?"
+            params = (prefix, len(prefix) + 1, prefix + _SEP)
+        rows = self._conn.execute(sql + " ORDER BY updated_at DESC, namespace, key", params).fetchall()
+        if op.filter:
+            rows = [
+                row
+                for row in rows
+                if all(_compare_values(json.loads(row[2]).get(k), v) for k, v in op.filter.items())
+            ]
+        return rows
+
+    def _search(self, op: SearchOp, query: np.ndarray | None) -> list[SearchItem]:
+        candidates = self._candidates(op)
+        if query is None or self._index.ntotal == 0:
+            if candidates is None:
+                candidates = self._conn.execute(
+                    "SELECT namespace, key, value, created_at, updated_at FROM items "
+                    "ORDER BY updated_at DESC, namespace, key LIMIT ? OFFSET ?",
+                    (op.limit, op.offset),
+                ).fetchall()
+                return [self._item(row, searched=True) for row in candidates]  # type: ignore[misc]
+            return [self._item(row, searched=True) for row in candidates[op.offset : op.offset + op.limit]]  # type: ignore[misc]
+        scored = self._vector_search(query, op.offset + op.limit, candidates)
+        hits = [(score, key) for key, score in scored.items()][op.offset : op.offset + op.limit]
+        results = [self._item(row, score, searched=True) for score, row in self._rows_for(hits)]
+        if len(results) < op.limit:
+            # Like InMemoryStore: items that have no embedding follow the scored ones, unscored.
+            seen = set(scored)
+            unscored = self._unembedded(candidates, seen)
+            results.extend(self._item(row, searched=True) for row in unscored[: op.limit - len(results)])
+        return results  # type: ignore[return-value]
+
+    def _vector_search(
+        self, query: np.ndarray, wanted: int, candidates: list[tuple[Any, ...]] | None
+    ) -> dict[tuple[str, str], float]:
+        """Best score per item, best first, for at least `wanted` items where that many exist."""
+        params = None
+        available = int(self._index.ntotal)
+        if candidates is not None:
+            ids = self._vector_ids([(row[0], row[1]) for row in candidates])
+            if ids.size == 0:
+                return {}
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+            available = int(ids.size)
+        k = min(available, max(wanted, 1) * 2)
+        while True:
+            scores, ids_found = self._index.search(query.reshape(1, -1), k, params=params)
+            best: dict[tuple[str, str], float] = {}
+            owners = self._owners([int(i) for i in ids_found[0] if i >= 0])
+            for score, vid in zip(scores[0], ids_found[0], strict=True):
+                if vid < 0:
+                    continue
+                owner = owners[int(vid)]
+                if owner not in best:  # results come best first, so the first score is the max
+                    best[owner] = float(score)
+            if len(best) >= wanted or k >= available:
+                return best
+            k = min(available, k * 2)
+
+    def _vector_ids(self, items: list[tuple[str, str]]) -> np.ndarray:
+        self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (namespace TEXT, key TEXT)")
+        self._conn.execute("DELETE FROM wanted")
+        self._conn.executemany("INSERT INTO wanted VALUES (?, ?)", items)
+        rows = self._conn.execute(
+            "SELECT v.id FROM vectors v JOIN wanted w ON v.namespace = w.namespace AND v.key = w.key"
+        ).fetchall()
+        return np.asarray([row[0] for row in rows], dtype=np.int64)
+
+    def _owners(self, vector_ids: list[int]) -> dict[int, tuple[str, str]]:
+        owners: dict[int, tuple[str, str]] = {}
+        for start in range(0, len(vector_ids), 500):
+            chunk = vector_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for vid, ns, key in self._conn.execute(
+                f"SELECT id, namespace, key FROM vectors WHERE id IN ({marks})", chunk
+            ):
+                owners[vid] = (ns, key)
+        return owners
+
+    def _rows_for(self, hits: list[tuple[float, tuple[str, str]]]) -> list[tuple[float, tuple[Any, ...]]]:
+        rows = []
+        for score, (ns, key) in hits:
+            row = self._conn.execute(
+                "SELECT namespace, key, value, created_at, updated_at FROM items WHERE namespace = ? AND key = ?",
+                (ns, key),
+            ).fetchone()
+            if row is not None:
+                rows.append((score, row))
+        return rows
+
+    def _unembedded(self, candidates: list[tuple[Any, ...]] | None, seen: set[tuple[str, str]]) -> list[Any]:
+        if candidates is None:
+            candidates = self._conn.execute(
+                "SELECT namespace, key, value, created_at, updated_at FROM items i WHERE NOT EXISTS "
+                "(SELECT 1 FROM vectors v WHERE v.namespace = i.namespace AND v.key = i.key) "
+                "ORDER BY updated_at DESC, namespace, key"
+            ).fetchall()
+            return [row for row in candidates if (row[0], row[1]) not in seen]
+        embedded = {
+            (ns, key) for ns, key in self._conn.execute("SELECT DISTINCT namespace, key FROM vectors").fetchall()
+        }
+        return [row for row in candidates if (row[0], row[1]) not in embedded]
+
+    def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
+        namespaces = [_ns_tuple(row[0]) for row in self._conn.execute("SELECT DISTINCT namespace FROM items")]
+        if op.match_conditions:
+            namespaces = [ns for ns in namespaces if all(_does_match(c, ns) for c in op.match_conditions)]
+        if op.max_depth is not None:
+            namespaces = sorted({ns[: op.max_depth] for ns in namespaces})
+        else:
+            namespaces = sorted(namespaces)
+        return namespaces[op.offset : op.offset + op.limit]

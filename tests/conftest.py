@@ -1,0 +1,66 @@
+"""Shared fixtures. Tests never reach the network: only loopback and local sockets may connect."""
+
+import hashlib
+import ipaddress
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from langchain_core.embeddings import Embeddings
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
+        host = str(address[0])
+        if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
+            raise RuntimeError(f"tests may not reach the network (tried {address})")
+    _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> Iterator[None]:
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def retinue_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own RETINUE_HOME, except the shared model folder, which is costly to rebuild."""
+    home = tmp_path_factory.mktemp("retinue_home")
+    models = tmp_path_factory.getbasetemp() / "shared_models"
+    models.mkdir(exist_ok=True)
+    (home / "models").symlink_to(models)
+    monkeypatch.setenv("RETINUE_HOME", str(home))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    return home
+
+
+class HashEmbeddings(Embeddings):
+    """A deterministic bag-of-words embedding for unit tests: texts sharing words are close."""
+
+    def __init__(self, dims: int = 64) -> None:
+        self.dims = dims
+
+    def _one(self, text: str) -> list[float]:
+        vector = np.zeros(self.dims, dtype=np.float32)
+        for word in text.lower().split():
+            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dims] += 1.0
+        norm = np.linalg.norm(vector)
+        return (vector / norm if norm else vector).tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._one(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._one(text)
+
+
+@pytest.fixture
+def hash_embeddings() -> HashEmbeddings:
+    return HashEmbeddings()

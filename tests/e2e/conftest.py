@@ -1,0 +1,77 @@
+"""Real parts for end-to-end tests: the embedded GGUF model and llama-cpp-python's OpenAI server."""
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from retinue.llms.llama_cpp import LlamaCppChatModel, default_model_path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def gguf_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import os
+
+    # Assemble once per test session, into the shared model folder the per-test RETINUE_HOMEs link to.
+    base = tmp_path_factory.getbasetemp()
+    shared = base / "shared_models"
+    shared.mkdir(exist_ok=True)
+    home = base / "e2e_home"
+    home.mkdir(exist_ok=True)
+    if not (home / "models").exists():
+        (home / "models").symlink_to(shared)
+    previous = os.environ.get("RETINUE_HOME")
+    os.environ["RETINUE_HOME"] = str(home)
+    try:
+        return default_model_path()
+    finally:
+        if previous is None:
+            os.environ.pop("RETINUE_HOME", None)
+        else:
+            os.environ["RETINUE_HOME"] = previous
+
+
+@pytest.fixture(scope="session")
+def embedded_model(gguf_path: Path) -> LlamaCppChatModel:
+    return LlamaCppChatModel(model_path=str(gguf_path), n_ctx=2048, max_tokens=48, temperature=0.0, seed=0)
+
+
+@pytest.fixture(scope="session")
+def llama_server(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m llama_cpp.server` on 127.0.0.1 with the same GGUF; yields its /v1 base URL."""
+    port = free_port()
+    log = (tmp_path_factory.getbasetemp() / "llama_server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path), "--model_alias", "gemma",
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"llama_cpp.server exited with {process.returncode}; see {log.name}")
+        try:
+            if httpx.get(f"{url}/models", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        raise RuntimeError("llama_cpp.server did not start within 120 s")
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()

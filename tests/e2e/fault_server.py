@@ -1,0 +1,86 @@
+"""A misbehaving OpenAI-compatible endpoint on 127.0.0.1, for fault tests.
+
+Each request to /v1/chat/completions takes the next behaviour from a list: "500", "429",
+"malformed" (a 200 whose body is not JSON), "hang" (answers after `hang_seconds`), or a JSON
+string, sent as the content of a normal completion.
+"""
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FaultServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, behaviours: list[str], hang_seconds: float) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.behaviours = list(behaviours)
+        self.hang_seconds = hang_seconds
+        self.requests: list[str] = []
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+    def next_behaviour(self) -> str:
+        with self.lock:
+            behaviour = self.behaviours.pop(0) if self.behaviours else "500"
+            self.requests.append(behaviour)
+            return behaviour
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FaultServer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        behaviour = self.server.next_behaviour()
+        if behaviour == "500":
+            self._send(500, b'{"error": {"message": "internal error"}}')
+        elif behaviour == "429":
+            self._send(429, b'{"error": {"message": "rate limited"}}', {"retry-after": "0"})
+        elif behaviour == "malformed":
+            self._send(200, b'{"id": "x", "choices": [ {"message": ')
+        elif behaviour == "hang":
+            time.sleep(self.server.hang_seconds)
+            self._send(500, b'{"error": {"message": "too late"}}')
+        else:
+            completion = {
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "fault",
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": behaviour}}],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+            }
+            self._send(200, json.dumps(completion).encode())
+
+
+@contextmanager
+def fault_server(behaviours: list[str], hang_seconds: float = 3.0) -> Iterator[FaultServer]:
+    server = FaultServer(behaviours, hang_seconds)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,85 @@
+"""The embedded model for real: Gemma 3 270M through llama-cpp-python."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Literal
+
+import jsonschema
+import pytest
+from langchain_core.messages import HumanMessage
+from pydantic import BaseModel, Field
+
+from retinue.llms import UsageRecorder, decide
+from retinue.llms.llama_cpp import LlamaCppChatModel
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+
+
+class TradeDecision(BaseModel):
+    action: Literal["BUY", "SELL", "HOLD"]
+    confidence: float = Field(ge=0, le=1)
+    reason: str = Field(max_length=120)
+
+
+def test_schema_constrained_decision_is_valid(embedded_model: LlamaCppChatModel) -> None:
+    usage = UsageRecorder()
+    model = embedded_model.model_copy(update={"max_tokens": 120, "callbacks": [usage]})
+    decision = decide(
+        model,
+        [HumanMessage("TSLA fell 8% after weak deliveries. Decide BUY, SELL or HOLD.")],
+        TradeDecision,
+        default=TradeDecision(action="HOLD", confidence=0, reason="fallback"),
+        role="manager",
+        usage=usage,
+    )
+    assert decision.valid, decision.fallback_reason
+    assert isinstance(decision.value, TradeDecision)
+    assert usage.by_role["manager"].calls == decision.attempts
+    assert usage.by_role["manager"].prompt_tokens > 20
+
+
+def test_streaming_matches_invoke_and_counts_tokens(embedded_model: LlamaCppChatModel) -> None:
+    messages = [HumanMessage("Write one sentence about the sea.")]
+    whole = embedded_model.invoke(messages)
+    chunks = list(embedded_model.stream(messages))
+    assert len(chunks) > 3
+    assert "".join(str(c.content) for c in chunks) == whole.content
+    assert whole.usage_metadata and whole.usage_metadata["output_tokens"] > 0
+    streamed_usage = chunks[-1].usage_metadata
+    assert streamed_usage and streamed_usage["input_tokens"] == whole.usage_metadata["input_tokens"]
+
+
+def test_stop_sequences_cut_the_output(embedded_model: LlamaCppChatModel) -> None:
+    messages = [HumanMessage("Count: one, two, three, four, five, six")]
+    full = str(embedded_model.invoke(messages).content)
+    words = full.split()
+    assert len(words) >= 3, full
+    marker = words[2]
+    cut = str(embedded_model.invoke(messages, stop=[marker]).content)
+    assert marker not in cut and full.startswith(cut)
+
+
+def test_same_seed_same_sample(embedded_model: LlamaCppChatModel) -> None:
+    sampler = embedded_model.model_copy(update={"temperature": 0.9, "seed": 7})
+    messages = [HumanMessage("Name a colour and a fruit.")]
+    assert sampler.invoke(messages).content == sampler.invoke(messages).content
+
+
+def test_demo_command_prints_a_valid_decision(gguf_path: Path, tmp_path: Path) -> None:
+    schema_path = REPO / "examples" / "trade_decision.schema.json"
+    home = tmp_path / "home"
+    (home / "models").mkdir(parents=True)
+    for name in ("gemma-3-270m-q4_k_m.gguf", "gemma-3-270m-q4_k_m.verified"):
+        (home / "models" / name).symlink_to(gguf_path.parent / name)
+    done = subprocess.run(
+        [sys.executable, "-m", "retinue.cli", "ask", "Should I sell a stock that fell 8% on weak earnings?",
+         "--schema", str(schema_path), "--out", str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=300, env={"RETINUE_HOME": str(home), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    jsonschema.validate(json.loads(done.stdout), json.loads(schema_path.read_text()))
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["valid_answers"] == 1 and metrics["llm_calls"] >= 1

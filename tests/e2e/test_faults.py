@@ -1,0 +1,75 @@
+"""The decision function against an endpoint that fails in every way: it retries, falls back, and the run
+finishes and records what happened."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Literal
+
+import pytest
+from langchain_core.messages import HumanMessage
+from pydantic import BaseModel
+
+from retinue.config import LLMConfig
+from retinue.llms import UsageRecorder, decide, make_chat_model
+from tests.e2e.fault_server import fault_server
+
+pytestmark = pytest.mark.e2e
+
+
+class Trade(BaseModel):
+    action: Literal["BUY", "SELL", "HOLD"]
+
+
+def _model(url: str, usage: UsageRecorder, max_retries: int = 0):  # type: ignore[no-untyped-def]
+    config = LLMConfig(provider="openai", base_url=url, model="fault", timeout_seconds=1.0, max_retries=max_retries)
+    return make_chat_model(config, usage=usage)
+
+
+def test_every_failure_is_retried_then_the_default_is_returned() -> None:
+    usage = UsageRecorder()
+    with fault_server(["500", "429", "malformed", "hang"], hang_seconds=3) as server:
+        decision = decide(
+            _model(server.url, usage), [HumanMessage("trade?")], Trade,
+            default=Trade(action="HOLD"), role="manager", attempts=4, backoff_seconds=0.01, usage=usage,
+        )
+        assert server.requests == ["500", "429", "malformed", "hang"]
+    assert not decision.valid and decision.value.action == "HOLD"
+    assert decision.fallback_reason
+    assert usage.by_role["manager"].errors == 4 and usage.by_role["manager"].fallbacks == 1
+
+
+def test_client_retries_429_and_5xx_with_backoff_before_succeeding() -> None:
+    usage = UsageRecorder()
+    with fault_server(["429", "500", '{"action": "SELL"}']) as server:
+        decision = decide(
+            _model(server.url, usage, max_retries=2), [HumanMessage("trade?")], Trade,
+            default=Trade(action="HOLD"), attempts=1, usage=usage,
+        )
+        assert server.requests == ["429", "500", '{"action": "SELL"}']
+    assert decision.valid and decision.value.action == "SELL"
+    assert usage.total().calls == 1 and usage.total().prompt_tokens == 5
+
+
+def test_an_ask_run_against_a_failing_server_finishes_and_records_the_fallback(tmp_path: Path) -> None:
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps(Trade.model_json_schema()))
+    config = tmp_path / "retinue.toml"
+    config.write_text("[llm]\ntimeout_seconds = 1.0\nmax_retries = 0\nbackoff_seconds = 0.01\ndecision_attempts = 3\n")
+    out = tmp_path / "run"
+    with fault_server(["500", "hang", "malformed"], hang_seconds=3) as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "retinue.cli", "ask", "trade?", "--schema", str(schema), "--llm", "openai",
+             "--base-url", server.url, "--model", "fault", "--config", str(config), "--out", str(out)],
+            capture_output=True, text=True, timeout=120,
+        )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) is None
+    assert "fell back" in done.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["fallbacks"] == 1 and metrics["valid_answers"] == 0
+    record = json.loads((out / "run.json").read_text())
+    assert record["status"] == "completed"
+    usage = json.loads((out / "usage.json").read_text())
+    assert usage["by_role"]["ask"]["errors"] == 3 and usage["by_role"]["ask"]["fallbacks"] == 1

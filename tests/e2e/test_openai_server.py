@@ -1,0 +1,38 @@
+"""The real OpenAI client path: langchain-openai against llama-cpp-python's OpenAI-compatible server."""
+
+from typing import Literal
+
+import pytest
+from langchain_core.messages import HumanMessage
+from pydantic import BaseModel
+
+from retinue.config import LLMConfig
+from retinue.llms import UsageRecorder, decide, make_chat_model
+
+pytestmark = pytest.mark.e2e
+
+
+class Verdict(BaseModel):
+    action: Literal["BUY", "SELL", "HOLD"]
+    reason: str
+
+
+def _model(url: str, usage: UsageRecorder):  # type: ignore[no-untyped-def]
+    return make_chat_model(LLMConfig(provider="openai", base_url=url, model="gemma", max_tokens=64), usage=usage)
+
+
+def test_streamed_answer(llama_server: str) -> None:
+    usage = UsageRecorder()
+    chunks = list(_model(llama_server, usage).stream([HumanMessage("Say hello to the market.")]))
+    text = "".join(str(c.content) for c in chunks)
+    assert len(chunks) > 2 and text.strip()
+    assert usage.total().calls == 1
+
+
+def test_structured_decision(llama_server: str) -> None:
+    usage = UsageRecorder()
+    model = _model(llama_server, usage)
+    decision = decide(model, [HumanMessage("NFLX beat earnings. Decide.")], Verdict,
+                      default=Verdict(action="HOLD", reason="fallback"), usage=usage)
+    assert decision.valid, decision.fallback_reason
+    assert not model._schema_unsupported  # the server honoured response_format

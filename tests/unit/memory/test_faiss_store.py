@@ -1,0 +1,69 @@
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from retinue.errors import RetinueError
+from retinue.memory.faiss_store import INDEX_FILE, FaissStore
+from tests.conftest import HashEmbeddings
+
+
+def _index(dims: int = 64) -> dict:
+    return {"dims": dims, "embed": HashEmbeddings(dims), "fields": ["text"]}
+
+
+def test_reopen_uses_the_saved_index(tmp_path: Path) -> None:
+    with FaissStore(tmp_path, index=_index()) as store:
+        for i in range(50):
+            store.put(("docs",), f"k{i}", {"text": f"document number {i}"})
+    assert (tmp_path / INDEX_FILE).exists()
+    with FaissStore(tmp_path, index=_index()) as reopened:
+        assert len(reopened) == 50
+        assert reopened.search(("docs",), query="document number 7", limit=1)[0].key == "k7"
+
+
+def test_a_stale_index_is_rebuilt_from_stored_vectors(tmp_path: Path) -> None:
+    with FaissStore(tmp_path, index=_index()) as store:
+        store.put(("docs",), "a", {"text": "alpha"})
+    # Writes after the index was saved, from a process that never closed cleanly:
+    crashed = FaissStore(tmp_path, index=_index())
+    crashed.put(("docs",), "b", {"text": "beta"})
+    crashed._conn.close()
+    with FaissStore(tmp_path, index=_index()) as reopened:
+        assert reopened.search(("docs",), query="beta", limit=1)[0].key == "b"
+        assert reopened._index.ntotal == 2
+
+
+def test_a_corrupt_index_file_is_only_a_cache(tmp_path: Path) -> None:
+    with FaissStore(tmp_path, index=_index()) as store:
+        store.put(("docs",), "a", {"text": "alpha"})
+    (tmp_path / INDEX_FILE).write_bytes(b"garbage")
+    with FaissStore(tmp_path, index=_index()) as reopened:
+        assert reopened.search(("docs",), query="alpha")[0].key == "a"
+
+
+def test_dimension_mismatch_is_a_clear_error(tmp_path: Path) -> None:
+    FaissStore(tmp_path, index=_index(64)).close()
+    with pytest.raises(RetinueError, match="64-d vectors, not 32-d"):
+        FaissStore(tmp_path, index=_index(32))
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "items.sqlite").write_bytes(b"not sqlite at all, not at all" * 100)
+    with pytest.raises(RetinueError, match="cannot open the memory store"):
+        FaissStore(tmp_path, index=_index())
+
+
+def test_writes_are_committed_before_put_returns(tmp_path: Path) -> None:
+    store = FaissStore(tmp_path, index=_index())
+    store.put(("ns",), "k", {"text": "durable"})
+    other = sqlite3.connect(tmp_path / "items.sqlite")
+    assert other.execute("SELECT value FROM items").fetchall() == [('{"text": "durable"}',)]
+    store.close()
+
+
+def test_store_without_index_still_stores_and_lists(tmp_path: Path) -> None:
+    with FaissStore(tmp_path) as store:
+        store.put(("a",), "k", {"v": 1})
+        assert store.search(("a",))[0].value == {"v": 1}
+        assert store.search(("a",), query="ignored without an index")[0].key == "k"

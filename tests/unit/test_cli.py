@@ -1,0 +1,97 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from retinue.cli import app
+
+runner = CliRunner()
+SCHEMA = {
+    "title": "Trade",
+    "type": "object",
+    "properties": {"action": {"type": "string", "enum": ["BUY", "SELL", "HOLD"]}},
+    "required": ["action"],
+}
+
+
+def _script(tmp_path: Path, responses: list[object]) -> Path:
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps({"responses": responses}))
+    return path
+
+
+def _schema(tmp_path: Path) -> Path:
+    path = tmp_path / "schema.json"
+    path.write_text(json.dumps(SCHEMA))
+    return path
+
+
+def test_ask_with_schema_prints_validated_json_and_writes_the_run(tmp_path: Path) -> None:
+    script = _script(tmp_path, ['{"action": "SELL"}'])
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app, ["ask", "trade?", "--schema", str(_schema(tmp_path)), "--llm", "scripted", "--script", str(script),
+              "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"action": "SELL"}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["valid_answers"] == 1 and metrics["llm_calls"] == 1
+    assert json.loads((out / "run.json").read_text())["status"] == "completed"
+
+    listed = runner.invoke(app, ["runs", "list", "--root", str(tmp_path)])
+    assert str(out) in listed.stdout.replace("\n", "")
+    shown = json.loads(runner.invoke(app, ["runs", "show", str(out)]).stdout)
+    assert shown["metrics"]["valid_answers"] == 1 and shown["config"]["schema"] == SCHEMA
+
+
+def test_a_rerun_replays_from_the_response_cache(tmp_path: Path) -> None:
+    script = _script(tmp_path, ["the answer"])
+    args = ["ask", "hello", "--llm", "scripted", "--script", str(script)]
+    assert runner.invoke(app, [*args, "--out", str(tmp_path / "r1")]).exit_code == 0
+    again = runner.invoke(app, [*args, "--out", str(tmp_path / "r2")])
+    assert again.exit_code == 0 and "the answer" in again.stdout
+    metrics = json.loads((tmp_path / "r2" / "metrics.json").read_text())
+    assert metrics["cache_hits"] == 1 and metrics["llm_calls"] == 0
+    nocache = runner.invoke(app, [*args, "--no-cache", "--out", str(tmp_path / "r3")])
+    assert nocache.exit_code == 0 and "the answer" in nocache.stdout
+
+
+def test_resume_continues_an_ask_run(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("one\ntwo\n")
+    script = _script(tmp_path, ["answer one", "answer two"])
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["ask", "--file", str(prompts), "--llm", "scripted", "--script", str(script),
+                                 "--out", str(out), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert "# one" in result.stdout and "answer two" in result.stdout
+    resumed = runner.invoke(app, ["ask", "--resume", str(out)])
+    assert resumed.exit_code == 0 and "answer one" in resumed.stdout
+
+
+def test_bad_input_exits_1_with_a_clear_message_and_no_traceback(tmp_path: Path) -> None:
+    bad_schema = tmp_path / "bad.json"
+    bad_schema.write_text('{"type": "no-such-type"}')
+    bad_config = tmp_path / "bad.toml"
+    bad_config.write_text('[llm]\nprovider = "gpt"\n')
+    cases = [
+        (["ask", "x", "--schema", str(bad_schema)], "not a valid JSON schema"),
+        (["ask", "x", "--schema", str(tmp_path / "missing.json")], "file not found"),
+        (["ask", "x", "--config", str(bad_config)], "llm.provider"),
+        (["ask", "x", "--llm", "scripted"], "llm.script"),
+        (["ask"], "give a PROMPT"),
+        (["runs", "show", str(tmp_path)], "not a run directory"),
+    ]
+    for args, expected in cases:
+        done = subprocess.run(
+            [sys.executable, "-c", "from retinue.cli import main; main()", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1, (args, done.stderr)
+        assert expected in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr
