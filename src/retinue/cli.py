@@ -23,7 +23,7 @@ runs_app = typer.Typer(help="Inspect run directories.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 LLMOption = Annotated[Provider | None, typer.Option("--llm", help="Chat model seam (default: embedded).")]
 ModelOption = Annotated[str | None, typer.Option(help="GGUF path (embedded) or model name (openai).")]
@@ -36,7 +36,13 @@ NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Call the model 
 def _llm_overrides(
     llm: str | None, model: str | None, base_url: str | None, script: Path | None, no_cache: bool
 ) -> dict[str, Any]:
-    return {"provider": llm, "model": model, "base_url": base_url, "script": script, "cache": False if no_cache else None}
+    return {
+        "provider": llm,
+        "model": model,
+        "base_url": base_url,
+        "script": script,
+        "cache": False if no_cache else None,
+    }
 
 
 def _read_schema(path: Path) -> dict[str, Any]:
@@ -106,9 +112,7 @@ def ask(
     _run_ask(run, prompts, schema_data, llm_config, resume=resume is not None)
 
 
-def _run_ask(
-    run: Any, prompts: list[str], schema: dict[str, Any] | None, llm_config: LLMConfig, resume: bool
-) -> None:
+def _run_ask(run: Any, prompts: list[str], schema: dict[str, Any] | None, llm_config: LLMConfig, resume: bool) -> None:
     from retinue.agents.ask import AskContext
     from retinue.graphs.ask import build_ask_graph
     from retinue.llms import SQLiteResponseCache, UsageRecorder, make_chat_model
@@ -203,14 +207,14 @@ def runs_list(
     if not runs:
         err.print(f"no runs under {root}")
         return
-    table = Table()
+    table = Table(title=f"runs under {root}", title_justify="left")
     for column in ("run", "command", "status", "started", "seconds", "llm calls"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "run")
     for run in runs:
         record = run.record()
         usage = run.usage().get("total", {})
         table.add_row(
-            str(run.path),
+            run.path.name,
             str(record.get("command")),
             str(record.get("status")),
             str(record.get("started_at", ""))[:19],

@@ -75,9 +75,21 @@ def test_demo_command_prints_a_valid_decision(gguf_path: Path, tmp_path: Path) -
     for name in ("gemma-3-270m-q4_k_m.gguf", "gemma-3-270m-q4_k_m.verified"):
         (home / "models" / name).symlink_to(gguf_path.parent / name)
     done = subprocess.run(
-        [sys.executable, "-m", "retinue.cli", "ask", "Should I sell a stock that fell 8% on weak earnings?",
-         "--schema", str(schema_path), "--out", str(tmp_path / "run")],
-        capture_output=True, text=True, timeout=300, env={"RETINUE_HOME": str(home), "PATH": "/usr/bin:/bin"},
+        [
+            sys.executable,
+            "-m",
+            "retinue.cli",
+            "ask",
+            "Should I sell a stock that fell 8% on weak earnings?",
+            "--schema",
+            str(schema_path),
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"RETINUE_HOME": str(home), "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 0, done.stderr
     jsonschema.validate(json.loads(done.stdout), json.loads(schema_path.read_text()))

@@ -31,8 +31,14 @@ def test_every_failure_is_retried_then_the_default_is_returned() -> None:
     usage = UsageRecorder()
     with fault_server(["500", "429", "malformed", "hang"], hang_seconds=3) as server:
         decision = decide(
-            _model(server.url, usage), [HumanMessage("trade?")], Trade,
-            default=Trade(action="HOLD"), role="manager", attempts=4, backoff_seconds=0.01, usage=usage,
+            _model(server.url, usage),
+            [HumanMessage("trade?")],
+            Trade,
+            default=Trade(action="HOLD"),
+            role="manager",
+            attempts=4,
+            backoff_seconds=0.01,
+            usage=usage,
         )
         assert server.requests == ["500", "429", "malformed", "hang"]
     assert not decision.valid and decision.value.action == "HOLD"
@@ -44,8 +50,12 @@ def test_client_retries_429_and_5xx_with_backoff_before_succeeding() -> None:
     usage = UsageRecorder()
     with fault_server(["429", "500", '{"action": "SELL"}']) as server:
         decision = decide(
-            _model(server.url, usage, max_retries=2), [HumanMessage("trade?")], Trade,
-            default=Trade(action="HOLD"), attempts=1, usage=usage,
+            _model(server.url, usage, max_retries=2),
+            [HumanMessage("trade?")],
+            Trade,
+            default=Trade(action="HOLD"),
+            attempts=1,
+            usage=usage,
         )
         assert server.requests == ["429", "500", '{"action": "SELL"}']
     assert decision.valid and decision.value.action == "SELL"
@@ -60,9 +70,28 @@ def test_an_ask_run_against_a_failing_server_finishes_and_records_the_fallback(t
     out = tmp_path / "run"
     with fault_server(["500", "hang", "malformed"], hang_seconds=3) as server:
         done = subprocess.run(
-            [sys.executable, "-m", "retinue.cli", "ask", "trade?", "--schema", str(schema), "--llm", "openai",
-             "--base-url", server.url, "--model", "fault", "--config", str(config), "--out", str(out)],
-            capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "retinue.cli",
+                "ask",
+                "trade?",
+                "--schema",
+                str(schema),
+                "--llm",
+                "openai",
+                "--base-url",
+                server.url,
+                "--model",
+                "fault",
+                "--config",
+                str(config),
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) is None

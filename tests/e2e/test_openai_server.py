@@ -32,7 +32,12 @@ def test_streamed_answer(llama_server: str) -> None:
 def test_structured_decision(llama_server: str) -> None:
     usage = UsageRecorder()
     model = _model(llama_server, usage)
-    decision = decide(model, [HumanMessage("NFLX beat earnings. Decide.")], Verdict,
-                      default=Verdict(action="HOLD", reason="fallback"), usage=usage)
+    decision = decide(
+        model,
+        [HumanMessage("NFLX beat earnings. Decide.")],
+        Verdict,
+        default=Verdict(action="HOLD", reason="fallback"),
+        usage=usage,
+    )
     assert decision.valid, decision.fallback_reason
     assert not model._schema_unsupported  # the server honoured response_format

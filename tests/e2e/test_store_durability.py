@@ -16,7 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 def test_sigkill_mid_stream_loses_no_acknowledged_write(tmp_path: Path) -> None:
     writer = subprocess.Popen(
         [sys.executable, "-m", "tests.e2e.store_writer", str(tmp_path / "store")],
-        stdout=subprocess.PIPE, text=True, cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
     )
     assert writer.stdout is not None
     acked: list[str] = []
@@ -29,7 +31,9 @@ def test_sigkill_mid_stream_loses_no_acknowledged_write(tmp_path: Path) -> None:
     writer.wait(timeout=30)
     acked += [line.split()[1] for line in writer.stdout.read().splitlines() if line.startswith("ack ")]
 
-    with FaissStore(tmp_path / "store", index={"dims": DIMENSIONS, "embed": MiniLMEmbeddings(), "fields": ["text"]}) as store:
+    with FaissStore(
+        tmp_path / "store", index={"dims": DIMENSIONS, "embed": MiniLMEmbeddings(), "fields": ["text"]}
+    ) as store:
         stored = {item.key for item in store.search(("notes",), limit=10_000)}
         assert set(acked) <= stored
         assert len(stored) - len(acked) <= 1  # at most the put that was in flight

@@ -68,9 +68,7 @@ class OutputSchema(Generic[T]):
             try:
                 return self._model.model_validate(data)  # type: ignore[return-value]
             except ValidationError as error:
-                problems = "; ".join(
-                    f"{'.'.join(map(str, e['loc'])) or 'object'}: {e['msg']}" for e in error.errors()
-                )
+                problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'object'}: {e['msg']}" for e in error.errors())
                 raise ValueError(problems) from None
         assert self._validator is not None
         errors = sorted(self._validator.iter_errors(data), key=lambda e: list(e.path))

@@ -260,7 +260,8 @@ class FaissStore(BaseStore):
                     continue
                 self._conn.execute(
                     "INSERT INTO items (namespace, key, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                    "ON CONFLICT (namespace, key) DO UPDATE SET "
+                    "value = excluded.value, updated_at = excluded.updated_at",
                     (ns, op.key, json.dumps(dict(op.value)), now, now),
                 )
                 for path, vector in vectors.get((op.namespace, op.key), []):
@@ -270,7 +271,8 @@ class FaissStore(BaseStore):
                     )
                     added.append((int(cursor.lastrowid or 0), vector))
             self._conn.execute(
-                "INSERT INTO meta VALUES ('seq', '1') ON CONFLICT (name) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+                "INSERT INTO meta VALUES ('seq', '1') "
+                "ON CONFLICT (name) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
             )
         if removed:
             self._index.remove_ids(np.asarray(removed, dtype=np.int64))
@@ -313,9 +315,7 @@ class FaissStore(BaseStore):
         rows = self._conn.execute(sql + " ORDER BY updated_at DESC, namespace, key", params).fetchall()
         if op.filter:
             rows = [
-                row
-                for row in rows
-                if all(_compare_values(json.loads(row[2]).get(k), v) for k, v in op.filter.items())
+                row for row in rows if all(_compare_values(json.loads(row[2]).get(k), v) for k, v in op.filter.items())
             ]
         return rows
 

@@ -37,4 +37,7 @@ def test_streams_words_with_usage() -> None:
     model = ScriptedChatModel(responses=["hold the position"])
     chunks = list(model.stream("should I sell"))
     assert "".join(str(c.content) for c in chunks) == "hold the position"
-    assert chunks[-1].usage_metadata == {"input_tokens": 3, "output_tokens": 3, "total_tokens": 6}
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged += chunk
+    assert merged.usage_metadata == {"input_tokens": 3, "output_tokens": 3, "total_tokens": 6}

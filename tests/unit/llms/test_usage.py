@@ -1,3 +1,4 @@
+import pytest
 from langchain_core.messages import HumanMessage
 
 from retinue.llms.scripted import ScriptedChatModel
@@ -9,10 +10,8 @@ def test_counts_calls_and_tokens_per_role() -> None:
     model = ScriptedChatModel(responses=["one two", "three", RuntimeError("boom")], callbacks=[usage])
     model.invoke([HumanMessage("a b c")], config={"metadata": {ROLE_KEY: "analyst"}})
     model.invoke([HumanMessage("d")], config={"metadata": {ROLE_KEY: "manager"}})
-    try:
+    with pytest.raises(RuntimeError):
         model.invoke([HumanMessage("e")], config={"metadata": {ROLE_KEY: "manager"}})
-    except RuntimeError:
-        pass
     data = usage.to_dict()
     assert data["by_role"]["analyst"]["calls"] == 1
     assert data["by_role"]["analyst"]["prompt_tokens"] == 3

@@ -20,7 +20,9 @@ def answer_next(state: AskState, runtime: Runtime[AskContext]) -> dict[str, list
     messages = [SystemMessage(load_prompts("retinue.agents.ask")["system"]), HumanMessage(prompt)]
     if ctx.schema is None:
         reply = ctx.llm.invoke(messages, config={"metadata": {ROLE_KEY: ROLE}})
-        answer = Answer(prompt=prompt, text=str(reply.content), value=None, valid=True, attempts=1, fallback_reason=None)
+        answer = Answer(
+            prompt=prompt, text=str(reply.content), value=None, valid=True, attempts=1, fallback_reason=None
+        )
     else:
         decision = decide(
             ctx.llm,

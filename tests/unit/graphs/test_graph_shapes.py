@@ -1,0 +1,24 @@
+"""Each graph's shape is snapshotted, so that an architecture change shows in review.
+
+To accept an intended change: RETINUE_UPDATE_SNAPSHOTS=1 pytest tests/unit/graphs
+"""
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from langgraph.graph import StateGraph
+
+from retinue.graphs import build_ask_graph
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+@pytest.mark.parametrize("name, build", [("ask", build_ask_graph)])
+def test_graph_shape_matches_snapshot(name: str, build: Callable[[], StateGraph]) -> None:
+    mermaid = build().compile().get_graph().draw_mermaid()
+    snapshot = SNAPSHOTS / f"{name}.mmd"
+    if os.environ.get("RETINUE_UPDATE_SNAPSHOTS"):
+        snapshot.write_text(mermaid)
+    assert mermaid == snapshot.read_text()
