@@ -1,10 +1,11 @@
 """A misbehaving OpenAI-compatible endpoint on 127.0.0.1, for fault tests.
 
-Each request to /v1/chat/completions takes the next behaviour from a list: "500", "429",
-"malformed" (a 200 whose body is not JSON), "hang" (answers after `hang_seconds`), or a JSON
-string, sent as the content of a normal completion.
+Each request to /v1/chat/completions takes the next behaviour from a list: "500", "429", "422" (a
+request the server rejects), "malformed" (a 200 whose body is not JSON), "hang" (answers after
+`hang_seconds`), or a JSON string, sent as the content of a normal completion.
 """
 
+import contextlib
 import json
 import threading
 import time
@@ -21,6 +22,7 @@ class FaultServer(ThreadingHTTPServer):
         self.behaviours = list(behaviours)
         self.hang_seconds = hang_seconds
         self.requests: list[str] = []
+        self.bodies: list[dict] = []
         self.lock = threading.Lock()
 
     @property
@@ -41,21 +43,28 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+            self._write(status, body, headers or {})
+
+    def _write(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.bodies.append(json.loads(body))
         behaviour = self.server.next_behaviour()
         if behaviour == "500":
             self._send(500, b'{"error": {"message": "internal error"}}')
         elif behaviour == "429":
             self._send(429, b'{"error": {"message": "rate limited"}}', {"retry-after": "0"})
+        elif behaviour == "422":
+            self._send(422, b'{"detail": "unsupported response_format"}')
         elif behaviour == "malformed":
             self._send(200, b'{"id": "x", "choices": [ {"message": ')
         elif behaviour == "hang":

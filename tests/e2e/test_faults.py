@@ -62,6 +62,19 @@ def test_client_retries_429_and_5xx_with_backoff_before_succeeding() -> None:
     assert usage.total().calls == 1 and usage.total().prompt_tokens == 5
 
 
+def test_response_format_dialects_fall_back_in_order_and_are_remembered() -> None:
+    usage = UsageRecorder()
+    with fault_server(["422", '{"action": "BUY"}', "422", '{"action": "SELL"}']) as server:
+        model = _model(server.url, usage)
+        first = decide(model, [HumanMessage("a")], Trade, default=Trade(action="HOLD"), attempts=1)
+        second = decide(model, [HumanMessage("b")], Trade, default=Trade(action="HOLD"), attempts=1)
+        formats = [body.get("response_format", {}).get("type") for body in server.bodies]
+    assert first.value.action == "BUY" and second.value.action == "SELL"
+    # json_schema rejected once; json_object+schema rejected next; then the prompt alone carries the schema.
+    assert formats == ["json_schema", "json_object", "json_object", None]
+    assert model.structured_output_dialect == "prompt-only"
+
+
 def test_an_ask_run_against_a_failing_server_finishes_and_records_the_fallback(tmp_path: Path) -> None:
     schema = tmp_path / "schema.json"
     schema.write_text(json.dumps(Trade.model_json_schema()))

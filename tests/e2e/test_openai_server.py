@@ -40,4 +40,4 @@ def test_structured_decision(llama_server: str) -> None:
         usage=usage,
     )
     assert decision.valid, decision.fallback_reason
-    assert not model._schema_unsupported  # the server honoured response_format
+    assert model.structured_output_dialect == "json_object_with_schema"  # the grammar path, not prompt-only

@@ -1,13 +1,15 @@
 """The `openai` provider: any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server).
 
-A `response_schema` keyword becomes `response_format={"type": "json_schema", ...}`. Servers that
-reject it (400/422, or a 404/501 from an older route) are remembered per model, and the call is
-repeated without it: `decide` has already put the schema into the prompt, so it parses the text.
+A `response_schema` keyword becomes a `response_format`, in the first dialect the server accepts:
+OpenAI's `{"type": "json_schema", ...}` (OpenAI, vLLM, Ollama), then `{"type": "json_object", "schema": ...}`
+(llama-cpp-python's server), then none at all: `decide` has already put the schema into the prompt, so
+the reply is parsed as text. A rejection (400/404/422) is remembered per model, so it costs one request.
 """
 
+import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import openai
@@ -20,27 +22,53 @@ from pydantic import PrivateAttr
 log = logging.getLogger(__name__)
 
 _UNSUPPORTED = (openai.BadRequestError, openai.UnprocessableEntityError, openai.NotFoundError)
+# What the client library raises on a body it cannot read (not JSON, not SSE, missing fields): its own
+# asserts and lookups fail. Such a reply is a transport fault, retried like a 5xx.
+_UNREADABLE = (json.JSONDecodeError, AssertionError, KeyError, IndexError, TypeError)
 
 
-def response_format_for(schema: dict[str, Any]) -> dict[str, Any]:
+class BrokenResponseError(ConnectionError):
+    """The endpoint answered with something that is not a well-formed completion."""
+
+
+def _openai_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
     name = re.sub(r"[^a-zA-Z0-9_-]", "_", str(schema.get("title") or "decision"))[:64]
     return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}
+
+
+def _json_object_with_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "json_object", "schema": schema}
+
+
+RESPONSE_FORMATS: tuple[Callable[[dict[str, Any]], dict[str, Any]], ...] = (
+    _openai_json_schema,
+    _json_object_with_schema,
+)
 
 
 class OpenAICompatibleChatModel(ChatOpenAI):
     """`ChatOpenAI` that understands retinue's `response_schema` keyword, with a prompt-and-parse fallback."""
 
-    _schema_unsupported: bool = PrivateAttr(False)
+    _format_index: int = PrivateAttr(0)
 
-    def _with_format(self, kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    @property
+    def structured_output_dialect(self) -> str:
+        """Which response_format dialect this server accepted ("prompt-only" when none)."""
+        if self._format_index < len(RESPONSE_FORMATS):
+            return RESPONSE_FORMATS[self._format_index].__name__.lstrip("_")
+        return "prompt-only"
+
+    def _formats(self, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Keyword sets to try in order, the last without a response_format."""
         schema = kwargs.pop("response_schema", None)
-        if schema is None or self._schema_unsupported:
-            return None
-        return {**kwargs, "response_format": response_format_for(schema)}
+        if schema is not None:
+            for make in RESPONSE_FORMATS[self._format_index :]:
+                yield {**kwargs, "response_format": make(schema)}
+        yield kwargs
 
-    def _note_unsupported(self, error: Exception) -> None:
-        self._schema_unsupported = True
-        log.warning("%s rejected response_format (%s); parsing JSON from plain replies instead", self.model_name, error)
+    def _rejected(self, error: Exception) -> None:
+        log.warning("%s rejected a response_format (%s); trying the next dialect", self.model_name, error)
+        self._format_index += 1
 
     def _generate(
         self,
@@ -49,13 +77,16 @@ class OpenAICompatibleChatModel(ChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        formatted = self._with_format(kwargs)
-        if formatted is not None:
-            try:
-                return super()._generate(messages, stop, run_manager, **formatted)
-            except _UNSUPPORTED as error:
-                self._note_unsupported(error)
-        return super()._generate(messages, stop, run_manager, **kwargs)
+        *structured, plain = list(self._formats(kwargs))
+        try:
+            for attempt in structured:
+                try:
+                    return super()._generate(messages, stop, run_manager, **attempt)
+                except _UNSUPPORTED as error:
+                    self._rejected(error)
+            return super()._generate(messages, stop, run_manager, **plain)
+        except _UNREADABLE as error:
+            raise BrokenResponseError(f"unreadable reply from {self.openai_api_base}: {error!r}") from error
 
     def _stream(
         self,
@@ -64,11 +95,14 @@ class OpenAICompatibleChatModel(ChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        formatted = self._with_format(kwargs)
-        if formatted is not None:
-            try:
-                yield from super()._stream(messages, stop, run_manager, **formatted)
-                return
-            except _UNSUPPORTED as error:
-                self._note_unsupported(error)
-        yield from super()._stream(messages, stop, run_manager, **kwargs)
+        *structured, plain = list(self._formats(kwargs))
+        try:
+            for attempt in structured:
+                try:
+                    yield from super()._stream(messages, stop, run_manager, **attempt)
+                    return
+                except _UNSUPPORTED as error:
+                    self._rejected(error)
+            yield from super()._stream(messages, stop, run_manager, **plain)
+        except _UNREADABLE as error:
+            raise BrokenResponseError(f"unreadable reply from {self.openai_api_base}: {error!r}") from error
