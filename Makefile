@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# llama.cpp is compiled for AVX2, without AVX-512 or AMX: a -march=native build died with SIGILL in
+# llama_decode on these machines (their CPUs advertise AVX-512 and AMX). pip caches the wheel it builds.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+	-DGGML_AVX512=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
+
 .PHONY: demo test lint bench install clean
 
 $(STAMP): pyproject.toml
@@ -11,6 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip wheel
 	# torch first, exactly pinned: a looser requirement would pull the multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q "llama-cpp-python[server]==0.3.36"
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
