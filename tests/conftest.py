@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
+pytest_plugins = ["tests.real_parts"]
+
 _real_connect = socket.socket.connect
 
 

@@ -1,4 +1,4 @@
-"""Real parts for end-to-end tests: the embedded GGUF model and llama-cpp-python's OpenAI server."""
+"""Fixtures for the real parts (a pytest plugin): the embedded GGUF model and llama-cpp-python's OpenAI server."""
 
 import socket
 import subprocess

@@ -1,0 +1,67 @@
+import json
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+from retinue.config import LLMConfig
+from retinue.errors import ConfigError, RetinueError
+from retinue.llms import ScriptedChatModel, UsageRecorder, make_chat_model
+from retinue.llms.cache import SQLiteResponseCache
+from retinue.llms.llama_cpp import normalise_messages
+from retinue.llms.openai_compatible import OpenAICompatibleChatModel
+
+
+def test_openai_needs_a_key_or_a_local_endpoint() -> None:
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        make_chat_model(LLMConfig(provider="openai"))
+
+
+def test_openai_reads_settings_from_config_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_MODEL", "from-env")
+    model = make_chat_model(LLMConfig(provider="openai", api_key_env="MY_KEY", base_url="http://127.0.0.1:9/v1"))
+    assert isinstance(model, OpenAICompatibleChatModel)
+    assert model.model_name == "from-env" and model.openai_api_base == "http://127.0.0.1:9/v1"
+    assert model.structured_output_dialect == "openai_json_schema"
+
+
+def test_scripted_provider_loads_its_script_with_cache_and_usage(tmp_path: Path) -> None:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"responses": ["hi", {"a": 1}]}))
+    usage = UsageRecorder()
+    cache = SQLiteResponseCache(tmp_path / "cache.sqlite")
+    model = make_chat_model(LLMConfig(provider="scripted", script=script), cache=cache, usage=usage)
+    assert isinstance(model, ScriptedChatModel) and model.cache is cache
+    assert model.invoke("x").content == "hi" and usage.total().calls == 1
+    no_cache = make_chat_model(LLMConfig(provider="scripted", script=script, cache=False), cache=cache)
+    assert no_cache.cache is False
+
+
+def test_broken_script_files_are_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"responses": "not a list"}')
+    with pytest.raises(ConfigError, match="responses"):
+        make_chat_model(LLMConfig(provider="scripted", script=bad))
+
+
+def test_missing_gguf_is_a_clear_error(tmp_path: Path) -> None:
+    model = make_chat_model(LLMConfig(model=str(tmp_path / "missing.gguf")))
+    with pytest.raises(RetinueError, match="GGUF model file not found"):
+        model.invoke("x")
+
+
+def test_messages_are_normalised_for_strict_chat_templates() -> None:
+    messages = [
+        SystemMessage("rules"),
+        HumanMessage("q1"),
+        SystemMessage("schema"),
+        HumanMessage("q2"),
+        AIMessage("a"),
+        AIMessage("b"),
+    ]
+    assert normalise_messages(messages) == [
+        {"role": "system", "content": "rules\n\nschema"},
+        {"role": "user", "content": "q1\n\nq2"},
+        {"role": "assistant", "content": "a\n\nb"},
+    ]
