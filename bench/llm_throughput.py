@@ -10,6 +10,7 @@ Target: ratio >= 0.95.
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -28,19 +29,17 @@ PROMPTS = [
 ]
 
 
-def raw_side(llama: Llama, max_tokens: int, stream: bool) -> tuple[int, float]:
+def raw_side(llama: Llama, prompts: list[list[int]], max_tokens: int, stream: bool) -> tuple[int, float]:
+    """Raw llama.cpp on the very token sequences retinue sends (formatting is not part of the baseline)."""
     tokens, started = 0, time.perf_counter()
-    for prompt in PROMPTS:
-        messages = [{"role": "user", "content": prompt}]
+    for prompt in prompts:
         args = {"max_tokens": max_tokens, "temperature": 0.0, "seed": 0}
         if stream:
             tokens += sum(
-                1
-                for part in llama.create_chat_completion(messages, stream=True, **args)
-                if part["choices"][0]["delta"].get("content")
+                1 for part in llama.create_completion(prompt, stream=True, **args) if part["choices"][0]["text"]
             )
         else:
-            tokens += llama.create_chat_completion(messages, **args)["usage"]["completion_tokens"]
+            tokens += llama.create_completion(prompt, **args)["usage"]["completion_tokens"]
     return tokens, time.perf_counter() - started
 
 
@@ -64,16 +63,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     path = str(default_model_path())
-    raw = Llama(model_path=path, n_ctx=4096, verbose=False, seed=0)
-    ours = LlamaCppChatModel(model_path=path, n_ctx=4096, max_tokens=args.max_tokens, temperature=0.0, seed=0)
+    threads = os.cpu_count()
+    raw = Llama(model_path=path, n_ctx=4096, n_threads=threads, verbose=False, seed=0)
+    ours = LlamaCppChatModel(
+        model_path=path, n_ctx=4096, n_threads=threads, max_tokens=args.max_tokens, temperature=0.0, seed=0
+    )
+    prompts = [ours.prompt_tokens([HumanMessage(p)]) for p in PROMPTS]
     report: dict[str, float] = {}
     for mode, stream in (("invoke", False), ("stream", True)):
-        raw_side(raw, 8, stream), retinue_side(ours.model_copy(update={"max_tokens": 8}), stream)  # warm-up
+        raw_side(raw, prompts, 8, stream), retinue_side(ours.model_copy(update={"max_tokens": 8}), stream)  # warm-up
         totals = {"raw": [0, 0.0], "retinue": [0, 0.0]}
         for _ in range(args.rounds):
             for side in ("raw", "retinue"):
                 tokens, seconds = (
-                    raw_side(raw, args.max_tokens, stream) if side == "raw" else retinue_side(ours, stream)
+                    raw_side(raw, prompts, args.max_tokens, stream) if side == "raw" else retinue_side(ours, stream)
                 )
                 totals[side][0] += tokens
                 totals[side][1] += seconds
