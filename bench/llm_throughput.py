@@ -29,11 +29,13 @@ PROMPTS = [
 ]
 
 
-def raw_side(llama: Llama, prompts: list[list[int]], max_tokens: int, stream: bool) -> tuple[int, float]:
-    """Raw llama.cpp on the very token sequences retinue sends (formatting is not part of the baseline)."""
+def raw_side(
+    llama: Llama, prompts: list[tuple[list[int], list[str]]], max_tokens: int, stream: bool
+) -> tuple[int, float]:
+    """Raw llama.cpp on the very tokens and stop strings retinue sends (formatting is not in the baseline)."""
     tokens, started = 0, time.perf_counter()
-    for prompt in prompts:
-        args = {"max_tokens": max_tokens, "temperature": 0.0, "seed": 0}
+    for prompt, stop in prompts:
+        args = {"max_tokens": max_tokens, "temperature": 0.0, "seed": 0, "stop": stop}
         if stream:
             tokens += sum(
                 1 for part in llama.create_completion(prompt, stream=True, **args) if part["choices"][0]["text"]
@@ -68,7 +70,7 @@ def main() -> None:
     ours = LlamaCppChatModel(
         model_path=path, n_ctx=4096, n_threads=threads, max_tokens=args.max_tokens, temperature=0.0, seed=0
     )
-    prompts = [ours.prompt_tokens([HumanMessage(p)]) for p in PROMPTS]
+    prompts = [ours.format_prompt([HumanMessage(p)]) for p in PROMPTS]
     report: dict[str, float] = {}
     for mode, stream in (("invoke", False), ("stream", True)):
         raw_side(raw, prompts, 8, stream), retinue_side(ours.model_copy(update={"max_tokens": 8}), stream)  # warm-up

@@ -61,6 +61,8 @@ def llama_server(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             str(gguf_path),
             "--model_alias",
             "gemma",
+            "--chat_format",
+            "alpaca",
             "--host",
             "127.0.0.1",
             "--port",

@@ -42,13 +42,16 @@ def test_schema_constrained_decision_is_valid(embedded_model: LlamaCppChatModel)
 
 
 def test_streaming_matches_invoke_and_counts_tokens(embedded_model: LlamaCppChatModel) -> None:
-    messages = [HumanMessage("Write one sentence about the sea.")]
+    messages = [HumanMessage("Describe the ocean.")]
     whole = embedded_model.invoke(messages)
     chunks = list(embedded_model.stream(messages))
     assert len(chunks) > 3
     assert "".join(str(c.content) for c in chunks) == whole.content
     assert whole.usage_metadata and whole.usage_metadata["output_tokens"] > 0
-    streamed_usage = chunks[-1].usage_metadata
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged += chunk
+    streamed_usage = merged.usage_metadata
     assert streamed_usage and streamed_usage["input_tokens"] == whole.usage_metadata["input_tokens"]
 
 

@@ -115,3 +115,10 @@ def test_an_ask_run_against_a_failing_server_finishes_and_records_the_fallback(t
     assert record["status"] == "completed"
     usage = json.loads((out / "usage.json").read_text())
     assert usage["by_role"]["ask"]["errors"] == 3 and usage["by_role"]["ask"]["fallbacks"] == 1
+
+
+def test_other_servers_get_max_tokens_by_its_common_name() -> None:
+    with fault_server(['{"action": "BUY"}']) as server:
+        config = LLMConfig(provider="openai", base_url=server.url, model="fault", max_tokens=17)
+        make_chat_model(config).invoke("x")
+    assert server.bodies[0]["max_tokens"] == 17 and "max_completion_tokens" not in server.bodies[0]

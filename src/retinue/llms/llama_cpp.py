@@ -13,6 +13,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from pydantic import Field, PrivateAttr
 from retinue.errors import RetinueError
 from retinue.paths import retinue_home
 
+INSTRUCTION_STOP = ("\n\n###",)  # the model opening a heading of its own ends its answer
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "user"}
 
 
@@ -61,16 +63,72 @@ def _load(model_path: str, n_ctx: int, n_threads: int | None) -> tuple[Any, Any,
     except ValueError as error:
         raise RetinueError(f"cannot load GGUF model {model_path}: {error}") from None
     template = llama.metadata.get("tokenizer.chat_template")
-    formatter = None
     if template:
         eos_id, bos_id = llama.token_eos(), llama.token_bos()
-        formatter = Jinja2ChatFormatter(
+        formatter: Any = Jinja2ChatFormatter(
             template=template,
             eos_token=llama._model.token_get_text(eos_id) if eos_id != -1 else "",
             bos_token=llama._model.token_get_text(bos_id) if bos_id != -1 else "",
             stop_token_ids=[eos_id],
         )
+    else:
+        # Base models (Gemma 3 270M's GGUF among them) carry no chat template. Alpaca-style turns gave
+        # the 270M base model the most coherent replies of the formats tried (gemma, chatml and vicuna
+        # made it echo the prompt). llama-cpp-python's own "alpaca" format leaves no open
+        # "### Response:", so the model wrote new instructions instead of answers; hence our own.
+        formatter = instruction_format
     return llama, formatter, threading.Lock()
+
+
+@dataclass
+class _Formatted:
+    """The shape of llama-cpp-python's ChatFormatterResponse that `format_prompt` reads."""
+
+    prompt: str
+    stop: list[str]
+    added_special: bool = False
+
+
+def instruction_format(messages: list[dict[str, str]]) -> _Formatted:
+    """Alpaca-style turns for models without a chat template, ending with an open response."""
+    parts = [m["content"] for m in messages if m["role"] == "system"]
+    for message in messages:
+        if message["role"] == "user":
+            parts.append(f"### Instruction:\n{message['content']}")
+        elif message["role"] == "assistant":
+            parts.append(f"### Response:\n{message['content']}")
+    parts.append("### Response:\n")
+    return _Formatted(prompt="\n\n".join(parts), stop=list(INSTRUCTION_STOP))
+
+
+BOUNDED_STEPS = 100  # a bounded number becomes one of 101 evenly spaced values in the grammar
+
+
+def grammar_schema(schema: Any) -> Any:
+    """The schema as llama.cpp's grammar converter can enforce it: numeric bounds become enums.
+
+    The converter ignores minimum/maximum, so a model could emit `"confidence": 100` for a 0..1 field.
+    A bounded integer (at most 1,001 values) becomes the enum of its values; a bounded number becomes
+    101 evenly spaced values. Every value the grammar then allows passes the original schema, which
+    is still what replies are validated against.
+    """
+    if isinstance(schema, list):
+        return [grammar_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted = {key: grammar_schema(value) for key, value in schema.items()}
+    low, high, kind = schema.get("minimum"), schema.get("maximum"), schema.get("type")
+    if kind in ("integer", "number") and isinstance(low, int | float) and isinstance(high, int | float) and low <= high:
+        if kind == "integer" and high - low <= 1000:
+            values: list[Any] = list(range(int(low), int(high) + 1))
+        elif kind == "number":
+            values = sorted({round(low + (high - low) * i / BOUNDED_STEPS, 10) for i in range(BOUNDED_STEPS + 1)})
+        else:
+            return converted
+        return {key: value for key, value in converted.items() if key not in ("type", "minimum", "maximum")} | {
+            "enum": values
+        }
+    return converted
 
 
 def normalise_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
@@ -125,29 +183,27 @@ class LlamaCppChatModel(BaseChatModel):
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
             try:
-                self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+                self._grammars[key] = LlamaGrammar.from_json_schema(json.dumps(grammar_schema(schema)), verbose=False)
             except Exception as error:  # llama.cpp's converter raises many kinds on unsupported schemas
                 raise RetinueError(f"this JSON schema cannot be turned into a llama.cpp grammar: {error}") from None
         return self._grammars[key]
 
-    def prompt_tokens(self, messages: list[BaseMessage]) -> list[int]:
-        """The exact tokens the model sees for `messages` (chat template applied)."""
+    def format_prompt(self, messages: list[BaseMessage]) -> tuple[list[int], list[str]]:
+        """The exact prompt tokens the model sees for `messages`, and the chat format's own stop strings."""
         llama, formatter, _ = self._model()
-        chat = normalise_messages(messages)
-        if formatter is None:
-            text = "".join(f"{turn['role']}: {turn['content']}\n" for turn in chat) + "assistant:"
-            return list(llama.tokenize(text.encode("utf-8"), add_bos=True, special=True))
-        formatted = formatter(messages=chat)
-        return list(llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True))
+        formatted = formatter(messages=normalise_messages(messages))
+        tokens = llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
+        stop = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else []
+        return list(tokens), stop
 
-    def _completion_args(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _completion_args(self, stop: list[str], kwargs: dict[str, Any]) -> dict[str, Any]:
         schema = kwargs.get("response_schema")
         return {
             "temperature": kwargs.get("temperature", self.temperature),
             "top_p": kwargs.get("top_p", self.top_p),
             "max_tokens": kwargs.get("max_tokens", self.max_tokens),
             "seed": kwargs.get("seed", self.seed),
-            "stop": stop or [],
+            "stop": stop,
             "grammar": self._grammar(schema) if schema else None,
         }
 
@@ -159,9 +215,10 @@ class LlamaCppChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         llama, _, lock = self._model()
-        tokens = self.prompt_tokens(messages)
-        args = self._completion_args(stop, kwargs)
+        tokens, format_stop = self.format_prompt(messages)
+        args = self._completion_args([*(stop or []), *format_stop], kwargs)
         with lock:
+            llama.reset()  # see _stream
             result = llama.create_completion(prompt=tokens, **args)
         usage = result["usage"]
         message = AIMessage(
@@ -183,11 +240,14 @@ class LlamaCppChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         llama, _, lock = self._model()
-        tokens = self.prompt_tokens(messages)
-        args = self._completion_args(stop, kwargs)
+        tokens, format_stop = self.format_prompt(messages)
+        args = self._completion_args([*(stop or []), *format_stop], kwargs)
         generated = 0
         finish_reason = None
         with lock:
+            # Reusing a cached prompt prefix changes how the prompt is batched, and with it the logits'
+            # last bits: the same seed then samples differently. Start clean, so a seed repeats a reply.
+            llama.reset()
             for part in llama.create_completion(prompt=tokens, stream=True, **args):
                 choice = part["choices"][0]
                 finish_reason = choice.get("finish_reason") or finish_reason

@@ -3,7 +3,8 @@
 A `response_schema` keyword becomes a `response_format`, in the first dialect the server accepts:
 OpenAI's `{"type": "json_schema", ...}` (OpenAI, vLLM, Ollama), then `{"type": "json_object", "schema": ...}`
 (llama-cpp-python's server), then none at all: `decide` has already put the schema into the prompt, so
-the reply is parsed as text. A rejection (400/404/422) is remembered per model, so it costs one request.
+the reply is parsed as text. A rejection (400/404/422, or a 500 naming response_format) is remembered per
+model, so it costs one request.
 """
 
 import json
@@ -58,6 +59,15 @@ class OpenAICompatibleChatModel(ChatOpenAI):
             return RESPONSE_FORMATS[self._format_index].__name__.lstrip("_")
         return "prompt-only"
 
+    def _get_request_payload(self, input_: Any, *, stop: list[str] | None = None, **kwargs: Any) -> dict:
+        payload = super()._get_request_payload(input_, stop=stop, **kwargs)
+        # langchain-openai renames max_tokens to OpenAI's newer max_completion_tokens, which other
+        # servers ignore (llama-cpp-python's then generates to the end of its context). Elsewhere than
+        # OpenAI itself, send the name every compatible server knows.
+        if self.openai_api_base and "max_completion_tokens" in payload:
+            payload["max_tokens"] = payload.pop("max_completion_tokens")
+        return payload
+
     def _formats(self, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Keyword sets to try in order, the last without a response_format."""
         schema = kwargs.pop("response_schema", None)
@@ -66,7 +76,13 @@ class OpenAICompatibleChatModel(ChatOpenAI):
                 yield {**kwargs, "response_format": make(schema)}
         yield kwargs
 
-    def _rejected(self, error: Exception) -> None:
+    def _rejected_or_raise(self, error: openai.APIStatusError) -> None:
+        # llama-cpp-python's server answers an unknown response_format with a 500 that names it.
+        rejected = isinstance(error, _UNSUPPORTED) or (
+            isinstance(error, openai.InternalServerError) and "response_format" in str(error)
+        )
+        if not rejected:
+            raise error
         log.warning("%s rejected a response_format (%s); trying the next dialect", self.model_name, error)
         self._format_index += 1
 
@@ -82,8 +98,8 @@ class OpenAICompatibleChatModel(ChatOpenAI):
             for attempt in structured:
                 try:
                     return super()._generate(messages, stop, run_manager, **attempt)
-                except _UNSUPPORTED as error:
-                    self._rejected(error)
+                except openai.APIStatusError as error:
+                    self._rejected_or_raise(error)
             return super()._generate(messages, stop, run_manager, **plain)
         except _UNREADABLE as error:
             raise BrokenResponseError(f"unreadable reply from {self.openai_api_base}: {error!r}") from error
@@ -101,8 +117,8 @@ class OpenAICompatibleChatModel(ChatOpenAI):
                 try:
                     yield from super()._stream(messages, stop, run_manager, **attempt)
                     return
-                except _UNSUPPORTED as error:
-                    self._rejected(error)
+                except openai.APIStatusError as error:
+                    self._rejected_or_raise(error)
             yield from super()._stream(messages, stop, run_manager, **plain)
         except _UNREADABLE as error:
             raise BrokenResponseError(f"unreadable reply from {self.openai_api_base}: {error!r}") from error

@@ -65,3 +65,27 @@ def test_messages_are_normalised_for_strict_chat_templates() -> None:
         {"role": "user", "content": "q1\n\nq2"},
         {"role": "assistant", "content": "a\n\nb"},
     ]
+
+
+def test_grammar_schema_turns_numeric_bounds_into_enums_that_validate() -> None:
+    import jsonschema
+
+    from retinue.llms.llama_cpp import grammar_schema
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "p": {"type": "number", "minimum": 0, "maximum": 1, "description": "kept"},
+            "n": {"type": "integer", "minimum": -2, "maximum": 2},
+            "big": {"type": "integer", "minimum": 0, "maximum": 10**6},
+            "nested": {"type": "array", "items": {"type": "number", "minimum": 5, "maximum": 6}},
+        },
+    }
+    converted = grammar_schema(schema)
+    p = converted["properties"]["p"]
+    assert len(p["enum"]) == 101 and p["description"] == "kept" and "type" not in p
+    assert converted["properties"]["n"]["enum"] == [-2, -1, 0, 1, 2]
+    assert converted["properties"]["big"] == schema["properties"]["big"]  # too many values: left alone
+    assert converted["properties"]["nested"]["items"]["enum"][-1] == 6
+    for value in p["enum"]:
+        jsonschema.validate({"p": value}, schema)
