@@ -30,6 +30,7 @@ def test_sigkill_mid_stream_loses_no_acknowledged_write(tmp_path: Path) -> None:
     writer.send_signal(signal.SIGKILL)
     writer.wait(timeout=30)
     acked += [line.split()[1] for line in writer.stdout.read().splitlines() if line.startswith("ack ")]
+    writer.stdout.close()
 
     with FaissStore(
         tmp_path / "store", index={"dims": DIMENSIONS, "embed": MiniLMEmbeddings(), "fields": ["text"]}

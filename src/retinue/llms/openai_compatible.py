@@ -15,7 +15,7 @@ from typing import Any
 
 import openai
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
 from pydantic import PrivateAttr
@@ -45,6 +45,20 @@ RESPONSE_FORMATS: tuple[Callable[[dict[str, Any]], dict[str, Any]], ...] = (
     _openai_json_schema,
     _json_object_with_schema,
 )
+
+
+def _with_usage(chunks: Iterator[ChatGenerationChunk]) -> Iterator[ChatGenerationChunk]:
+    """Pass chunks through; if the server sent no usage (llama-cpp-python's does not when streaming),
+    end with an estimate: one token per content chunk, prompt tokens unknown (0), flagged as estimated."""
+    pieces, reported = 0, False
+    for chunk in chunks:
+        reported = reported or bool(getattr(chunk.message, "usage_metadata", None))
+        pieces += bool(chunk.message.content)
+        yield chunk
+    if not reported:
+        usage = {"input_tokens": 0, "output_tokens": pieces, "total_tokens": pieces}
+        message = AIMessageChunk(content="", usage_metadata=usage, response_metadata={"usage_estimated": True})  # type: ignore[arg-type]
+        yield ChatGenerationChunk(message=message)
 
 
 class OpenAICompatibleChatModel(ChatOpenAI):
@@ -115,10 +129,10 @@ class OpenAICompatibleChatModel(ChatOpenAI):
         try:
             for attempt in structured:
                 try:
-                    yield from super()._stream(messages, stop, run_manager, **attempt)
+                    yield from _with_usage(super()._stream(messages, stop, run_manager, **attempt))
                     return
                 except openai.APIStatusError as error:
                     self._rejected_or_raise(error)
-            yield from super()._stream(messages, stop, run_manager, **plain)
+            yield from _with_usage(super()._stream(messages, stop, run_manager, **plain))
         except _UNREADABLE as error:
             raise BrokenResponseError(f"unreadable reply from {self.openai_api_base}: {error!r}") from error
