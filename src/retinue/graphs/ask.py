@@ -5,7 +5,7 @@ from langgraph.graph import START, StateGraph
 from retinue.agents.ask import AskContext, AskState, answer_next, more_prompts
 
 
-def build_ask_graph() -> StateGraph:
+def build_ask_graph() -> StateGraph[AskState, AskContext, AskState, AskState]:
     graph = StateGraph(AskState, context_schema=AskContext)
     graph.add_node("answer_next", answer_next)
     graph.add_edge(START, "answer_next")

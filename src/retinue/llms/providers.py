@@ -3,7 +3,9 @@
 import os
 
 from langchain_core.caches import BaseCache
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 
 from retinue.config import LLMConfig
 from retinue.errors import ConfigError
@@ -19,10 +21,8 @@ def make_chat_model(
     usage: UsageRecorder | None = None,
 ) -> BaseChatModel:
     """Build the configured chat model; `cache` replays identical calls, `usage` counts every call."""
-    common = {
-        "cache": cache if (cache is not None and config.cache) else False,
-        "callbacks": [usage] if usage is not None else None,
-    }
+    model_cache: BaseCache | bool = cache if (cache is not None and config.cache) else False
+    callbacks: list[BaseCallbackHandler] | None = [usage] if usage is not None else None
     if config.provider == "embedded":
         from retinue.llms.llama_cpp import LlamaCppChatModel, default_model_path
 
@@ -34,7 +34,8 @@ def make_chat_model(
             top_p=config.top_p,
             max_tokens=config.max_tokens,
             seed=config.seed,
-            **common,
+            cache=model_cache,
+            callbacks=callbacks,
         )
     if config.provider == "openai":
         from retinue.llms.openai_compatible import OpenAICompatibleChatModel
@@ -50,7 +51,7 @@ def make_chat_model(
             model=config.model or os.environ.get("OPENAI_MODEL") or DEFAULT_OPENAI_MODEL,
             base_url=base_url,
             # Local servers (vLLM, llama.cpp, Ollama) accept any key; the client insists on one.
-            api_key=api_key or "not-needed",
+            api_key=SecretStr(api_key or "not-needed"),
             temperature=config.temperature,
             top_p=config.top_p,
             max_completion_tokens=config.max_tokens,
@@ -58,10 +59,11 @@ def make_chat_model(
             timeout=config.timeout_seconds,
             max_retries=config.max_retries,
             stream_usage=True,
-            **common,
+            cache=model_cache,
+            callbacks=callbacks,
         )
     from retinue.llms.scripted import ScriptedChatModel
 
     if config.script is None:
         raise ConfigError("llm.provider = 'scripted' needs llm.script: a JSON file of canned responses")
-    return ScriptedChatModel.from_file(config.script, **common)
+    return ScriptedChatModel.from_file(config.script, cache=model_cache, callbacks=callbacks)

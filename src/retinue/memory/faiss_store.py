@@ -155,7 +155,7 @@ class FaissStore(BaseStore):
             try:
                 saved = json.loads((self.path / INDEX_META_FILE).read_text())
                 if saved.get("seq") == self._sequence():
-                    index = faiss.read_index(str(self.path / INDEX_FILE))
+                    index: faiss.IndexIDMap2 = faiss.read_index(str(self.path / INDEX_FILE))  # type: ignore[assignment]
                     if index.d == (self._dims or index.d):
                         return index
             except (ValueError, RuntimeError):
@@ -303,13 +303,13 @@ class FaissStore(BaseStore):
                 "INSERT INTO meta VALUES ('seq', '1') "
                 "ON CONFLICT (name) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
             )
-        for vid, ns, key in tracked:  # in order: an id removed then re-added in one batch cannot happen
-            if ns is None:
+        for vid, owner_ns, owner_key in tracked:  # AUTOINCREMENT never reuses an id, so order is safe
+            if owner_ns is None:
                 self._untrack(vid)
             else:
-                self._track(vid, ns, str(key))
+                self._track(vid, owner_ns, str(owner_key))
         if removed:
-            self._index.remove_ids(np.asarray(removed, dtype=np.int64))
+            self._index.remove_ids(np.asarray(removed, dtype=np.int64))  # type: ignore[arg-type]
         if added:
             self._index.add_with_ids(
                 np.stack([vector for _, vector in added]), np.asarray([i for i, _ in added], dtype=np.int64)
@@ -397,7 +397,7 @@ class FaissStore(BaseStore):
         if allowed is not None:
             if allowed.size == 0:
                 return {}
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
             available = int(allowed.size)
         k = min(available, max(wanted, 1) * 2)
         while True:

@@ -1,0 +1,145 @@
+"""Run directories: every run keeps its config, checkpoints, store, usage, metrics and a run.json record.
+
+```
+RUN_DIR/
+  config.json        what the run was asked to do (enough to rebuild it for --resume)
+  checkpoints.sqlite LangGraph checkpoints, one thread per run
+  store/             the run's FaissStore memory
+  usage.json         calls, tokens, cache hits, fallbacks and latency, per role
+  metrics.json       flat results with units in the names
+  run.json           command, status, versions, timings, error
+```
+"""
+
+import json
+import platform
+import secrets
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Literal
+
+from retinue.errors import RetinueError
+
+Status = Literal["running", "completed", "failed", "interrupted"]
+_VERSIONED = ("retinue", "langgraph", "langchain-core", "llama_cpp_python", "faiss-cpu", "torch")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return versions
+
+
+def _write_json(path: Path, data: Any) -> None:
+    # Write then rename: a run killed mid-write never leaves a torn record.
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RetinueError(f"{path.parent} is not a run directory (no {path.name})") from None
+    except json.JSONDecodeError as error:
+        raise RetinueError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise RetinueError(f"{path} should hold a JSON object")
+    return data
+
+
+@dataclass(frozen=True)
+class RunDirectory:
+    """A run's folder and the files in it."""
+
+    path: Path
+
+    @classmethod
+    def create(cls, command: str, config: dict[str, Any], out: Path | None, root: Path) -> "RunDirectory":
+        """A new run directory: `out` if given (must be empty or new), else a fresh one under `root`."""
+        if out is None:
+            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+            out = root / f"{stamp}-{command.replace(' ', '-')}-{secrets.token_hex(3)}"
+        if out.exists() and any(out.iterdir()):
+            raise RetinueError(f"{out} already holds files; give a new --out, or --resume {out} to continue it")
+        out.mkdir(parents=True, exist_ok=True)
+        run = cls(out)
+        _write_json(run.config_path, {"command": command, **config})
+        _write_json(
+            run.record_path,
+            {
+                "command": command,
+                "thread_id": out.name,
+                "status": "running",
+                "started_at": datetime.now(UTC).isoformat(),
+                "argv": sys.argv,
+                "versions": package_versions(),
+            },
+        )
+        return run
+
+    @classmethod
+    def open(cls, path: Path) -> "RunDirectory":
+        run = cls(path)
+        run.record()  # fails clearly when this is not a run directory
+        return run
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def record_path(self) -> Path:
+        return self.path / "run.json"
+
+    @property
+    def checkpoints_path(self) -> Path:
+        return self.path / "checkpoints.sqlite"
+
+    @property
+    def store_path(self) -> Path:
+        return self.path / "store"
+
+    @property
+    def usage_path(self) -> Path:
+        return self.path / "usage.json"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.json"
+
+    def config(self) -> dict[str, Any]:
+        return _read_json(self.config_path)
+
+    def record(self) -> dict[str, Any]:
+        return _read_json(self.record_path)
+
+    def usage(self) -> dict[str, Any]:
+        return _read_json(self.usage_path) if self.usage_path.exists() else {}
+
+    def metrics(self) -> dict[str, Any]:
+        return _read_json(self.metrics_path) if self.metrics_path.exists() else {}
+
+    def update_record(self, **fields: Any) -> dict[str, Any]:
+        record = {**self.record(), **fields}
+        _write_json(self.record_path, record)
+        return record
+
+    def write_metrics(self, metrics: dict[str, Any]) -> None:
+        _write_json(self.metrics_path, metrics)
+
+
+def list_runs(root: Path) -> list[RunDirectory]:
+    """Run directories directly under `root`, newest first."""
+    if not root.is_dir():
+        return []
+    runs = [RunDirectory(p) for p in root.iterdir() if (p / "run.json").is_file()]
+    return sorted(runs, key=lambda run: run.path.name, reverse=True)

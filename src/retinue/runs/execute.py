@@ -1,0 +1,118 @@
+"""Run a graph durably: SQLite checkpoints and a FaissStore in the run directory, resumable, with progress.
+
+`execute` compiles the graph with the run's checkpointer and store, streams it (custom events drive a
+rich progress bar, message chunks can be echoed as tokens), and keeps run.json and usage.json current.
+Resuming a run that stopped continues from its last checkpoint; resuming a finished run replays nothing
+and returns its final state.
+"""
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import StateGraph
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from retinue.memory.embeddings import DIMENSIONS, MiniLMEmbeddings
+from retinue.memory.faiss_store import FaissStore
+from retinue.runs.context import RunContext
+from retinue.runs.directory import RunDirectory
+
+TokenSink = Callable[[str, dict[str, Any]], None]
+
+
+def open_run_store(run: RunDirectory) -> FaissStore:
+    """The run's memory: durable items with MiniLM vector search over their "text" field."""
+    return FaissStore(run.store_path, index={"dims": DIMENSIONS, "embed": MiniLMEmbeddings(), "fields": ["text"]})
+
+
+class _ProgressView:
+    """One progress bar per task named in custom `progress` events."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def update(self, event: dict[str, Any]) -> None:
+        name = str(event["task"])
+        if name not in self.tasks:
+            self.tasks[name] = self.progress.add_task(name, total=event.get("total"))
+        self.progress.update(self.tasks[name], completed=event["completed"], total=event.get("total"))
+
+
+def execute(
+    graph: StateGraph[Any, Any, Any, Any],
+    *,
+    run: RunDirectory,
+    context: RunContext,
+    inputs: dict[str, Any],
+    resume: bool = False,
+    recursion_limit: int = 1000,
+    on_token: TokenSink | None = None,
+    console: Console | None = None,
+) -> dict[str, Any]:
+    """Run (or continue) `graph` in `run`; returns the final state. Records the outcome either way."""
+    console = console or Console(stderr=True)
+    record = run.record()
+    config: RunnableConfig = {"configurable": {"thread_id": record["thread_id"]}, "recursion_limit": recursion_limit}
+    if resume:
+        context.usage.merge_dict(run.usage())
+    started = time.perf_counter()
+    conn = sqlite3.connect(run.checkpoints_path, check_same_thread=False)
+    store = open_run_store(run)
+    try:
+        compiled = graph.compile(checkpointer=SqliteSaver(conn), store=store)
+        snapshot = compiled.get_state(config)
+        if resume and snapshot.values and not snapshot.next:
+            return dict(snapshot.values)  # finished earlier: nothing to redo
+        stream_input = None if (resume and snapshot.values) else inputs
+        run.update_record(status="running", resumed_at=datetime.now(UTC).isoformat() if resume else None)
+        view = _ProgressView(console)
+        with view.progress:
+            # With a list of modes LangGraph yields (mode, chunk) pairs; its overloads do not say so.
+            parts: Iterator[tuple[str, Any]] = compiled.stream(  # type: ignore[assignment]
+                stream_input, config, context=context, stream_mode=["custom", "messages"], durability="sync"
+            )
+            for mode, chunk in parts:
+                if mode == "custom" and isinstance(chunk, dict) and "progress" in chunk:
+                    view.update(chunk["progress"])
+                    context.usage.save(run.usage_path)  # a killed run keeps its counts up to here
+                elif mode == "messages" and on_token is not None:
+                    message, metadata = chunk
+                    if message.content:
+                        on_token(str(message.content), metadata)
+        final = dict(compiled.get_state(config).values)
+        _finish(run, context, started, "completed")
+        return final
+    except KeyboardInterrupt:
+        _finish(run, context, started, "interrupted", error="interrupted by the user")
+        raise
+    except Exception as error:
+        _finish(run, context, started, "failed", error=f"{type(error).__name__}: {error}")
+        raise
+    finally:
+        store.close()
+        conn.close()
+
+
+def _finish(run: RunDirectory, context: RunContext, started: float, status: str, error: str | None = None) -> None:
+    context.usage.save(run.usage_path)
+    previous = float(run.record().get("duration_seconds") or 0.0)
+    run.update_record(
+        status=status,
+        finished_at=datetime.now(UTC).isoformat(),
+        duration_seconds=round(previous + time.perf_counter() - started, 3),
+        error=error,
+    )

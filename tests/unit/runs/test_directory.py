@@ -1,0 +1,28 @@
+from pathlib import Path
+
+import pytest
+
+from retinue.errors import RetinueError
+from retinue.runs.directory import RunDirectory
+
+
+def test_create_writes_config_and_record(tmp_path: Path) -> None:
+    run = RunDirectory.create("ask", {"prompts": ["p"]}, None, tmp_path)
+    assert run.path.parent == tmp_path and "-ask-" in run.path.name
+    assert run.config() == {"command": "ask", "prompts": ["p"]}
+    assert run.record()["status"] == "running"
+
+
+def test_refuses_to_overwrite_a_used_folder(tmp_path: Path) -> None:
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "file").write_text("x")
+    with pytest.raises(RetinueError, match="already holds files"):
+        RunDirectory.create("ask", {}, tmp_path / "used", tmp_path)
+
+
+def test_open_rejects_folders_that_are_not_runs(tmp_path: Path) -> None:
+    with pytest.raises(RetinueError, match="not a run directory"):
+        RunDirectory.open(tmp_path)
+    (tmp_path / "run.json").write_text("{broken")
+    with pytest.raises(RetinueError, match="not valid JSON"):
+        RunDirectory.open(tmp_path)

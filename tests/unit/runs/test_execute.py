@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import pytest
+
+from retinue.agents.ask import AskContext
+from retinue.config import LLMConfig
+from retinue.graphs.ask import build_ask_graph
+from retinue.llms.scripted import ScriptedChatModel
+from retinue.llms.usage import UsageRecorder
+from retinue.runs.directory import RunDirectory, list_runs
+from retinue.runs.execute import execute
+
+PROMPTS = ["first?", "second?", "third?"]
+
+
+def _context(responses: list[object]) -> AskContext:
+    usage = UsageRecorder()
+    model = ScriptedChatModel(responses=responses, callbacks=[usage])
+    return AskContext(llm=model, usage=usage, llm_config=LLMConfig(provider="scripted"))
+
+
+def _run(tmp_path: Path) -> RunDirectory:
+    return RunDirectory.create("ask", {"prompts": PROMPTS}, tmp_path / "run", tmp_path)
+
+
+def test_a_run_records_its_outcome_usage_and_progress(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    context = _context(["a1", "a2", "a3"])
+    final = execute(build_ask_graph(), run=run, context=context, inputs={"prompts": PROMPTS, "answers": []})
+    assert [a["text"] for a in final["answers"]] == ["a1", "a2", "a3"]
+    record = run.record()
+    assert record["status"] == "completed" and record["duration_seconds"] >= 0
+    assert "langgraph" in record["versions"]
+    assert run.usage()["by_role"]["ask"]["calls"] == 3
+    assert run.checkpoints_path.exists() and (run.store_path / "items.sqlite").exists()
+    assert list_runs(tmp_path) == [run]
+
+
+def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        execute(
+            build_ask_graph(),
+            run=run,
+            context=_context(["a1", KeyboardInterrupt()]),
+            inputs={"prompts": PROMPTS, "answers": []},
+        )
+    assert run.record()["status"] == "interrupted"
+
+    resumed = _context(["a2", "a3"])
+    final = execute(build_ask_graph(), run=run, context=resumed, inputs={}, resume=True)
+    assert [a["text"] for a in final["answers"]] == ["a1", "a2", "a3"]
+    assert resumed.llm.calls[0].messages[-1].content == "second?"  # prompt 1 was not asked again
+    resumed.llm.assert_all_used()
+    assert run.record()["status"] == "completed"
+    assert run.usage()["by_role"]["ask"]["calls"] == 3  # counts carried over from the first attempt
+
+    again = _context([])
+    final_again = execute(build_ask_graph(), run=run, context=again, inputs={}, resume=True)
+    assert final_again["answers"] == final["answers"] and not again.llm.calls
+
+
+def test_a_failed_run_says_why(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    with pytest.raises(RuntimeError):
+        execute(
+            build_ask_graph(),
+            run=run,
+            context=_context([RuntimeError("model crashed")]),
+            inputs={"prompts": PROMPTS, "answers": []},
+        )
+    assert run.record()["status"] == "failed" and "model crashed" in run.record()["error"]
+
