@@ -370,8 +370,12 @@ class FaissStore(BaseStore):
             if sum(len(vids) for vids in groups) == self._index.ntotal:
                 return None
             return np.fromiter((vid for vids in groups for vid in vids), dtype=np.int64)
-        everything = op._replace(limit=1 << 62, offset=0)
-        return self._vector_ids([(row[0], row[1]) for row in self._matching_rows(everything)])
+        wanted = {(row[0], row[1]) for row in self._matching_rows(op._replace(limit=1 << 62, offset=0))}
+        namespaces = {ns for ns, _ in wanted}
+        return np.fromiter(
+            (vid for ns in namespaces for vid in self._by_namespace.get(ns, ()) if self._owner[vid] in wanted),
+            dtype=np.int64,
+        )
 
     def _search(self, op: SearchOp, query: np.ndarray | None) -> list[SearchItem]:
         if query is None or self._index.ntotal == 0:
@@ -412,15 +416,6 @@ class FaissStore(BaseStore):
             if len(best) >= wanted or k >= available:
                 return best
             k = min(available, k * 2)
-
-    def _vector_ids(self, items: list[tuple[str, str]]) -> np.ndarray:
-        self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (namespace TEXT, key TEXT)")
-        self._conn.execute("DELETE FROM wanted")
-        self._conn.executemany("INSERT INTO wanted VALUES (?, ?)", items)
-        rows = self._conn.execute(
-            "SELECT v.id FROM vectors v JOIN wanted w ON v.namespace = w.namespace AND v.key = w.key"
-        ).fetchall()
-        return np.asarray([row[0] for row in rows], dtype=np.int64)
 
     def _rows_for(self, hits: list[tuple[float, tuple[str, str]]]) -> list[tuple[float, tuple[Any, ...]]]:
         rows = []
