@@ -216,7 +216,7 @@ def runs_list(
         table.add_row(
             run.path.name,
             str(record.get("command")),
-            str(record.get("status")),
+            run.status(),
             str(record.get("started_at", ""))[:19],
             str(record.get("duration_seconds", "")),
             str(usage.get("calls", "")),

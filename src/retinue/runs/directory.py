@@ -12,6 +12,7 @@ RUN_DIR/
 """
 
 import json
+import os
 import platform
 import secrets
 import sys
@@ -81,6 +82,7 @@ class RunDirectory:
                 "status": "running",
                 "started_at": datetime.now(UTC).isoformat(),
                 "argv": sys.argv,
+                "pid": os.getpid(),
                 "versions": package_versions(),
             },
         )
@@ -128,6 +130,14 @@ class RunDirectory:
     def metrics(self) -> dict[str, Any]:
         return _read_json(self.metrics_path) if self.metrics_path.exists() else {}
 
+    def status(self) -> str:
+        """The recorded status, or "stopped" for a run whose process died without saying so (SIGKILL)."""
+        record = self.record()
+        status = str(record.get("status"))
+        if status == "running" and not _alive(record.get("pid")):
+            return "stopped"
+        return status
+
     def update_record(self, **fields: Any) -> dict[str, Any]:
         record = {**self.record(), **fields}
         _write_json(self.record_path, record)
@@ -135,6 +145,18 @@ class RunDirectory:
 
     def write_metrics(self, metrics: dict[str, Any]) -> None:
         _write_json(self.metrics_path, metrics)
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def list_runs(root: Path) -> list[RunDirectory]:

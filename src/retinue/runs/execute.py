@@ -6,6 +6,7 @@ Resuming a run that stopped continues from its last checkpoint; resuming a finis
 and returns its final state.
 """
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -78,7 +79,9 @@ def execute(
         if resume and snapshot.values and not snapshot.next:
             return dict(snapshot.values)  # finished earlier: nothing to redo
         stream_input = None if (resume and snapshot.values) else inputs
-        run.update_record(status="running", resumed_at=datetime.now(UTC).isoformat() if resume else None)
+        run.update_record(
+            status="running", pid=os.getpid(), resumed_at=datetime.now(UTC).isoformat() if resume else None
+        )
         view = _ProgressView(console)
         with view.progress:
             # With a list of modes LangGraph yields (mode, chunk) pairs; its overloads do not say so.

@@ -26,3 +26,12 @@ def test_open_rejects_folders_that_are_not_runs(tmp_path: Path) -> None:
     (tmp_path / "run.json").write_text("{broken")
     with pytest.raises(RetinueError, match="not valid JSON"):
         RunDirectory.open(tmp_path)
+
+
+def test_a_run_whose_process_died_reads_as_stopped(tmp_path: Path) -> None:
+    run = RunDirectory.create("ask", {}, None, tmp_path)
+    assert run.status() == "running"  # this process is alive
+    run.update_record(pid=2**22 + 12345)  # above Linux's pid_max: no such process
+    assert run.status() == "stopped"
+    run.update_record(status="completed")
+    assert run.status() == "completed"

@@ -70,4 +70,3 @@ def test_a_failed_run_says_why(tmp_path: Path) -> None:
             inputs={"prompts": PROMPTS, "answers": []},
         )
     assert run.record()["status"] == "failed" and "model crashed" in run.record()["error"]
-
