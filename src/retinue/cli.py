@@ -177,7 +177,7 @@ def _ask_metrics(answers: list[dict[str, Any]], total: dict[str, Any], record: d
 
 def _print_usage(usage: dict[str, Any]) -> None:
     table = Table(title="usage", title_justify="left")
-    for column in ("role", "calls", "cache hits", "prompt tok", "completion tok", "fallbacks", "errors", "latency s"):
+    for column in ("role", "calls", "cached", "tokens in", "tokens out", "fallbacks", "errors", "seconds"):
         table.add_column(column, justify="left" if column == "role" else "right")
     rows = [*usage["by_role"].items(), ("total", usage["total"])]
     for role, u in rows:

@@ -26,6 +26,9 @@ from pydantic import Field, PrivateAttr
 from retinue.errors import RetinueError
 from retinue.paths import retinue_home
 
+# Part of every cache key: bump it when prompt formatting or grammar conversion changes, so that the
+# response cache never replays a reply that was made for a different prompt.
+PROMPT_FORMAT_VERSION = 2
 INSTRUCTION_STOP = ("\n\n###",)  # the model opening a heading of its own ends its answer
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "user"}
 
@@ -167,6 +170,7 @@ class LlamaCppChatModel(BaseChatModel):
         return {
             "model_path": self.model_path,
             "model_file": Path(self.model_path).name,
+            "prompt_format_version": PROMPT_FORMAT_VERSION,
             "n_ctx": self.n_ctx,
             "temperature": self.temperature,
             "top_p": self.top_p,
