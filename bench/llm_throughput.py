@@ -9,11 +9,11 @@ Target: ratio >= 0.95.
 """
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
 
+from _report import finish
 from langchain_core.messages import HumanMessage
 from llama_cpp import Llama
 
@@ -94,11 +94,7 @@ def main() -> None:
             f"retinue_{mode}_tokens_per_second": round(our_tps, 2),
             f"{mode}_ratio": round(ratio, 4),
         }
-    ok = min(report["invoke_ratio"], report["stream_ratio"]) >= 0.95
-    print(f"target (ratio >= 0.95): {'met' if ok else 'NOT met'}")
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
+    finish(report, "ratio >= 0.95", min(report["invoke_ratio"], report["stream_ratio"]) >= 0.95, args.out)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,12 @@ FaissStore's top 10 with exact (numpy) cosine search. Targets: >= 20x faster at 
 """
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _report import finish
 from langchain_core.embeddings import Embeddings
 from langgraph.store.memory import InMemoryStore
 
@@ -108,11 +108,8 @@ def main() -> None:
             f"faiss_recall_at_10_{n}": round(recall, 4),
         }
     biggest = max(args.sizes)
-    ok = report[f"speedup_ratio_{biggest}"] >= 20 and report[f"faiss_recall_at_10_{biggest}"] >= 0.95
-    print(f"target (>= 20x at {biggest}, recall@10 >= 0.95): {'met' if ok else 'NOT met'}")
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
+    met = report[f"speedup_ratio_{biggest}"] >= 20 and report[f"faiss_recall_at_10_{biggest}"] >= 0.95
+    finish(report, f">= 20x at {biggest}, recall@10 >= 0.95", met, args.out)
 
 
 if __name__ == "__main__":

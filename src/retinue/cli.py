@@ -46,13 +46,10 @@ def _llm_overrides(
 
 
 def _read_schema(path: Path) -> dict[str, Any]:
-    try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RetinueError(f"--schema: file not found: {path}") from None
-    except json.JSONDecodeError as error:
-        raise RetinueError(f"--schema: {path} is not valid JSON: {error}") from None
+    from retinue.jsonfiles import read_json
     from retinue.llms.structured import OutputSchema
+
+    schema = read_json(path, "--schema")
 
     try:
         OutputSchema(schema)

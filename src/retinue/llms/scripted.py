@@ -17,6 +17,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import PrivateAttr
 
 from retinue.errors import ConfigError
+from retinue.jsonfiles import read_json
 
 ScriptStep = str | dict[str, Any] | BaseException
 
@@ -48,12 +49,7 @@ class ScriptedChatModel(BaseChatModel):
     @classmethod
     def from_file(cls, path: Path, **fields: Any) -> "ScriptedChatModel":
         """Load `{"responses": [...]}` (strings or JSON objects) from a file."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"llm.script: file not found: {path}") from None
-        except json.JSONDecodeError as error:
-            raise ConfigError(f"llm.script: {path} is not valid JSON: {error}") from None
+        data = read_json(path, "llm.script")
         if not isinstance(data, dict) or not isinstance(data.get("responses"), list):
             raise ConfigError(f'llm.script: {path} must hold {{"responses": [...]}}')
         return cls(responses=data["responses"], **fields)

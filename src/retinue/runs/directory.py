@@ -11,7 +11,6 @@ RUN_DIR/
 ```
 """
 
-import json
 import os
 import platform
 import secrets
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from retinue.errors import RetinueError
+from retinue.jsonfiles import read_json, write_json_atomic
 
 Status = Literal["running", "completed", "failed", "interrupted"]
 _VERSIONED = ("retinue", "langgraph", "langchain-core", "llama_cpp_python", "faiss-cpu", "torch")
@@ -38,20 +38,8 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def _write_json(path: Path, data: Any) -> None:
-    # Write then rename: a run killed mid-write never leaves a torn record.
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RetinueError(f"{path.parent} is not a run directory (no {path.name})") from None
-    except json.JSONDecodeError as error:
-        raise RetinueError(f"{path} is not valid JSON: {error}") from None
+def _read_record(path: Path) -> dict[str, Any]:
+    data = read_json(path, "run directory", missing=f"{path.parent} is not a run directory (no {path.name})")
     if not isinstance(data, dict):
         raise RetinueError(f"{path} should hold a JSON object")
     return data
@@ -73,8 +61,8 @@ class RunDirectory:
             raise RetinueError(f"{out} already holds files; give a new --out, or --resume {out} to continue it")
         out.mkdir(parents=True, exist_ok=True)
         run = cls(out)
-        _write_json(run.config_path, {"command": command, **config})
-        _write_json(
+        write_json_atomic(run.config_path, {"command": command, **config})
+        write_json_atomic(
             run.record_path,
             {
                 "command": command,
@@ -119,16 +107,16 @@ class RunDirectory:
         return self.path / "metrics.json"
 
     def config(self) -> dict[str, Any]:
-        return _read_json(self.config_path)
+        return _read_record(self.config_path)
 
     def record(self) -> dict[str, Any]:
-        return _read_json(self.record_path)
+        return _read_record(self.record_path)
 
     def usage(self) -> dict[str, Any]:
-        return _read_json(self.usage_path) if self.usage_path.exists() else {}
+        return _read_record(self.usage_path) if self.usage_path.exists() else {}
 
     def metrics(self) -> dict[str, Any]:
-        return _read_json(self.metrics_path) if self.metrics_path.exists() else {}
+        return _read_record(self.metrics_path) if self.metrics_path.exists() else {}
 
     def status(self) -> str:
         """The recorded status, or "stopped" for a run whose process died without saying so (SIGKILL)."""
@@ -140,11 +128,11 @@ class RunDirectory:
 
     def update_record(self, **fields: Any) -> dict[str, Any]:
         record = {**self.record(), **fields}
-        _write_json(self.record_path, record)
+        write_json_atomic(self.record_path, record)
         return record
 
     def write_metrics(self, metrics: dict[str, Any]) -> None:
-        _write_json(self.metrics_path, metrics)
+        write_json_atomic(self.metrics_path, metrics)
 
 
 def _alive(pid: object) -> bool:
