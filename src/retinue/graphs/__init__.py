@@ -1,5 +1,6 @@
 """Graph builders: wiring only. Each returns an uncompiled StateGraph; callers compile it."""
 
 from retinue.graphs.ask import build_ask_graph
+from retinue.graphs.backtest import build_backtest_graph
 
-__all__ = ["build_ask_graph"]
+__all__ = ["build_ask_graph", "build_backtest_graph"]

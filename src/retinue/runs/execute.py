@@ -19,9 +19,9 @@ from langgraph.graph import StateGraph
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from retinue.llms.usage import UsageRecorder
 from retinue.memory.embeddings import DIMENSIONS, MiniLMEmbeddings
 from retinue.memory.faiss_store import FaissStore
-from retinue.runs.context import RunContext
 from retinue.runs.directory import RunDirectory
 
 TokenSink = Callable[[str, dict[str, Any]], None]
@@ -57,19 +57,21 @@ def execute(
     graph: StateGraph[Any, Any, Any, Any],
     *,
     run: RunDirectory,
-    context: RunContext,
+    context: Any,
+    usage: UsageRecorder,
     inputs: dict[str, Any],
     resume: bool = False,
     recursion_limit: int = 1000,
     on_token: TokenSink | None = None,
     console: Console | None = None,
 ) -> dict[str, Any]:
-    """Run (or continue) `graph` in `run`; returns the final state. Records the outcome either way."""
+    """Run (or continue) `graph` in `run` with `context` as LangGraph's runtime context; returns the final
+    state. `usage` (the recorder attached to the run's model) is saved with the outcome either way."""
     console = console or Console(stderr=True)
     record = run.record()
     config: RunnableConfig = {"configurable": {"thread_id": record["thread_id"]}, "recursion_limit": recursion_limit}
     if resume:
-        context.usage.merge_dict(run.usage())
+        usage.merge_dict(run.usage())
     started = time.perf_counter()
     conn = sqlite3.connect(run.checkpoints_path, check_same_thread=False)
     store = open_run_store(run)
@@ -91,27 +93,27 @@ def execute(
             for mode, chunk in parts:
                 if mode == "custom" and isinstance(chunk, dict) and "progress" in chunk:
                     view.update(chunk["progress"])
-                    context.usage.save(run.usage_path)  # a killed run keeps its counts up to here
+                    usage.save(run.usage_path)  # a killed run keeps its counts up to here
                 elif mode == "messages" and on_token is not None:
                     message, metadata = chunk
                     if message.content:
                         on_token(str(message.content), metadata)
         final = dict(compiled.get_state(config).values)
-        _finish(run, context, started, "completed")
+        _finish(run, usage, started, "completed")
         return final
     except KeyboardInterrupt:
-        _finish(run, context, started, "interrupted", error="interrupted by the user")
+        _finish(run, usage, started, "interrupted", error="interrupted by the user")
         raise
     except Exception as error:
-        _finish(run, context, started, "failed", error=f"{type(error).__name__}: {error}")
+        _finish(run, usage, started, "failed", error=f"{type(error).__name__}: {error}")
         raise
     finally:
         store.close()
         conn.close()
 
 
-def _finish(run: RunDirectory, context: RunContext, started: float, status: str, error: str | None = None) -> None:
-    context.usage.save(run.usage_path)
+def _finish(run: RunDirectory, usage: UsageRecorder, started: float, status: str, error: str | None = None) -> None:
+    usage.save(run.usage_path)
     previous = float(run.record().get("duration_seconds") or 0.0)
     run.update_record(
         status=status,

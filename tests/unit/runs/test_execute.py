@@ -26,7 +26,9 @@ def _run(tmp_path: Path) -> RunDirectory:
 def test_a_run_records_its_outcome_usage_and_progress(tmp_path: Path) -> None:
     run = _run(tmp_path)
     context = _context(["a1", "a2", "a3"])
-    final = execute(build_ask_graph(), run=run, context=context, inputs={"prompts": PROMPTS, "answers": []})
+    final = execute(
+        build_ask_graph(), run=run, context=context, usage=context.usage, inputs={"prompts": PROMPTS, "answers": []}
+    )
     assert [a["text"] for a in final["answers"]] == ["a1", "a2", "a3"]
     record = run.record()
     assert record["status"] == "completed" and record["duration_seconds"] >= 0
@@ -42,13 +44,14 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> 
         execute(
             build_ask_graph(),
             run=run,
-            context=_context(["a1", KeyboardInterrupt()]),
+            context=(first := _context(["a1", KeyboardInterrupt()])),
+            usage=first.usage,
             inputs={"prompts": PROMPTS, "answers": []},
         )
     assert run.record()["status"] == "interrupted"
 
     resumed = _context(["a2", "a3"])
-    final = execute(build_ask_graph(), run=run, context=resumed, inputs={}, resume=True)
+    final = execute(build_ask_graph(), run=run, context=resumed, usage=resumed.usage, inputs={}, resume=True)
     assert [a["text"] for a in final["answers"]] == ["a1", "a2", "a3"]
     assert resumed.llm.calls[0].messages[-1].content == "second?"  # prompt 1 was not asked again
     resumed.llm.assert_all_used()
@@ -56,7 +59,7 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> 
     assert run.usage()["by_role"]["ask"]["calls"] == 3  # counts carried over from the first attempt
 
     again = _context([])
-    final_again = execute(build_ask_graph(), run=run, context=again, inputs={}, resume=True)
+    final_again = execute(build_ask_graph(), run=run, context=again, usage=again.usage, inputs={}, resume=True)
     assert final_again["answers"] == final["answers"] and not again.llm.calls
 
 
@@ -66,7 +69,8 @@ def test_a_failed_run_says_why(tmp_path: Path) -> None:
         execute(
             build_ask_graph(),
             run=run,
-            context=_context([RuntimeError("model crashed")]),
+            context=(failing := _context([RuntimeError("model crashed")])),
+            usage=failing.usage,
             inputs={"prompts": PROMPTS, "answers": []},
         )
     assert run.record()["status"] == "failed" and "model crashed" in run.record()["error"]

@@ -1,0 +1,6 @@
+"""The trading-day loop shared by every backtest method: decide, hold for a day, account, repeat."""
+
+from retinue.agents.trading.day import more_days, trade_day
+from retinue.agents.trading.state import BacktestState, DayRecord, TradingContext
+
+__all__ = ["BacktestState", "DayRecord", "TradingContext", "more_days", "trade_day"]

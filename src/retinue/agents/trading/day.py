@@ -1,0 +1,30 @@
+"""One trading day per graph step: a checkpoint after each, so a stopped backtest resumes at its day."""
+
+from langgraph.graph import END
+from langgraph.runtime import Runtime
+
+from retinue.agents.trading.state import BacktestState, DayRecord, TradingContext
+from retinue.runs.context import report_progress
+
+
+def trade_day(state: BacktestState, runtime: Runtime[TradingContext]) -> dict[str, object]:
+    ctx = runtime.context
+    index = state["index"]
+    view = ctx.env.view(index)
+    previous = state["days"][-1]["weights"] if state["days"] else {}
+    result = ctx.env.realize(index, ctx.strategy(view), previous)
+    record = DayRecord(
+        date=result.day.isoformat(),
+        next_date=result.next_day.isoformat(),
+        weights=result.weights,
+        prices={t: view.close(t) for t in ctx.env.tickers},
+        log_return=result.log_return,
+        cost=result.cost,
+        reasons=ctx.method,
+    )
+    report_progress(runtime.stream_writer, "trading days", index + 1, ctx.env.trading_days - 1)
+    return {"index": index + 1, "days": [record]}
+
+
+def more_days(state: BacktestState) -> str:
+    return "trade_day" if state["index"] < state["last"] else END

@@ -1,0 +1,80 @@
+"""What a backtest leaves in its run directory: metrics.json, trades.csv, equity.png and report.html."""
+
+import csv
+import html
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+from retinue.agents.trading.state import DayRecord  # noqa: E402
+from retinue.evaluation.backtest import backtest_metrics, drawdown_pct, equity_curve  # noqa: E402
+
+
+def buy_and_hold_returns(days: list[DayRecord], closes_next: dict[str, list[float]]) -> list[float]:
+    """Equal-share buy-and-hold over the same days, for the comparison line."""
+    tickers = sorted(days[0]["prices"])
+    value = [sum(closes_next[t][i] / days[0]["prices"][t] for t in tickers) / len(tickers) for i in range(len(days))]
+    previous = [1.0, *value[:-1]]
+    return [math.log(v / p) for v, p in zip(value, previous, strict=True)]
+
+
+def write_trades(path: Path, days: list[DayRecord]) -> None:
+    """One row per day and ticker; `action` is the change of position that day."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["date", "ticker", "action", "position", "price", "reasons"])
+        previous: dict[str, float] = {}
+        for day in days:
+            for ticker, weight in sorted(day["weights"].items()):
+                before = previous.get(ticker, 0.0)
+                action = "BUY" if weight > before else "SELL" if weight < before else "HOLD"
+                writer.writerow([day["date"], ticker, action, round(weight, 6), day["prices"][ticker], day["reasons"]])
+            previous = day["weights"]
+
+
+def plot_equity(path: Path, days: list[DayRecord], benchmark: list[float], title: str) -> None:
+    dates = [days[0]["date"], *[d["next_date"] for d in days]]
+    returns = [d["log_return"] for d in days]
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True, height_ratios=[3, 1])
+    top.plot(dates, equity_curve(returns), label="strategy")
+    top.plot(dates, equity_curve(benchmark), label="buy and hold", linestyle="--")
+    top.set_ylabel("equity (start = 1)")
+    top.set_title(title)
+    top.legend()
+    bottom.fill_between(dates, -drawdown_pct(returns), color="tab:red", alpha=0.4)
+    bottom.set_ylabel("drawdown %")
+    step = max(1, len(dates) // 8)
+    bottom.set_xticks(dates[::step])
+    bottom.tick_params(axis="x", rotation=30)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write_report(path: Path, title: str, metrics: dict[str, Any]) -> None:
+    rows = "".join(
+        f"<tr><th>{html.escape(str(key))}</th><td>{html.escape(str(value))}</td></tr>" for key, value in metrics.items()
+    )
+    path.write_text(
+        f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 12px;text-align:left}</style>"
+        f"<h1>{html.escape(title)}</h1><table>{rows}</table>"
+        "<p><img src='equity.png' alt='equity curve and drawdown' style='max-width:100%'></p>"
+        "<p>Trades: <a href='trades.csv'>trades.csv</a></p>",
+        encoding="utf-8",
+    )
+
+
+def summarise(days: list[DayRecord], closes_next: dict[str, list[float]]) -> tuple[dict[str, float], list[float]]:
+    """Strategy metrics plus the buy-and-hold comparison over the same days."""
+    metrics = backtest_metrics([d["log_return"] for d in days])
+    benchmark = buy_and_hold_returns(days, closes_next)
+    reference = backtest_metrics(benchmark)
+    metrics |= {f"buy_and_hold_{key}": value for key, value in reference.items() if key != "annualised_volatility_pct"}
+    metrics["transaction_cost_pct"] = round(100 * sum(d["cost"] for d in days), 4)
+    return metrics, benchmark

@@ -1,0 +1,95 @@
+"""Backtests on the real market data through the CLI and the durable engine."""
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from retinue.agents.trading import TradingContext
+from retinue.datasets.prices import load_prices
+from retinue.envs.market import MarketEnv
+from retinue.envs.market_baselines import macd
+from retinue.graphs.backtest import build_backtest_graph
+from retinue.llms import UsageRecorder
+from retinue.paths import data_root
+from retinue.runs.directory import RunDirectory
+from retinue.runs.execute import execute
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not (Path(__file__).resolve().parents[3] / "shared" / "data" / "market").is_dir(),
+        reason="the shared market data is not beside the repository",
+    ),
+]
+
+
+def test_backtest_command_writes_metrics_trades_plot_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "retinue.cli",
+            "backtest",
+            "--method",
+            "buy_and_hold",
+            "--tickers",
+            "NFLX",
+            "--start",
+            "2022-10-05",
+            "--end",
+            "2023-06-10",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert round(metrics["cumulative_return_pct"], 2) == 57.34
+    assert metrics["trading_days"] == 171 and metrics["llm_calls"] == 0
+    assert {"sharpe_ratio", "max_drawdown_pct", "prompt_tokens", "completion_tokens", "wall_seconds"} <= set(metrics)
+    trades = (out / "trades.csv").read_text().splitlines()
+    assert trades[0] == "date,ticker,action,position,price,reasons" and len(trades) == 171
+    assert (out / "equity.png").stat().st_size > 10_000
+    assert "cumulative_return_pct" in (out / "report.html").read_text()
+
+
+def _context(strategy) -> TradingContext:  # type: ignore[no-untyped-def]
+    prices = load_prices(data_root(), ["TSLA", "MSFT"])
+    env = MarketEnv(prices, date(2022, 10, 5), date(2023, 1, 31), cost_bps=5)
+    return TradingContext(env=env, strategy=strategy, method="macd")
+
+
+def _backtest(run: RunDirectory, context: TradingContext, resume: bool = False) -> list[dict]:
+    final = execute(
+        build_backtest_graph(),
+        run=run,
+        context=context,
+        usage=UsageRecorder(),
+        inputs={"index": 0, "last": context.env.trading_days - 1, "days": []},
+        resume=resume,
+    )
+    return final["days"]
+
+
+def test_a_killed_backtest_resumes_to_exactly_the_uninterrupted_result(tmp_path: Path) -> None:
+    whole = _backtest(RunDirectory.create("backtest", {}, tmp_path / "whole", tmp_path), _context(macd))
+
+    def dies_on_day_40(view):  # type: ignore[no-untyped-def]
+        if view.index == 40:
+            raise KeyboardInterrupt
+        return macd(view)
+
+    run = RunDirectory.create("backtest", {}, tmp_path / "stopped", tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        _backtest(run, _context(dies_on_day_40))
+    assert run.record()["status"] == "interrupted"
+    resumed = _backtest(run, _context(macd), resume=True)
+    assert resumed == whole
