@@ -38,6 +38,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/llm_throughput.py
 	$(BIN)/python bench/memory_search.py
+	$(BIN)/python bench/baseline_results.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -8,17 +8,17 @@ import numpy as np
 TRADING_DAYS_PER_YEAR = 252
 
 
-def equity_curve(daily_log_returns: Sequence[float]) -> np.ndarray:
+def equity_curve(daily_log_returns: Sequence[float] | np.ndarray) -> np.ndarray:
     """Portfolio value starting at 1.0, one point per window day."""
     return np.exp(np.concatenate([[0.0], np.cumsum(np.asarray(daily_log_returns, dtype=float))]))
 
 
-def drawdown_pct(daily_log_returns: Sequence[float]) -> np.ndarray:
+def drawdown_pct(daily_log_returns: Sequence[float] | np.ndarray) -> np.ndarray:
     equity = equity_curve(daily_log_returns)
     return 100 * (1 - equity / np.maximum.accumulate(equity))
 
 
-def backtest_metrics(daily_log_returns: Sequence[float]) -> dict[str, float]:
+def backtest_metrics(daily_log_returns: Sequence[float] | np.ndarray) -> dict[str, float]:
     """Cumulative return (sum of daily log returns, %), annualised Sharpe ratio, max drawdown (%)."""
     returns = np.asarray(daily_log_returns, dtype=float)
     std = float(returns.std(ddof=1)) if returns.size > 1 else 0.0
