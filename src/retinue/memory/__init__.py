@@ -2,5 +2,6 @@
 
 from retinue.memory.embeddings import DIMENSIONS, MiniLMEmbeddings
 from retinue.memory.faiss_store import FaissStore
+from retinue.memory.layered import LAYERS, LayeredMemory, Recalled
 
-__all__ = ["DIMENSIONS", "FaissStore", "MiniLMEmbeddings"]
+__all__ = ["DIMENSIONS", "LAYERS", "FaissStore", "LayeredMemory", "MiniLMEmbeddings", "Recalled"]
