@@ -256,7 +256,7 @@ def _market_env(saved: dict[str, Any]) -> Any:
 
 
 def _run_backtest(run: Any, saved: dict[str, Any], resume: bool) -> None:
-    from retinue.agents.trading import TradingContext
+    from retinue.agents.trading import Baseline, TradingContext
     from retinue.envs.market_baselines import BASELINES
     from retinue.evaluation.backtest_report import plot_equity, summarise, write_report, write_trades
     from retinue.graphs.backtest import build_backtest_graph
@@ -265,7 +265,9 @@ def _run_backtest(run: Any, saved: dict[str, Any], resume: bool) -> None:
 
     env = _market_env(saved)
     usage = UsageRecorder()
-    context = TradingContext(env=env, strategy=BASELINES[saved["method"]], method=saved["method"])
+    context = TradingContext(
+        env=env, decide=Baseline(BASELINES[saved["method"]], saved["method"]), method=saved["method"]
+    )
     try:
         final = execute(
             build_backtest_graph(),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from retinue.agents.trading import TradingContext
+from retinue.agents.trading import Baseline, TradingContext
 from retinue.datasets.prices import load_prices
 from retinue.envs.market import MarketEnv
 from retinue.envs.market_baselines import macd
@@ -64,7 +64,7 @@ def test_backtest_command_writes_metrics_trades_plot_and_report(tmp_path: Path) 
 def _context(strategy) -> TradingContext:  # type: ignore[no-untyped-def]
     prices = load_prices(data_root(), ["TSLA", "MSFT"])
     env = MarketEnv(prices, date(2022, 10, 5), date(2023, 1, 31), cost_bps=5)
-    return TradingContext(env=env, strategy=strategy, method="macd")
+    return TradingContext(env=env, decide=Baseline(strategy, "macd"), method="macd")
 
 
 def _backtest(run: RunDirectory, context: TradingContext, resume: bool = False) -> list[dict]:

@@ -1,6 +1,22 @@
 """The trading-day loop shared by every backtest method: decide, hold for a day, account, repeat."""
 
 from retinue.agents.trading.day import more_days, trade_day
-from retinue.agents.trading.state import BacktestState, DayRecord, TradingContext
+from retinue.agents.trading.state import (
+    BacktestState,
+    Baseline,
+    DayRecord,
+    TradeDecision,
+    TradingContext,
+    TradingMethod,
+)
 
-__all__ = ["BacktestState", "DayRecord", "TradingContext", "more_days", "trade_day"]
+__all__ = [
+    "BacktestState",
+    "Baseline",
+    "DayRecord",
+    "TradeDecision",
+    "TradingContext",
+    "TradingMethod",
+    "more_days",
+    "trade_day",
+]

@@ -12,7 +12,8 @@ def trade_day(state: BacktestState, runtime: Runtime[TradingContext]) -> dict[st
     index = state["index"]
     view = ctx.env.view(index)
     previous = state["days"][-1]["weights"] if state["days"] else {}
-    result = ctx.env.realize(index, ctx.strategy(view), previous)
+    decision = ctx.decide(view, [day["log_return"] for day in state["days"]], previous)
+    result = ctx.env.realize(index, decision.weights, previous)
     record = DayRecord(
         date=result.day.isoformat(),
         next_date=result.next_day.isoformat(),
@@ -20,7 +21,7 @@ def trade_day(state: BacktestState, runtime: Runtime[TradingContext]) -> dict[st
         prices={t: view.close(t) for t in ctx.env.tickers},
         log_return=result.log_return,
         cost=result.cost,
-        reasons=ctx.method,
+        reasons=decision.reasons,
     )
     report_progress(runtime.stream_writer, "trading days", index + 1, ctx.env.trading_days - 1)
     return {"index": index + 1, "days": [record]}

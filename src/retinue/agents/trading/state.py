@@ -1,10 +1,11 @@
 """State and context of a backtest."""
 
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, TypedDict
+from typing import Annotated, NamedTuple, Protocol, TypedDict
 
-from retinue.envs.market import MarketEnv
+from retinue.envs.market import MarketEnv, MarketView
 from retinue.envs.market_baselines import Strategy
 
 
@@ -26,10 +27,36 @@ class BacktestState(TypedDict):
     days: Annotated[list[DayRecord], operator.add]
 
 
+class TradeDecision(NamedTuple):
+    """A method's weights for the next day, and why."""
+
+    weights: dict[str, float]
+    reasons: str
+
+
+class TradingMethod(Protocol):
+    """Decides a day's weights from what may be seen that day and the run's own daily returns so far."""
+
+    def __call__(
+        self, view: MarketView, past_returns: Sequence[float], previous: dict[str, float]
+    ) -> TradeDecision: ...
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A baseline strategy as a trading method; its reason is its name."""
+
+    strategy: Strategy
+    name: str
+
+    def __call__(self, view: MarketView, past_returns: Sequence[float], previous: dict[str, float]) -> TradeDecision:
+        return TradeDecision(self.strategy(view), self.name)
+
+
 @dataclass(frozen=True)
 class TradingContext:
     """The market replay and the method that decides each day's weights."""
 
     env: MarketEnv
-    strategy: Strategy
+    decide: TradingMethod
     method: str
