@@ -202,7 +202,9 @@ def _parse_day(value: str, option: str) -> date:
 
 @app.command()
 def backtest(
-    method: Annotated[str, typer.Option(help="buy_and_hold | equal_weight | momentum | macd.")] = "buy_and_hold",
+    method: Annotated[
+        str, typer.Option(help="fincon | buy_and_hold | equal_weight | momentum | macd.")
+    ] = "buy_and_hold",
     tickers: Annotated[str, typer.Option(help="Comma-separated tickers; several mean portfolio mode.")] = "TSLA",
     start: Annotated[str, typer.Option(help="First trading day (YYYY-MM-DD).")] = "2022-10-05",
     end: Annotated[str, typer.Option(help="Last trading day (YYYY-MM-DD).")] = "2023-06-10",
@@ -210,6 +212,12 @@ def backtest(
     data_dir: Annotated[Path | None, typer.Option(help="Data root holding market/ (default: see README).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
     resume: Annotated[Path | None, typer.Option(help="Continue a stopped backtest from its last trading day.")] = None,
+    llm: LLMOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    script: ScriptOption = None,
+    config: ConfigOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Backtest a trading method on daily prices, with no look-ahead. Writes metrics.json, trades.csv,
     equity.png and report.html to the run directory.
@@ -227,8 +235,8 @@ def backtest(
         from retinue.envs.market_baselines import BASELINES
         from retinue.paths import data_root, runs_root
 
-        if method not in BASELINES:
-            raise RetinueError(f"--method: unknown method {method!r}; choose one of {', '.join(BASELINES)}")
+        if method not in (*BASELINES, "fincon"):
+            raise RetinueError(f"--method: unknown method {method!r}; choose fincon or one of {', '.join(BASELINES)}")
         names = [t.strip().upper() for t in tickers.split(",") if t.strip()]
         if not names:
             raise RetinueError("--tickers: give at least one ticker")
@@ -239,6 +247,9 @@ def backtest(
             "end": _parse_day(end, "--end").isoformat(),
             "cost_bps": cost_bps,
             "data_dir": str(data_root(data_dir)),
+            "llm": load_settings(config, _llm_overrides(llm, model, base_url, script, no_cache)).llm.model_dump(
+                mode="json"
+            ),
         }
         _market_env(saved)  # check the window and data before creating a run directory
         run = RunDirectory.create("backtest", saved, out_dir, runs_root())
@@ -255,6 +266,25 @@ def _market_env(saved: dict[str, Any]) -> Any:
     )
 
 
+def _fincon_method(env: Any, saved: dict[str, Any], usage: Any) -> Any:
+    from retinue.agents.fincon import FinconContext, FinconMethod
+    from retinue.datasets.market_text import TextArchive
+    from retinue.graphs.fincon import build_fincon_day_graph
+    from retinue.llms import SQLiteResponseCache, make_chat_model
+    from retinue.paths import response_cache_path
+
+    llm_config = validate_config(LLMConfig, saved["llm"], source="[llm]")
+    cache = SQLiteResponseCache(response_cache_path()) if llm_config.cache else None
+    context = FinconContext(
+        llm=make_chat_model(llm_config, cache=cache, usage=usage),
+        usage=usage,
+        llm_config=llm_config,
+        env=env,
+        archive=TextArchive.load(Path(saved["data_dir"]), list(saved["tickers"])),
+    )
+    return FinconMethod(build_fincon_day_graph().compile(), context)
+
+
 def _run_backtest(run: Any, saved: dict[str, Any], resume: bool) -> None:
     from retinue.agents.trading import Baseline, TradingContext
     from retinue.envs.market_baselines import BASELINES
@@ -265,9 +295,11 @@ def _run_backtest(run: Any, saved: dict[str, Any], resume: bool) -> None:
 
     env = _market_env(saved)
     usage = UsageRecorder()
-    context = TradingContext(
-        env=env, decide=Baseline(BASELINES[saved["method"]], saved["method"]), method=saved["method"]
-    )
+    if saved["method"] == "fincon":
+        decide: Any = _fincon_method(env, saved, usage)
+    else:
+        decide = Baseline(BASELINES[saved["method"]], saved["method"])
+    context = TradingContext(env=env, decide=decide, method=saved["method"])
     try:
         final = execute(
             build_backtest_graph(),

@@ -93,3 +93,41 @@ def test_a_killed_backtest_resumes_to_exactly_the_uninterrupted_result(tmp_path:
     assert run.record()["status"] == "interrupted"
     resumed = _backtest(run, _context(macd), resume=True)
     assert resumed == whole
+
+
+def test_fincon_runs_on_the_embedded_model(tmp_path: Path, gguf_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "models").mkdir(parents=True)
+    for name in ("gemma-3-270m-q4_k_m.gguf", "gemma-3-270m-q4_k_m.verified"):
+        (home / "models" / name).symlink_to(gguf_path.parent / name)
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "retinue.cli",
+            "backtest",
+            "--method",
+            "fincon",
+            "--tickers",
+            "AAPL",
+            "--start",
+            "2022-10-05",
+            "--end",
+            "2022-10-07",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"RETINUE_HOME": str(home), "PATH": "/usr/bin:/bin", "RETINUE_DATA_DIR": str(data_root())},
+    )
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["trading_days"] == 3 and metrics["llm_calls"] >= 2  # manager twice, analysts too
+    assert metrics["prompt_tokens"] > 0 and metrics["completion_tokens"] > 0
+    rows = (out / "trades.csv").read_text().splitlines()[1:]
+    assert len(rows) == 2 and all("AAPL" in row and ("BUY" in row or "SELL" in row or "HOLD" in row) for row in rows)
+    usage = json.loads((out / "usage.json").read_text())["by_role"]
+    assert usage["manager"]["calls"] + usage["manager"]["cache_hits"] >= 2

@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 from langgraph.graph import StateGraph
 
-from retinue.graphs import build_ask_graph, build_backtest_graph
+from retinue.graphs import build_ask_graph, build_backtest_graph, build_fincon_day_graph
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
-@pytest.mark.parametrize("name, build", [("ask", build_ask_graph), ("backtest", build_backtest_graph)])
+@pytest.mark.parametrize(
+    "name, build",
+    [("ask", build_ask_graph), ("backtest", build_backtest_graph), ("fincon_day", build_fincon_day_graph)],
+)
 def test_graph_shape_matches_snapshot(name: str, build: Callable[[], StateGraph]) -> None:
     mermaid = build().compile().get_graph().draw_mermaid()
     snapshot = SNAPSHOTS / f"{name}.mmd"

@@ -1,0 +1,67 @@
+"""State, decisions and context of FinCon's per-day team."""
+
+import operator
+from dataclasses import dataclass, field
+from typing import Annotated, Literal, TypedDict
+
+from pydantic import BaseModel, Field
+
+from retinue.datasets.market_text import TextArchive
+from retinue.envs.market import MarketEnv
+from retinue.runs.context import RunContext
+
+Signal = Literal["positive", "negative", "neutral"]
+ROLES = ("data", "news", "filings")
+
+
+class AnalystTask(TypedDict):
+    """What one analyst is sent: which day and ticker to digest."""
+
+    index: int
+    ticker: str
+    role: str
+
+
+class AnalystReport(TypedDict):
+    role: str
+    ticker: str
+    signal: str  # positive | negative | neutral | none (nothing to read)
+    text: str
+    fallback: bool  # the model gave no valid report and the safe default was used
+
+
+class FinconDayState(TypedDict):
+    index: int
+    tickers: list[str]
+    previous: dict[str, float]
+    risk_alert: str | None
+    reports: Annotated[list[AnalystReport], operator.add]
+    decisions: dict[str, dict[str, object]]
+
+
+class SourceReading(BaseModel):
+    """An analyst's reading of its source."""
+
+    signal: Signal = Field(description="What the source means for the stock price.")
+    key_point: str = Field(min_length=1, max_length=160, description="The one fact that matters most.")
+
+
+class ManagerDecision(BaseModel):
+    """The manager's decision for one ticker."""
+
+    action: Literal["BUY", "SELL", "HOLD"]
+    confidence: float = Field(ge=0, le=1)
+    reasons: str = Field(min_length=1, max_length=200)
+
+
+SAFE_READING = SourceReading(signal="neutral", key_point="no valid reading")
+SAFE_DECISION = ManagerDecision(action="HOLD", confidence=0.0, reasons="fallback: no valid decision")
+
+
+@dataclass(frozen=True)
+class FinconContext(RunContext):
+    """The run context plus the market, its text and the team's current beliefs."""
+
+    env: MarketEnv | None = None
+    archive: TextArchive | None = None
+    beliefs: dict[str, str] = field(default_factory=dict)
