@@ -6,9 +6,7 @@ loaded once per process and shared; calls on one model are serialised, since a l
 not thread-safe.
 """
 
-import contextlib
 import functools
-import io
 import json
 import os
 import threading
@@ -55,14 +53,8 @@ def _load(model_path: str, n_ctx: int, n_threads: int | None) -> tuple[Any, Any,
     if not Path(model_path).is_file():
         raise RetinueError(f"GGUF model file not found: {model_path}")
     try:
-        # llama.cpp prints its load log on stderr from C; keep the console clean.
-        with contextlib.redirect_stderr(io.StringIO()):
-            llama = Llama(
-                model_path=model_path,
-                n_ctx=n_ctx,
-                n_threads=n_threads or os.cpu_count(),
-                verbose=False,
-            )
+        # verbose=False has llama-cpp-python silence llama.cpp's load log itself (by file descriptor).
+        llama = Llama(model_path=model_path, n_ctx=n_ctx, n_threads=n_threads or os.cpu_count(), verbose=False)
     except ValueError as error:
         raise RetinueError(f"cannot load GGUF model {model_path}: {error}") from None
     template = llama.metadata.get("tokenizer.chat_template")

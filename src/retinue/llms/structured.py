@@ -61,7 +61,7 @@ class OutputSchema(Generic[T]):
     def parse(self, text: str) -> T:
         """The validated value, or ValueError saying what is wrong with `text`."""
         try:
-            data = json.loads(text)
+            data = json.loads(text, strict=False)  # llama.cpp grammars let raw newlines into strings
         except json.JSONDecodeError as error:
             raise ValueError(f"not JSON ({error.msg} at position {error.pos})") from None
         if self._model is not None:
