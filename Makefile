@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/llm_throughput.py
 	$(BIN)/python bench/memory_search.py
 	$(BIN)/python bench/baseline_results.py
+	$(BIN)/python bench/fincon_engine.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache .mypy_cache

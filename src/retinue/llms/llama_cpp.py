@@ -45,8 +45,19 @@ def default_model_path() -> Path:
     return target
 
 
-@functools.cache
+_LOAD_LOCK = threading.Lock()
+
+
 def _load(model_path: str, n_ctx: int, n_threads: int | None) -> tuple[Any, Any, threading.Lock]:
+    # One load at a time: analysts fanned out in threads would otherwise load the model twice, and
+    # llama-cpp-python's load swaps the process's stdout/stderr descriptors for /dev/null; two
+    # interleaved swaps left stdout on /dev/null for the rest of the process (seen in bench/fincon_engine).
+    with _LOAD_LOCK:
+        return _load_once(model_path, n_ctx, n_threads)
+
+
+@functools.cache
+def _load_once(model_path: str, n_ctx: int, n_threads: int | None) -> tuple[Any, Any, threading.Lock]:
     from llama_cpp import Llama
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 

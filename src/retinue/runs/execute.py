@@ -43,10 +43,6 @@ class _ProgressView:
             TimeElapsedColumn(),
             console=console,
             transient=False,
-            # No stdout/stderr proxies: llama-cpp-python swaps file descriptors while loading a model,
-            # and the two swaps interleaved left sys.stdout pointing at /dev/null.
-            redirect_stdout=False,
-            redirect_stderr=False,
         )
         self.tasks: dict[str, Any] = {}
 
