@@ -1,0 +1,31 @@
+"""The `retinue` command line. Errors a user can fix are printed plainly and exit 1, never a traceback."""
+
+import sys
+
+import typer
+from rich.markup import escape
+
+from retinue.cli.ask import ask
+from retinue.cli.backtest import backtest
+from retinue.cli.common import err
+from retinue.cli.runs import runs_app
+from retinue.errors import RetinueError
+
+app = typer.Typer(
+    help="retinue: teams of LLM agents on LangGraph, run from the command line.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(ask)
+app.command()(backtest)
+app.add_typer(runs_app, name="runs")
+
+
+def main() -> None:
+    """Entry point: runs the app, turning errors the user can fix into one clear line."""
+    try:
+        app()
+    except RetinueError as error:
+        err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,51 @@
+"""What every command shares: the console, the model options and their translation into settings."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from retinue.config import Provider
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+LLMOption = Annotated[Provider | None, typer.Option("--llm", help="Chat model seam (default: embedded).")]
+ModelOption = Annotated[str | None, typer.Option(help="GGUF path (embedded) or model name (openai).")]
+BaseUrlOption = Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint base URL.")]
+ScriptOption = Annotated[Path | None, typer.Option(help="Scripted responses (JSON) for --llm scripted.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="A retinue TOML file ([llm] table).")]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Call the model even for a repeated call.")]
+
+
+def llm_overrides(
+    llm: str | None, model: str | None, base_url: str | None, script: Path | None, no_cache: bool
+) -> dict[str, Any]:
+    return {
+        "provider": llm,
+        "model": model,
+        "base_url": base_url,
+        "script": script,
+        "cache": False if no_cache else None,
+    }
+
+
+def print_usage(usage: dict[str, Any]) -> None:
+    table = Table(title="usage", title_justify="left")
+    for column in ("role", "calls", "cached", "tokens in", "tokens out", "fallbacks", "errors", "seconds"):
+        table.add_column(column, justify="left" if column == "role" else "right")
+    rows = [*usage["by_role"].items(), ("total", usage["total"])]
+    for role, u in rows:
+        table.add_row(
+            role,
+            str(u["calls"]),
+            str(u["cache_hits"]),
+            str(u["prompt_tokens"]),
+            str(u["completion_tokens"]),
+            str(u["fallbacks"]),
+            str(u["errors"]),
+            f"{u['latency_seconds']:.2f}",
+        )
+    err.print(table)
