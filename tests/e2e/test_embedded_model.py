@@ -98,3 +98,16 @@ def test_demo_command_prints_a_valid_decision(gguf_path: Path, tmp_path: Path) -
     jsonschema.validate(json.loads(done.stdout), json.loads(schema_path.read_text()))
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["valid_answers"] == 1 and metrics["llm_calls"] >= 1
+
+
+def test_concurrent_first_loads_share_one_model_and_keep_stdout(gguf_path: Path) -> None:
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from retinue.llms.llama_cpp import _load
+
+    before = os.readlink("/proc/self/fd/1")
+    with ThreadPoolExecutor(max_workers=3) as pool:  # n_ctx=640: a size no other test loads
+        loaded = list(pool.map(lambda _: _load(str(gguf_path), 640, 1), range(3)))
+    assert all(model is loaded[0] for model in loaded)
+    assert os.readlink("/proc/self/fd/1") == before != "/dev/null"
