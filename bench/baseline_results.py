@@ -1,8 +1,8 @@
 """Baseline results on the FinCon paper's test window: CR %, Sharpe ratio, MDD % per ticker and portfolio.
 
-Runs buy-and-hold, momentum and MACD on the 8 single-stock tickers, and equal weight on the portfolios
-P1 = TSLA, MSFT, PFE and P2 = AMZN, GM, LLY, over 2022-10-05..2023-06-10 with no costs, through
-`MarketEnv`'s reset/step loop. Prints a Markdown table (for the README) and writes metrics.json.
+Runs buy-and-hold, momentum and MACD on the 8 single-stock tickers, and buy-and-hold, equal weight and
+Markowitz on the portfolios P1 = TSLA, MSFT, PFE and P2 = AMZN, GM, LLY, over 2022-10-05..2023-06-10
+with no costs, through `MarketEnv`'s reset/step loop. Prints a Markdown table (for the README) and writes metrics.json.
 
     python bench/baseline_results.py [--data-dir DIR] [--out DIR]
 """
@@ -39,7 +39,8 @@ def main() -> None:
     args = parser.parse_args()
     root = data_root(args.data_dir)
     cases = [(t, [t], m) for t in TICKERS for m in ("buy_and_hold", "momentum", "macd")]
-    cases += [(name, members, m) for name, members in PORTFOLIOS.items() for m in ("buy_and_hold", "equal_weight")]
+    portfolio_methods = ("buy_and_hold", "equal_weight", "markowitz")
+    cases += [(name, members, m) for name, members in PORTFOLIOS.items() for m in portfolio_methods]
     report: dict[str, float] = {}
     print("| asset | method | CR % | SR | MDD % |\n|---|---|---:|---:|---:|")
     for label, members, method in cases:

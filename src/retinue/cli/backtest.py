@@ -31,7 +31,7 @@ def _parse_day(value: str, option: str) -> date:
 
 def backtest(
     method: Annotated[
-        str, typer.Option(help="fincon | buy_and_hold | equal_weight | momentum | macd.")
+        str, typer.Option(help="fincon | buy_and_hold | equal_weight | momentum | macd | markowitz.")
     ] = "buy_and_hold",
     tickers: Annotated[str, typer.Option(help="Comma-separated tickers; several mean portfolio mode.")] = "TSLA",
     start: Annotated[str, typer.Option(help="First trading day (YYYY-MM-DD).")] = "2022-10-05",

@@ -61,9 +61,17 @@ def macd(view: MarketView) -> dict[str, float]:
     return weights
 
 
+def markowitz(view: MarketView) -> dict[str, float]:
+    """Long-only mean-variance weights over the last 60 visible days, rebalanced daily."""
+    from retinue.envs.portfolio import directed_weights
+
+    return directed_weights(view, dict.fromkeys(view.closes, 1))
+
+
 BASELINES: dict[str, Strategy] = {
     "buy_and_hold": buy_and_hold,
     "equal_weight": equal_weight,
     "momentum": momentum,
     "macd": macd,
+    "markowitz": markowitz,
 }

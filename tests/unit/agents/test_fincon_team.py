@@ -96,3 +96,25 @@ def test_risk_alert(past: list[float], expected: str | None) -> None:
 def test_cvar_drop_raises_an_alert() -> None:
     # Yesterday's gain is positive but smaller than every earlier return, so the worst-5% tail got worse.
     assert "CVaR" in str(risk_alert([0.05, 0.04, 0.03, 0.001]))
+
+
+def test_portfolio_mode_uses_mean_variance_weights_within_the_manager_signs() -> None:
+    rng = np.random.default_rng(1)
+    dates = tuple(START + timedelta(days=i) for i in range(80))
+    prices = {t: PriceSeries(t, dates, 100 * np.exp(np.cumsum(rng.normal(0.001, 0.02, 80)))) for t in ("X", "Y", "Z")}
+    env = MarketEnv(prices, dates[70], dates[79])
+    usage = UsageRecorder()
+    model = ScriptedChatModel(
+        responses=[
+            '{"action": "BUY", "confidence": 0.9, "reasons": "up"}',
+            '{"action": "SELL", "confidence": 0.6, "reasons": "down"}',
+            '{"action": "HOLD", "confidence": 0.5, "reasons": "unclear"}',
+        ],
+        callbacks=[usage],
+    )
+    context = FinconContext(llm=model, usage=usage, llm_config=LLMConfig(), env=env, archive=TextArchive([]))
+    decision = FinconMethod(build_fincon_day_graph().compile(), context)(env.view(0), [], {})
+    weights = env.check_weights(decision.weights)  # raises if bounds or the budget are broken
+    assert 0 <= weights["X"] <= 1 and -1 <= weights["Y"] <= 0 and weights["Z"] == 0
+    assert sum(abs(w) for w in weights.values()) <= 1 + 1e-9
+    model.assert_all_used()

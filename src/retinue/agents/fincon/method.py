@@ -1,7 +1,8 @@
 """FinCon as a trading method: each day it runs the compiled day team and turns decisions into weights.
 
-Single stock: BUY holds a long position (+1), SELL a short one (-1), HOLD keeps yesterday's. Several
-tickers split the book 1/n by the same rule (mean-variance weights are not built yet).
+Single stock: BUY holds a long position (+1), SELL a short one (-1), HOLD keeps yesterday's.
+Portfolio: the manager's direction per ticker, then mean-variance weights over the visible history with
+w in [0, 1] for a buy, [-1, 0] for a sell and 0 for a hold (`envs/portfolio.py`).
 In-episode risk control: an alert when the run lost money yesterday or when the CVaR of its daily
 returns fell (got worse) since the day before; the manager is then told to be risk-averse.
 """
@@ -13,6 +14,7 @@ from typing import Any
 from retinue.agents.fincon.state import FinconContext
 from retinue.agents.trading.state import TradeDecision
 from retinue.envs.market import MarketView
+from retinue.envs.portfolio import directed_weights
 from retinue.evaluation.risk import conditional_value_at_risk
 
 CVAR_LEVEL = 0.05
@@ -53,13 +55,17 @@ class FinconMethod:
             },
             context=self.context,
         )
-        share = 1 / len(tickers)
-        weights, reasons = {}, []
+        actions = {t: str(state["decisions"][t]["action"]) for t in tickers}
+        if len(tickers) == 1:
+            (ticker,) = tickers
+            sign = ACTION_SIGN.get(actions[ticker])
+            weights = {ticker: sign if sign is not None else previous.get(ticker, 0.0)}
+        else:
+            weights = directed_weights(view, {t: int(ACTION_SIGN.get(a, 0)) for t, a in actions.items()})
+        reasons = []
         for ticker in tickers:
             decision = state["decisions"][ticker]
-            action = str(decision["action"])
-            weights[ticker] = share * ACTION_SIGN[action] if action in ACTION_SIGN else previous.get(ticker, 0.0)
-            reasons.append(f"{ticker} {action} ({float(decision['confidence']):.2f}): {decision['reasons']}")
+            reasons.append(f"{ticker} {actions[ticker]} ({float(decision['confidence']):.2f}): {decision['reasons']}")
         if state["risk_alert"]:
             reasons.append(f"risk alert: {state['risk_alert']}")
         return TradeDecision(weights, " | ".join(reasons))
