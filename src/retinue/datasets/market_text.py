@@ -9,9 +9,11 @@ served yet: the files label them by fiscal quarter, not by the date they became 
 import bisect
 import gzip
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from retinue.errors import RetinueError
 
@@ -30,60 +32,50 @@ class TextItem:
     source: str = ""
 
 
-def _lines(path: Path) -> list[str]:
+def _records(path: Path, tickers: set[str]) -> Iterator[tuple[date, str, dict[str, Any]]]:
+    """(date, ticker, record) for each line about one of `tickers`; a bad line names its number."""
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
-            return list(handle)
+            lines = list(handle)
     except FileNotFoundError:
         raise RetinueError(f"market text file not found: {path}") from None
     except (OSError, EOFError) as error:
         raise RetinueError(f"cannot read {path}: {error}") from None
-
-
-def _parse(path: Path, line_number: int, line: str) -> dict[str, object]:
-    try:
-        record = json.loads(line)
-        if not isinstance(record, dict):
-            raise ValueError("not a JSON object")
-        return record
-    except ValueError as error:
-        raise RetinueError(f"{path}, line {line_number}: {error}") from None
-
-
-def _day(path: Path, line_number: int, record: dict[str, object]) -> date:
-    try:
-        return date.fromisoformat(str(record["date"]))
-    except (KeyError, ValueError):
-        raise RetinueError(f"{path}, line {line_number}: missing or bad 'date' ({record.get('date')!r})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as error:
+            raise RetinueError(f"{path}, line {number}: {error}") from None
+        ticker = str(record.get("ticker", ""))
+        if ticker not in tickers:
+            continue
+        try:
+            day = date.fromisoformat(str(record["date"]))
+        except (KeyError, ValueError):
+            raise RetinueError(f"{path}, line {number}: missing or bad 'date' ({record.get('date')!r})") from None
+        yield day, ticker, record
 
 
 def read_news(path: Path, tickers: set[str]) -> list[TextItem]:
     items = []
-    for number, line in enumerate(_lines(path), start=1):
-        if not line.strip():
-            continue
-        record = _parse(path, number, line)
-        ticker = str(record.get("ticker", ""))
-        if ticker not in tickers:
-            continue
+    for day, ticker, record in _records(path, tickers):
         text = " — ".join(str(record[k]) for k in ("headline", "summary") if record.get(k))
         if text:
-            items.append(TextItem(_day(path, number, record), ticker, "news", text, str(record.get("source", ""))))
+            items.append(TextItem(day, ticker, "news", text, str(record.get("source", ""))))
     return items
 
 
 def read_filings(path: Path, tickers: set[str]) -> list[TextItem]:
-    items = []
-    for number, line in enumerate(_lines(path), start=1):
-        if not line.strip():
-            continue
-        record = _parse(path, number, line)
-        ticker = str(record.get("ticker", ""))
-        if ticker in tickers and record.get("text"):
-            form = str(record.get("form", "filing"))
-            items.append(TextItem(_day(path, number, record), ticker, form, str(record["text"]), "SEC"))
-    return items
+    return [
+        TextItem(day, ticker, str(record.get("form", "filing")), str(record["text"]), "SEC")
+        for day, ticker, record in _records(path, tickers)
+        if record.get("text")
+    ]
 
 
 class TextArchive:
