@@ -42,6 +42,16 @@ def gguf_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
             os.environ["RETINUE_HOME"] = previous
 
 
+@pytest.fixture
+def model_home(tmp_path: Path, gguf_path: Path) -> Path:
+    """A fresh RETINUE_HOME for a subprocess, with the assembled model linked in (no re-assembly)."""
+    home = tmp_path / "home"
+    (home / "models").mkdir(parents=True)
+    for name in ("gemma-3-270m-q4_k_m.gguf", "gemma-3-270m-q4_k_m.verified"):
+        (home / "models" / name).symlink_to(gguf_path.parent / name)
+    return home
+
+
 @pytest.fixture(scope="session")
 def embedded_model(gguf_path: Path) -> LlamaCppChatModel:
     return LlamaCppChatModel(model_path=str(gguf_path), n_ctx=2048, max_tokens=48, temperature=0.0, seed=0)

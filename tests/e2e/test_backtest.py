@@ -95,11 +95,7 @@ def test_a_killed_backtest_resumes_to_exactly_the_uninterrupted_result(tmp_path:
     assert resumed == whole
 
 
-def test_fincon_runs_on_the_embedded_model(tmp_path: Path, gguf_path: Path) -> None:
-    home = tmp_path / "home"
-    (home / "models").mkdir(parents=True)
-    for name in ("gemma-3-270m-q4_k_m.gguf", "gemma-3-270m-q4_k_m.verified"):
-        (home / "models" / name).symlink_to(gguf_path.parent / name)
+def test_fincon_runs_on_the_embedded_model(tmp_path: Path, model_home: Path) -> None:
     out = tmp_path / "run"
     done = subprocess.run(
         [
@@ -121,7 +117,7 @@ def test_fincon_runs_on_the_embedded_model(tmp_path: Path, gguf_path: Path) -> N
         capture_output=True,
         text=True,
         timeout=600,
-        env={"RETINUE_HOME": str(home), "PATH": "/usr/bin:/bin", "RETINUE_DATA_DIR": str(data_root())},
+        env={"RETINUE_HOME": str(model_home), "PATH": "/usr/bin:/bin", "RETINUE_DATA_DIR": str(data_root())},
     )
     assert done.returncode == 0, done.stderr
     metrics = json.loads((out / "metrics.json").read_text())

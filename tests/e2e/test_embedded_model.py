@@ -71,12 +71,8 @@ def test_same_seed_same_sample(embedded_model: LlamaCppChatModel) -> None:
     assert sampler.invoke(messages).content == sampler.invoke(messages).content
 
 
-def test_demo_command_prints_a_valid_decision(gguf_path: Path, tmp_path: Path) -> None:
+def test_demo_command_prints_a_valid_decision(model_home: Path, tmp_path: Path) -> None:
     schema_path = REPO / "examples" / "trade_decision.schema.json"
-    home = tmp_path / "home"
-    (home / "models").mkdir(parents=True)
-    for name in ("gemma-3-270m-q4_k_m.gguf", "gemma-3-270m-q4_k_m.verified"):
-        (home / "models" / name).symlink_to(gguf_path.parent / name)
     done = subprocess.run(
         [
             sys.executable,
@@ -92,7 +88,7 @@ def test_demo_command_prints_a_valid_decision(gguf_path: Path, tmp_path: Path) -
         capture_output=True,
         text=True,
         timeout=300,
-        env={"RETINUE_HOME": str(home), "PATH": "/usr/bin:/bin"},
+        env={"RETINUE_HOME": str(model_home), "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 0, done.stderr
     jsonschema.validate(json.loads(done.stdout), json.loads(schema_path.read_text()))
