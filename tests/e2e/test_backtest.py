@@ -27,30 +27,17 @@ pytestmark = [
 ]
 
 
-def test_backtest_command_writes_metrics_trades_plot_and_report(tmp_path: Path) -> None:
-    out = tmp_path / "run"
+def _backtest_cli(method: str, tickers: str, start: str, end: str, out: Path, env: dict | None = None) -> None:
+    args = ["backtest", "--method", method, "--tickers", tickers, "--start", start, "--end", end, "--out", str(out)]
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "retinue.cli",
-            "backtest",
-            "--method",
-            "buy_and_hold",
-            "--tickers",
-            "NFLX",
-            "--start",
-            "2022-10-05",
-            "--end",
-            "2023-06-10",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+        [sys.executable, "-m", "retinue.cli", *args], capture_output=True, text=True, timeout=600, env=env
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_backtest_command_writes_metrics_trades_plot_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    _backtest_cli("buy_and_hold", "NFLX", "2022-10-05", "2023-06-10", out)
     metrics = json.loads((out / "metrics.json").read_text())
     assert round(metrics["cumulative_return_pct"], 2) == 57.34
     assert metrics["trading_days"] == 171 and metrics["llm_calls"] == 0
@@ -97,29 +84,8 @@ def test_a_killed_backtest_resumes_to_exactly_the_uninterrupted_result(tmp_path:
 
 def test_fincon_runs_on_the_embedded_model(tmp_path: Path, model_home: Path) -> None:
     out = tmp_path / "run"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "retinue.cli",
-            "backtest",
-            "--method",
-            "fincon",
-            "--tickers",
-            "AAPL",
-            "--start",
-            "2022-10-05",
-            "--end",
-            "2022-10-07",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={"RETINUE_HOME": str(model_home), "PATH": "/usr/bin:/bin", "RETINUE_DATA_DIR": str(data_root())},
-    )
-    assert done.returncode == 0, done.stderr
+    env = {"RETINUE_HOME": str(model_home), "PATH": "/usr/bin:/bin", "RETINUE_DATA_DIR": str(data_root())}
+    _backtest_cli("fincon", "AAPL", "2022-10-05", "2022-10-07", out, env=env)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["trading_days"] == 3 and metrics["llm_calls"] >= 2  # manager twice, analysts too
     assert metrics["prompt_tokens"] > 0 and metrics["completion_tokens"] > 0

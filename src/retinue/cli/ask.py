@@ -17,6 +17,7 @@ from retinue.cli.common import (
     llm_overrides,
     out,
     print_usage,
+    run_chat_model,
 )
 from retinue.config import LLMConfig, load_settings, validate_config
 from retinue.errors import RetinueError
@@ -64,10 +65,8 @@ def ask(
     from retinue.runs.directory import RunDirectory
 
     if resume is not None:
-        run = RunDirectory.open(resume)
+        run = RunDirectory.open(resume, command="ask")
         saved = run.config()
-        if saved.get("command") != "ask":
-            raise RetinueError(f"{resume} is a '{saved.get('command')}' run, not an ask run")
         prompts, schema_data = saved["prompts"], saved.get("schema")
         llm_config = validate_config(LLMConfig, saved["llm"], source=f"{run.config_path} [llm]")
     else:
@@ -88,13 +87,11 @@ def ask(
 def _run_ask(run: Any, prompts: list[str], schema: dict[str, Any] | None, llm_config: LLMConfig, resume: bool) -> None:
     from retinue.agents.ask import AskContext
     from retinue.graphs.ask import build_ask_graph
-    from retinue.llms import SQLiteResponseCache, UsageRecorder, make_chat_model
-    from retinue.paths import response_cache_path
+    from retinue.llms import UsageRecorder
     from retinue.runs.execute import execute
 
     usage = UsageRecorder()
-    cache = SQLiteResponseCache(response_cache_path()) if llm_config.cache else None
-    chat_model = make_chat_model(llm_config, cache=cache, usage=usage)
+    chat_model = run_chat_model(llm_config, usage)
     context = AskContext(llm=chat_model, usage=usage, llm_config=llm_config, schema=schema)
     streamed: list[str] = []
 

@@ -17,6 +17,7 @@ from retinue.cli.common import (
     err,
     llm_overrides,
     out,
+    run_chat_model,
 )
 from retinue.config import LLMConfig, load_settings, validate_config
 from retinue.errors import RetinueError
@@ -55,10 +56,9 @@ def backtest(
     from retinue.runs.directory import RunDirectory
 
     if resume is not None:
-        run = RunDirectory.open(resume)
+        run = RunDirectory.open(resume, command="backtest")
         saved = run.config()
-        if saved.get("command") != "backtest":
-            raise RetinueError(f"{resume} is a '{saved.get('command')}' run, not a backtest")
+        env = _market_env(saved)
     else:
         from retinue.envs.market_baselines import BASELINES
         from retinue.paths import data_root, runs_root
@@ -79,9 +79,9 @@ def backtest(
                 mode="json"
             ),
         }
-        _market_env(saved)  # check the window and data before creating a run directory
+        env = _market_env(saved)  # checks the window and data before a run directory is created
         run = RunDirectory.create("backtest", saved, out_dir, runs_root())
-    _run_backtest(run, saved, resume=resume is not None)
+    _run_backtest(run, saved, env, resume=resume is not None)
 
 
 def _market_env(saved: dict[str, Any]) -> Any:
@@ -98,13 +98,10 @@ def _fincon_method(env: Any, saved: dict[str, Any], usage: Any) -> Any:
     from retinue.agents.fincon import FinconContext, FinconMethod
     from retinue.datasets.market_text import TextArchive
     from retinue.graphs.fincon import build_fincon_day_graph
-    from retinue.llms import SQLiteResponseCache, make_chat_model
-    from retinue.paths import response_cache_path
 
     llm_config = validate_config(LLMConfig, saved["llm"], source="[llm]")
-    cache = SQLiteResponseCache(response_cache_path()) if llm_config.cache else None
     context = FinconContext(
-        llm=make_chat_model(llm_config, cache=cache, usage=usage),
+        llm=run_chat_model(llm_config, usage),
         usage=usage,
         llm_config=llm_config,
         env=env,
@@ -113,7 +110,7 @@ def _fincon_method(env: Any, saved: dict[str, Any], usage: Any) -> Any:
     return FinconMethod(build_fincon_day_graph().compile(), context)
 
 
-def _run_backtest(run: Any, saved: dict[str, Any], resume: bool) -> None:
+def _run_backtest(run: Any, saved: dict[str, Any], env: Any, resume: bool) -> None:
     from retinue.agents.trading import Baseline, TradingContext
     from retinue.envs.market_baselines import BASELINES
     from retinue.evaluation.backtest_report import plot_equity, summarise, write_report, write_trades
@@ -121,7 +118,6 @@ def _run_backtest(run: Any, saved: dict[str, Any], resume: bool) -> None:
     from retinue.llms import UsageRecorder
     from retinue.runs.execute import execute
 
-    env = _market_env(saved)
     usage = UsageRecorder()
     if saved["method"] == "fincon":
         decide: Any = _fincon_method(env, saved, usage)

@@ -7,7 +7,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from retinue.config import Provider
+from retinue.config import LLMConfig, Provider
+
+
+def run_chat_model(llm_config: LLMConfig, usage: Any) -> Any:
+    """The configured chat model for a run: shared response cache (unless turned off), usage counted."""
+    from retinue.llms import SQLiteResponseCache, make_chat_model
+    from retinue.paths import response_cache_path
+
+    cache = SQLiteResponseCache(response_cache_path()) if llm_config.cache else None
+    return make_chat_model(llm_config, cache=cache, usage=usage)
+
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

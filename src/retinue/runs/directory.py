@@ -77,9 +77,12 @@ class RunDirectory:
         return run
 
     @classmethod
-    def open(cls, path: Path) -> "RunDirectory":
+    def open(cls, path: Path, command: str | None = None) -> "RunDirectory":
+        """An existing run; with `command`, it must be a run of that command (as for --resume)."""
         run = cls(path)
-        run.record()  # fails clearly when this is not a run directory
+        recorded = run.record().get("command")  # fails clearly when this is not a run directory
+        if command is not None and recorded != command:
+            raise RetinueError(f"{path} is a '{recorded}' run, not a '{command}' run")
         return run
 
     @property

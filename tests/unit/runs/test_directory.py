@@ -35,3 +35,10 @@ def test_a_run_whose_process_died_reads_as_stopped(tmp_path: Path) -> None:
     assert run.status() == "stopped"
     run.update_record(status="completed")
     assert run.status() == "completed"
+
+
+def test_open_for_resume_checks_the_command(tmp_path: Path) -> None:
+    run = RunDirectory.create("ask", {}, tmp_path / "run", tmp_path)
+    assert RunDirectory.open(run.path, command="ask") == run
+    with pytest.raises(RetinueError, match="is a 'ask' run, not a 'backtest' run"):
+        RunDirectory.open(run.path, command="backtest")
