@@ -1,5 +1,6 @@
 """Backtests on the real market data through the CLI and the durable engine."""
 
+import csv
 import json
 import subprocess
 import sys
@@ -89,7 +90,10 @@ def test_fincon_runs_on_the_embedded_model(tmp_path: Path, model_home: Path) -> 
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["trading_days"] == 3 and metrics["llm_calls"] >= 2  # manager twice, analysts too
     assert metrics["prompt_tokens"] > 0 and metrics["completion_tokens"] > 0
-    rows = (out / "trades.csv").read_text().splitlines()[1:]
-    assert len(rows) == 2 and all("AAPL" in row and ("BUY" in row or "SELL" in row or "HOLD" in row) for row in rows)
+    with (out / "trades.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2 and all(row["ticker"] == "AAPL" and row["action"] in ("BUY", "SELL", "HOLD") for row in rows)
     usage = json.loads((out / "usage.json").read_text())["by_role"]
     assert usage["manager"]["calls"] + usage["manager"]["cache_hits"] >= 2
+    # AAPL has news, filings and calls before the window: every text analyst read its memory.
+    assert {"news_analyst", "filings_analyst", "earnings_call_analyst"} <= set(usage)

@@ -2,16 +2,24 @@
 
 Vendor timestamps carry no timezone, so an item dated d is first usable on the trading day after d:
 `TextArchive.visible(ticker, day)` returns only items dated strictly before `day`. Tickers with no text
-(NIO, NFLX, COIN in the shared data) are normal and give empty lists. Earnings-call transcripts are not
-served yet: the files label them by fiscal quarter, not by the date they became public.
+(NIO, NFLX, COIN in the shared data) are normal and give empty lists; so is a data root without one of the
+text files (news.jsonl.gz, filings.jsonl, transcripts.jsonl).
+
+Earnings-call transcripts and results releases carry a quarter label, not a date, so each is dated by an
+upper bound on when it became public (`transcript_release_bound`): a call is held after its fiscal quarter
+ends, and the SEC's 40-day 10-Q deadline for large filers bounds it; a results release is labelled by the
+calendar quarter it came out in, and it reports on the quarter before, so it is public by 40 days into its
+label's quarter. Late is safe; early would be look-ahead. Alphabet's calls are filed under GOOGL; the
+prices use GOOG, so transcripts are served under GOOG too.
 """
 
 import bisect
 import gzip
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +27,13 @@ from retinue.errors import RetinueError
 
 NEWS_FILE = "news.jsonl.gz"
 FILINGS_FILE = "filings.jsonl"
+TRANSCRIPTS_FILE = "transcripts.jsonl"
+EARNINGS_CALL = "earnings_call"
+RELEASE_LAG_DAYS = 40
+# The month each company's fiscal year ends in; December when not listed.
+FISCAL_YEAR_END_MONTH = {"AAPL": 9, "MSFT": 6}
+TRANSCRIPT_TICKER_ALIASES = {"GOOGL": "GOOG"}
+QUARTER_LABEL = re.compile(r"^(\d{4})_Q([1-4])$")
 
 
 @dataclass(frozen=True)
@@ -32,14 +47,14 @@ class TextItem:
     source: str = ""
 
 
-def _records(path: Path, tickers: set[str]) -> Iterator[tuple[date, str, dict[str, Any]]]:
-    """(date, ticker, record) for each line about one of `tickers`; a bad line names its number."""
+def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, record) for each JSON-object line; a bad line names its number."""
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
             lines = list(handle)
     except FileNotFoundError:
-        raise RetinueError(f"market text file not found: {path}") from None
+        return  # a data root without this kind of text: the analysts say they have none
     except (OSError, EOFError) as error:
         raise RetinueError(f"cannot read {path}: {error}") from None
     for number, line in enumerate(lines, start=1):
@@ -51,6 +66,12 @@ def _records(path: Path, tickers: set[str]) -> Iterator[tuple[date, str, dict[st
                 raise ValueError("not a JSON object")
         except ValueError as error:
             raise RetinueError(f"{path}, line {number}: {error}") from None
+        yield number, record
+
+
+def _records(path: Path, tickers: set[str]) -> Iterator[tuple[date, str, dict[str, Any]]]:
+    """(date, ticker, record) for each line about one of `tickers`."""
+    for number, record in _lines(path):
         ticker = str(record.get("ticker", ""))
         if ticker not in tickers:
             continue
@@ -78,6 +99,38 @@ def read_filings(path: Path, tickers: set[str]) -> list[TextItem]:
     ]
 
 
+def _month_end(year: int, month: int) -> date:
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+
+def transcript_release_bound(ticker: str, label: str, doc_type: str) -> date:
+    """The latest day a labelled call transcript or results release can have become public."""
+    match = QUARTER_LABEL.match(label)
+    if match is None:
+        raise ValueError(f"label {label!r} is not YEAR_QN")
+    year, quarter = int(match[1]), int(match[2])
+    if doc_type != "earnings_call_transcript":  # a release, labelled by the calendar quarter it came out in
+        return date(year, 3 * quarter - 2, 1) + timedelta(days=RELEASE_LAG_DAYS)
+    # Fiscal quarter q of fiscal year y ends 3 * (4 - q) months before the fiscal year's last month.
+    months = year * 12 + FISCAL_YEAR_END_MONTH.get(ticker, 12) - 1 - 3 * (4 - quarter)
+    return _month_end(months // 12, months % 12 + 1) + timedelta(days=RELEASE_LAG_DAYS)
+
+
+def read_transcripts(path: Path, tickers: set[str]) -> list[TextItem]:
+    items = []
+    for number, record in _lines(path):
+        raw = str(record.get("ticker", ""))
+        ticker = TRANSCRIPT_TICKER_ALIASES.get(raw, raw)
+        if ticker not in tickers or not record.get("text"):
+            continue
+        try:
+            day = transcript_release_bound(raw, str(record.get("label")), str(record.get("doc_type")))
+        except ValueError as error:
+            raise RetinueError(f"{path}, line {number}: {error}") from None
+        items.append(TextItem(day, ticker, EARNINGS_CALL, str(record["text"]), str(record.get("label"))))
+    return items
+
+
 class TextArchive:
     """All text for some tickers, sorted by date, answering "what could be known on this day"."""
 
@@ -91,7 +144,11 @@ class TextArchive:
     def load(cls, root: Path, tickers: list[str]) -> "TextArchive":
         folder = root / "market"
         wanted = set(tickers)
-        return cls(read_news(folder / NEWS_FILE, wanted) + read_filings(folder / FILINGS_FILE, wanted))
+        return cls(
+            read_news(folder / NEWS_FILE, wanted)
+            + read_filings(folder / FILINGS_FILE, wanted)
+            + read_transcripts(folder / TRANSCRIPTS_FILE, wanted)
+        )
 
     def visible(self, ticker: str, day: date, kinds: tuple[str, ...] | None = None) -> list[TextItem]:
         """Items about `ticker` dated strictly before `day`, oldest first."""

@@ -12,6 +12,7 @@ max-pooled over an item's indexed fields; items without an embedding fill up aft
 """
 
 import asyncio
+import hashlib
 import json
 import sqlite3
 import threading
@@ -55,7 +56,8 @@ CREATE TABLE IF NOT EXISTS vectors (
     namespace TEXT NOT NULL,
     key TEXT NOT NULL,
     path TEXT NOT NULL,
-    embedding BLOB NOT NULL
+    embedding BLOB NOT NULL,
+    text_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS vectors_by_item ON vectors (namespace, key);
 CREATE INDEX IF NOT EXISTS items_by_time ON items (updated_at);
@@ -74,6 +76,10 @@ def _ns_text(namespace: tuple[str, ...]) -> str:
 
 def _ns_tuple(text: str) -> tuple[str, ...]:
     return tuple(text.split(_SEP)) if text else ()
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _now() -> str:
@@ -114,6 +120,9 @@ class FaissStore(BaseStore):
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.executescript(_SCHEMA)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(vectors)")}
+            if "text_hash" not in columns:  # a store written before vectors remembered their text
+                self._conn.execute("ALTER TABLE vectors ADD COLUMN text_hash TEXT")
         except sqlite3.DatabaseError as error:
             raise RetinueError(f"cannot open the memory store at {self.path}: {error}") from None
         self._check_dims()
@@ -241,8 +250,9 @@ class FaissStore(BaseStore):
         faiss.normalize_L2(vectors)
         return dict(zip(texts, vectors, strict=True))
 
-    def _embed_puts(self, puts: list[PutOp]) -> dict[tuple[tuple[str, ...], str], list[tuple[str, np.ndarray]]]:
-        """For each indexed put, its (field path, unit vector) pairs."""
+    def _embed_puts(self, puts: list[PutOp]) -> dict[tuple[tuple[str, ...], str], list[tuple[str, str, np.ndarray]]]:
+        """For each indexed put, its (field path, text hash, unit vector) triples. A field whose text is unchanged keeps
+        its stored vector: updating an item's other fields (a memory's importance, say) embeds nothing."""
         if self.embeddings is None:
             return {}
         wanted: list[tuple[tuple[tuple[str, ...], str], str, str]] = []
@@ -254,21 +264,43 @@ class FaissStore(BaseStore):
                 texts = get_text_at_path(op.value, tokens)
                 for i, text in enumerate(texts):
                     wanted.append(((op.namespace, op.key), path if len(texts) == 1 else f"{path}.{i}", text))
-        if not wanted:
-            return {}
-        vectors = np.asarray(self.embeddings.embed_documents([text for *_, text in wanted]), dtype=np.float32)
+        grouped: dict[tuple[tuple[str, ...], str], list[tuple[str, str, np.ndarray]]] = {}
+        kept = self._stored_vectors(wanted)
+        fresh = []
+        for item, path, text in wanted:
+            if (item, path, text) in kept:
+                grouped.setdefault(item, []).append((path, _text_hash(text), kept[(item, path, text)]))
+            else:
+                fresh.append((item, path, text))
+        if not fresh:
+            return grouped
+        vectors = np.asarray(self.embeddings.embed_documents([text for *_, text in fresh]), dtype=np.float32)
         if vectors.shape[1] != self._dims:
             raise RetinueError(f"the embedding function returned {vectors.shape[1]}-d vectors, not {self._dims}-d")
         faiss.normalize_L2(vectors)
-        grouped: dict[tuple[tuple[str, ...], str], list[tuple[str, np.ndarray]]] = {}
-        for (item, path, _), vector in zip(wanted, vectors, strict=True):
-            grouped.setdefault(item, []).append((path, vector))
+        for (item, path, text), vector in zip(fresh, vectors, strict=True):
+            grouped.setdefault(item, []).append((path, _text_hash(text), vector))
         return grouped
+
+    def _stored_vectors(
+        self, wanted: list[tuple[tuple[tuple[str, ...], str], str, str]]
+    ) -> dict[tuple[tuple[tuple[str, ...], str], str, str], np.ndarray]:
+        """The stored vector of each wanted (item, path, text) whose stored text at that path is the same."""
+        kept = {}
+        with self._lock:
+            for item, path, text in wanted:
+                row = self._conn.execute(
+                    "SELECT embedding, text_hash FROM vectors WHERE namespace = ? AND key = ? AND path = ?",
+                    (_ns_text(item[0]), item[1], path),
+                ).fetchone()
+                if row is not None and row[1] == _text_hash(text):
+                    kept[(item, path, text)] = np.frombuffer(row[0], dtype=np.float32).copy()
+        return kept
 
     # -- writes --------------------------------------------------------------------------------
 
     def _apply_puts(
-        self, puts: list[PutOp], vectors: dict[tuple[tuple[str, ...], str], list[tuple[str, np.ndarray]]]
+        self, puts: list[PutOp], vectors: dict[tuple[tuple[str, ...], str], list[tuple[str, str, np.ndarray]]]
     ) -> None:
         removed: list[int] = []
         added: list[tuple[int, np.ndarray]] = []
@@ -292,10 +324,10 @@ class FaissStore(BaseStore):
                     "value = excluded.value, updated_at = excluded.updated_at",
                     (ns, op.key, json.dumps(dict(op.value)), now, now),
                 )
-                for path, vector in vectors.get((op.namespace, op.key), []):
+                for path, text_hash, vector in vectors.get((op.namespace, op.key), []):
                     cursor = self._conn.execute(
-                        "INSERT INTO vectors (namespace, key, path, embedding) VALUES (?, ?, ?, ?)",
-                        (ns, op.key, path, vector.tobytes()),
+                        "INSERT INTO vectors (namespace, key, path, embedding, text_hash) VALUES (?, ?, ?, ?, ?)",
+                        (ns, op.key, path, vector.tobytes(), text_hash),
                     )
                     added.append((int(cursor.lastrowid or 0), vector))
                     tracked.append((int(cursor.lastrowid or 0), ns, op.key))

@@ -10,8 +10,10 @@ Each memory sits in one layer. A layer has a recency horizon Q (days) and a dail
 
 recency = exp(-delta / Q), delta = days since the memory entered its layer; a memory is scored by
 similarity (cosine, from the store's vector search) + recency + importance / 100; `advance(day)` decays
-importance, promotes (recency starts again in the new layer) and removes memories whose recency fell
-below 0.05 or whose importance fell below 5; `reward(key)` adds 5 importance (positive feedback).
+importance, promotes (recency starts again in the new layer; a memory moves at most one layer a day and
+not on the day it entered its layer, so advancing twice to the same day changes nothing) and removes
+memories whose recency fell below 0.05 or whose importance fell below 5; `reward(key, day)` adds 5
+importance (positive feedback), at most once per memory and day, so a replayed day does not reward twice.
 Items live under `owner + (layer,)`, so agents and runs stay apart by namespace.
 """
 
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, GetOp, Op, PutOp
 
 from retinue.errors import RetinueError
 
@@ -63,6 +65,17 @@ class Recalled:
 
 
 @dataclass(frozen=True)
+class NewMemory:
+    """A memory to add under a key that makes adding it again a no-op."""
+
+    key: str
+    text: str
+    day: date
+    importance: float
+    layer: str = "short"
+
+
+@dataclass(frozen=True)
 class Aged:
     """What `advance` did."""
 
@@ -100,6 +113,31 @@ class LayeredMemory:
         )
         return key
 
+    def add_new(self, memories: list["NewMemory"]) -> list[str]:
+        """Add the memories whose keys are not stored yet, in one batch; returns the keys added."""
+        for memory in memories:
+            if memory.layer not in self._layers:
+                raise RetinueError(f"unknown memory layer {memory.layer!r}; layers: {', '.join(self._layers)}")
+        found = self.store.batch([GetOp(self._namespace(layer.name), m.key) for m in memories for layer in LAYERS])
+        stored = {m.key for i, m in enumerate(memories) if any(found[i * len(LAYERS) : (i + 1) * len(LAYERS)])}
+        fresh = {m.key: m for m in memories if m.key not in stored}  # the last of duplicate keys wins
+        self.store.batch(
+            [
+                PutOp(
+                    self._namespace(m.layer),
+                    m.key,
+                    {
+                        "text": m.text,
+                        "importance": float(m.importance),
+                        "as_of": m.day.isoformat(),
+                        "entered": m.day.isoformat(),
+                    },
+                )
+                for m in fresh.values()
+            ]
+        )
+        return list(fresh)
+
     def _state(self, layer: Layer, value: dict[str, Any], day: date) -> tuple[float, float]:
         """(recency, importance) of a stored memory as of `day`."""
         entered, as_of = date.fromisoformat(value["entered"]), date.fromisoformat(value["as_of"])
@@ -122,8 +160,16 @@ class LayeredMemory:
         for layer in LAYERS:
             item = self.store.get(self._namespace(layer.name), key)
             if item is not None:
+                rewarded = list(item.value.get("rewarded", []))
+                if day.isoformat() in rewarded:
+                    return
                 _, importance = self._state(layer, item.value, day)
-                value = {**item.value, "importance": importance + amount, "as_of": day.isoformat()}
+                value = {
+                    **item.value,
+                    "importance": importance + amount,
+                    "as_of": day.isoformat(),
+                    "rewarded": [*rewarded, day.isoformat()],
+                }
                 self.store.put(self._namespace(layer.name), key, value)
                 return
         raise RetinueError(f"no memory {key!r} under {self.owner}")
@@ -131,21 +177,24 @@ class LayeredMemory:
     def advance(self, day: date) -> Aged:
         """Decay every memory to `day`, promote the important ones, remove the stale and the unimportant."""
         promoted, removed = [], []
-        # From the top layer down, so a memory promoted today is not aged or promoted again today.
-        for position, layer in reversed(list(enumerate(LAYERS))):
+        ops: list[Op] = []
+        for position, layer in enumerate(LAYERS):
             for item in self.store.search(self._namespace(layer.name), limit=MAX_CANDIDATES):
                 fresh, importance = self._state(layer, item.value, day)
                 value = {**item.value, "importance": importance, "as_of": day.isoformat()}
+                entered_before = date.fromisoformat(item.value["entered"]) < day
                 if fresh < MIN_RECENCY or importance < MIN_IMPORTANCE:
-                    self.store.delete(self._namespace(layer.name), item.key)
+                    ops.append(PutOp(self._namespace(layer.name), item.key, None))
                     removed.append(item.key)
-                elif layer.promote_at is not None and importance >= layer.promote_at:
-                    self.store.delete(self._namespace(layer.name), item.key)
+                elif layer.promote_at is not None and importance >= layer.promote_at and entered_before:
+                    ops.append(PutOp(self._namespace(layer.name), item.key, None))
                     target = LAYERS[position + 1].name
-                    self.store.put(self._namespace(target), item.key, {**value, "entered": day.isoformat()})
+                    ops.append(PutOp(self._namespace(target), item.key, {**value, "entered": day.isoformat()}))
                     promoted.append(item.key)
-                else:
-                    self.store.put(self._namespace(layer.name), item.key, value)
+                elif value != item.value:
+                    ops.append(PutOp(self._namespace(layer.name), item.key, value))
+        if ops:
+            self.store.batch(ops)  # one transaction, and the texts keep their vectors
         return Aged(promoted, removed)
 
     def layer_of(self, key: str) -> str | None:

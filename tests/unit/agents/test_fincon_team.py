@@ -1,4 +1,4 @@
-"""FinCon's day team with the scripted model: fan-out, manager decision, risk alert, weights."""
+"""FinCon's day team with the scripted model: fan-out, memory, manager decision, risk alert, weights."""
 
 from datetime import date, timedelta
 
@@ -7,11 +7,13 @@ import pytest
 
 from retinue.agents.fincon import FinconContext, FinconMethod, risk_alert
 from retinue.config import LLMConfig
-from retinue.datasets.market_text import TextArchive, TextItem
+from retinue.datasets.market_text import EARNINGS_CALL, TextArchive, TextItem
 from retinue.datasets.prices import PriceSeries
 from retinue.envs.market import MarketEnv
 from retinue.graphs.fincon import build_fincon_day_graph
 from retinue.llms import ScriptedChatModel, UsageRecorder
+from retinue.memory.faiss_store import FaissStore
+from tests.conftest import HashEmbeddings
 
 START = date(2023, 1, 1)
 READING = '{"signal": "positive", "key_point": "strong demand"}'
@@ -23,46 +25,114 @@ def _env() -> MarketEnv:
     return MarketEnv({"X": series}, START + timedelta(days=30), START + timedelta(days=39))
 
 
-def _method(responses: list[object]) -> tuple[FinconMethod, ScriptedChatModel, UsageRecorder]:
+def _store() -> FaissStore:
+    return FaissStore(None, index={"dims": 64, "embed": HashEmbeddings(64), "fields": ["text"]})
+
+
+def _method(
+    responses: list[object], beliefs: dict[str, str] | None = None
+) -> tuple[FinconMethod, ScriptedChatModel, UsageRecorder]:
     usage = UsageRecorder()
     model = ScriptedChatModel(responses=responses, callbacks=[usage])
     env = _env()
     archive = TextArchive(
         [
             TextItem(env.view(0).day - timedelta(days=1), "X", "news", "X beats estimates"),
+            TextItem(env.view(0).day, "X", "news", "X opens a new factory"),  # visible from the second day
             TextItem(START, "X", "10-Q", "revenue grew"),
+            TextItem(START, "X", EARNINGS_CALL, "we raise our guidance", "2022_Q4"),
         ]
     )
-    context = FinconContext(llm=model, usage=usage, llm_config=LLMConfig(backoff_seconds=0), env=env, archive=archive)
+    context = FinconContext(
+        llm=model,
+        usage=usage,
+        llm_config=LLMConfig(backoff_seconds=0),
+        env=env,
+        archive=archive,
+        beliefs=beliefs or {},
+    )
     return FinconMethod(build_fincon_day_graph().compile(), context), model, usage
 
 
+def _prompt(model: ScriptedChatModel, opening: str) -> str:
+    (prompt,) = [str(c.messages[-1].content) for c in model.calls if str(c.messages[-1].content).startswith(opening)]
+    return prompt
+
+
 def test_analysts_report_and_the_manager_alone_decides() -> None:
-    method, model, usage = _method([READING, READING, '{"action": "SELL", "confidence": 0.7, "reasons": "too high"}'])
+    method, model, usage = _method([READING] * 3 + ['{"action": "SELL", "confidence": 0.7, "reasons": "too high"}'])
     view = method.context.env.view(0)  # type: ignore[union-attr]
-    decision = method(view, [], {})
+    decision = method(view, [], {}, _store())
     assert decision.weights == {"X": -1.0}
     assert "X SELL (0.70): too high" in decision.reasons
     manager_prompt = str(model.calls[-1].messages[-1].content)
     assert "data analyst (positive)" in manager_prompt  # 30 days of rising prices
-    assert "news analyst (positive): strong demand" in manager_prompt
-    assert "filings analyst (positive): strong demand" in manager_prompt
-    assert set(usage.by_role) == {"news_analyst", "filings_analyst", "manager"}
+    for role in ("news", "filings", "earnings_call"):
+        assert f"{role} analyst (positive): strong demand" in manager_prompt
+    assert set(usage.by_role) == {"news_analyst", "filings_analyst", "earnings_call_analyst", "manager"}
+    assert "we raise our guidance" in _prompt(model, "You are an earnings-call analyst")
+    assert "revenue grew" in _prompt(model, "You are a financial filings analyst")
     model.assert_all_used()
 
 
+def test_each_agent_sees_only_the_belief_of_its_aspect() -> None:
+    beliefs = {"news": "headlines overreact", "filings": "margins lead", "manager": "cut losers fast"}
+    method, model, _ = _method([READING] * 3 + ['{"action": "BUY", "confidence": 1, "reasons": "r"}'], beliefs)
+    method(method.context.env.view(0), [], {}, _store())  # type: ignore[union-attr]
+    news, filings = _prompt(model, "You are a financial news"), _prompt(model, "You are a financial filings")
+    calls, manager = _prompt(model, "You are an earnings-call"), _prompt(model, "You are the manager")
+    assert "headlines overreact" in news and "margins lead" not in news and "cut losers" not in news
+    assert "margins lead" in filings and "headlines overreact" not in filings
+    assert "belief about earnings calls: none yet" in calls
+    assert "cut losers fast" in manager and "headlines overreact" not in manager
+
+
+def test_memory_carries_over_days_and_a_profitable_day_rewards_what_was_recalled() -> None:
+    decision = '{"action": "BUY", "confidence": 0.9, "reasons": "momentum"}'
+    method, model, _ = _method([READING] * 3 + [decision] + [READING] * 3 + [decision])
+    env, store = method.context.env, _store()
+    assert env is not None
+    day0, day1 = env.view(0).day, env.view(1).day
+    method(env.view(0), [], {}, store)
+    (news,) = store.search(("fincon", "news_analyst", "X"))
+    assert news.value["text"] == f"[news {day0 - timedelta(days=1)}] X beats estimates"
+    assert news.value["importance"] == pytest.approx(51 * 0.92)  # short layer, one day old
+    method(env.view(1), [0.02], {"X": 1.0}, store)
+    news_prompts = [str(c.messages[-1].content) for c in model.calls]
+    news_prompts = [p for p in news_prompts if p.startswith("You are a financial news")]
+    assert "X opens a new factory" not in news_prompts[0] and "X opens a new factory" in news_prompts[1]
+    assert "X beats estimates" in news_prompts[1]  # still remembered the next day
+    rewarded = store.get(("fincon", "news_analyst", "X", "short"), news.key)
+    assert rewarded is not None and rewarded.value["importance"] == pytest.approx(51 * 0.92**2 + 5)
+    manager_prompt = str(model.calls[-1].messages[-1].content)
+    assert f"{day0}: BUY X (momentum); the next day the portfolio returned +2.00%" in manager_prompt
+    assert store.get(("fincon", "day", day1.isoformat()), "decided") is not None
+    model.assert_all_used()
+
+
+def test_a_losing_day_rewards_nothing() -> None:
+    decision = '{"action": "BUY", "confidence": 0.9, "reasons": "momentum"}'
+    method, _, _ = _method([READING] * 3 + [decision] + [READING] * 3 + [decision])
+    env, store = method.context.env, _store()
+    assert env is not None
+    method(env.view(0), [], {}, store)
+    method(env.view(1), [-0.01], {"X": 1.0}, store)
+    (news,) = [i for i in store.search(("fincon", "news_analyst", "X")) if "beats" in i.value["text"]]
+    assert news.value["importance"] == pytest.approx(51 * 0.92**2)
+
+
 def test_a_risk_alert_makes_the_manager_risk_averse_and_hold_keeps_the_position() -> None:
-    method, model, _ = _method([READING, READING, '{"action": "HOLD", "confidence": 0.5, "reasons": "wait"}'])
+    method, model, _ = _method([READING] * 3 + ['{"action": "HOLD", "confidence": 0.5, "reasons": "wait"}'])
     view = method.context.env.view(1)  # type: ignore[union-attr]
-    decision = method(view, [0.01, -0.02], {"X": 1.0})
+    decision = method(view, [0.01, -0.02], {"X": 1.0}, _store())
     assert decision.weights == {"X": 1.0}
     assert "risk alert: the portfolio lost 2.00% yesterday" in decision.reasons
     assert any("Be risk-averse today" in str(m.content) for m in model.calls[-1].messages)
 
 
 def test_invalid_manager_output_falls_back_to_hold() -> None:
-    method, _, usage = _method([READING, READING, "nonsense", "{}", '{"action": "YOLO"}'])
-    decision = method(method.context.env.view(0), [], {"X": -1.0})  # type: ignore[union-attr]
+    method, _, usage = _method([READING] * 3 + ["nonsense", "{}", '{"action": "YOLO"}'])
+    decision = method(method.context.env.view(0), [], {"X": -1.0}, _store())  # type: ignore[union-attr]
     assert decision.weights == {"X": -1.0} and "fallback" in decision.reasons
     assert usage.by_role["manager"].fallbacks == 1
 
@@ -72,10 +142,11 @@ def test_no_text_means_no_llm_call_for_that_analyst() -> None:
     model = ScriptedChatModel(responses=['{"action": "BUY", "confidence": 1, "reasons": "trend"}'], callbacks=[usage])
     env = _env()
     context = FinconContext(llm=model, usage=usage, llm_config=LLMConfig(), env=env, archive=TextArchive([]))
-    decision = FinconMethod(build_fincon_day_graph().compile(), context)(env.view(0), [], {})
+    decision = FinconMethod(build_fincon_day_graph().compile(), context)(env.view(0), [], {}, _store())
     assert decision.weights == {"X": 1.0}
     prompt = str(model.calls[0].messages[-1].content)
-    assert "no news about X" in prompt and "no 10-K or 10-Q for X" in prompt
+    for source in ("news", "10-K or 10-Q", "earnings call"):
+        assert f"no {source} about X in memory" in prompt
     model.assert_all_used()
 
 
@@ -113,7 +184,7 @@ def test_portfolio_mode_uses_mean_variance_weights_within_the_manager_signs() ->
         callbacks=[usage],
     )
     context = FinconContext(llm=model, usage=usage, llm_config=LLMConfig(), env=env, archive=TextArchive([]))
-    decision = FinconMethod(build_fincon_day_graph().compile(), context)(env.view(0), [], {})
+    decision = FinconMethod(build_fincon_day_graph().compile(), context)(env.view(0), [], {}, _store())
     weights = env.check_weights(decision.weights)  # raises if bounds or the budget are broken
     assert 0 <= weights["X"] <= 1 and -1 <= weights["Y"] <= 0 and weights["Z"] == 0
     assert sum(abs(w) for w in weights.values()) <= 1 + 1e-9

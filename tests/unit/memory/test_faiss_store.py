@@ -67,3 +67,25 @@ def test_store_without_index_still_stores_and_lists(tmp_path: Path) -> None:
         store.put(("a",), "k", {"v": 1})
         assert store.search(("a",))[0].value == {"v": 1}
         assert store.search(("a",), query="ignored without an index")[0].key == "k"
+
+
+class CountingEmbeddings(HashEmbeddings):
+    def __init__(self) -> None:
+        super().__init__(16)
+        self.embedded: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded.extend(texts)
+        return super().embed_documents(texts)
+
+
+def test_updating_other_fields_keeps_the_vector_without_embedding_again(tmp_path: Path) -> None:
+    embeddings = CountingEmbeddings()
+    with FaissStore(tmp_path, index={"dims": 16, "embed": embeddings, "fields": ["text"]}) as store:
+        store.put(("m",), "a", {"text": "tesla deliveries", "importance": 50})
+        store.put(("m",), "a", {"text": "tesla deliveries", "importance": 46})
+        assert embeddings.embedded == ["tesla deliveries"]
+        store.put(("m",), "a", {"text": "tesla recall", "importance": 46})
+        assert embeddings.embedded == ["tesla deliveries", "tesla recall"]
+        (hit,) = store.search(("m",), query="tesla recall")
+        assert hit.value["importance"] == 46 and hit.score == pytest.approx(1.0, abs=1e-5)

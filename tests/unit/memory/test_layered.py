@@ -5,7 +5,7 @@ import pytest
 
 from retinue.errors import RetinueError
 from retinue.memory.faiss_store import FaissStore
-from retinue.memory.layered import LAYERS, LayeredMemory, decayed_importance, recency
+from retinue.memory.layered import LAYERS, LayeredMemory, NewMemory, decayed_importance, recency
 from tests.conftest import HashEmbeddings
 
 DAY = date(2023, 1, 2)
@@ -64,9 +64,22 @@ def test_one_promotion_per_day(memory: LayeredMemory) -> None:
 def test_positive_feedback_adds_importance(memory: LayeredMemory) -> None:
     key = memory.add("useful insight", DAY, importance=30)
     memory.reward(key, DAY + timedelta(days=1))
+    memory.reward(key, DAY + timedelta(days=1))  # a replayed day rewards once
     recalled = memory.retrieve("useful insight", DAY + timedelta(days=1), k=1)[0]
     assert recalled.importance == pytest.approx(30 * 0.92 + 5)
     with pytest.raises(RetinueError, match="no memory"):
         memory.reward("missing", DAY)
     with pytest.raises(RetinueError, match="unknown memory layer"):
         memory.add("x", DAY, importance=1, layer="attic")
+
+
+def test_adding_again_and_advancing_twice_to_the_same_day_change_nothing(memory: LayeredMemory) -> None:
+    batch = [NewMemory("a", "tesla deliveries beat", DAY, 99), NewMemory("b", "filing text", DAY, 69, "mid")]
+    assert memory.add_new(batch) == ["a", "b"]
+    memory.advance(DAY + timedelta(days=1))
+    assert memory.add_new(batch) == []  # "a" was promoted to mid; it is not added back to short
+    assert memory.layer_of("a") == "mid"
+    before = {r.key: r for r in memory.retrieve("tesla", DAY + timedelta(days=1), k=5)}
+    memory.advance(DAY + timedelta(days=1))  # a replayed day: no second promotion, no second decay
+    after = {r.key: r for r in memory.retrieve("tesla", DAY + timedelta(days=1), k=5)}
+    assert memory.layer_of("a") == "mid" and before == after

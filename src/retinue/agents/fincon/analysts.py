@@ -1,12 +1,18 @@
-"""FinCon's analysts: each digests one source for one ticker and reports only to the manager."""
+"""FinCon's analysts: each digests one source for one ticker and reports only to the manager.
 
-from datetime import timedelta
+The data analyst computes its figures from prices. The text analysts (news, filings, earnings calls) each
+add what became visible since the previous trading day to their layered memory, age it to today, recall
+the best memories for their question and have the model read them into a typed report.
+"""
+
+from datetime import date, timedelta
 
 from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from retinue.agents.fincon.data_analyst import analyse_prices
+from retinue.agents.fincon.memory import analyst_memory, as_memories, owner_label
 from retinue.agents.fincon.state import (
     ROLES,
     SAFE_READING,
@@ -17,12 +23,17 @@ from retinue.agents.fincon.state import (
     SourceReading,
 )
 from retinue.agents.prompts import load_prompts
+from retinue.datasets.market_text import EARNINGS_CALL, TextArchive, TextItem
+from retinue.errors import RetinueError
 from retinue.llms.structured import decide
 
-NEWS_DAYS = 3  # calendar days of headlines an analyst reads
-MAX_HEADLINES = 8
-HEADLINE_CHARS = 200
-FILING_CHARS = 1500
+NEWS_DAYS = 3  # calendar days of news the first day of a run starts from
+MEMORY_CHARS = 300  # of each recalled memory, in the prompt
+SOURCES = {
+    "news": (("news",), "news", 6, "{ticker} stock price news"),
+    "filings": (("10-K", "10-Q"), "10-K or 10-Q", 3, "{ticker} revenue growth margins outlook risks"),
+    "earnings_call": ((EARNINGS_CALL,), "earnings call", 3, "{ticker} guidance demand revenue outlook"),
+}  # role: (kinds, what a user calls them, memories recalled, recall query)
 
 
 def fan_out(state: FinconDayState) -> list[Send]:
@@ -32,6 +43,18 @@ def fan_out(state: FinconDayState) -> list[Send]:
         for ticker in state["tickers"]
         for role in ROLES
     ]
+
+
+def unseen(archive: TextArchive, ticker: str, kinds: tuple[str, ...], day: date, before: date | None) -> list[TextItem]:
+    """Items first visible on `day`: dated on or after the previous trading day `before`. On a run's first
+    day (`before` is None) an analyst starts from the last few days of news and the latest document of
+    each other kind."""
+    visible = archive.visible(ticker, day, kinds)
+    if before is not None:
+        return [i for i in visible if i.day >= before]
+    since = day - timedelta(days=NEWS_DAYS)
+    latest = {i.kind: i for i in visible if i.kind != "news"}
+    return [i for i in visible if i.kind == "news" and i.day >= since] + list(latest.values())
 
 
 def _read(ctx: FinconContext, role: str, prompt: str) -> tuple[SourceReading, bool]:
@@ -50,33 +73,39 @@ def _read(ctx: FinconContext, role: str, prompt: str) -> tuple[SourceReading, bo
 
 def analyst(task: AnalystTask, runtime: Runtime[FinconContext]) -> dict[str, list[AnalystReport]]:
     ctx = runtime.context
-    assert ctx.env is not None and ctx.archive is not None
+    if ctx.env is None or ctx.archive is None or ctx.store is None:
+        raise RetinueError("FinCon's analysts need the market, its text and a store in their context")
     view = ctx.env.view(task["index"])
     ticker, role = task["ticker"], task["role"]
-    prompts = load_prompts("retinue.agents.fincon")
+    belief = ctx.beliefs.get(role)
     if role == "data":
         prices = analyse_prices(view, ticker)
         signal = {"up": "positive", "down": "negative"}.get(prices.trend, "neutral")
-        return {
-            "reports": [AnalystReport(role=role, ticker=ticker, signal=signal, text=prices.summary(), fallback=False)]
-        }
-    if role == "news":
-        since = view.day - timedelta(days=NEWS_DAYS)
-        items = [i for i in ctx.archive.visible(ticker, view.day, kinds=("news",)) if i.day >= since]
-        if not items:
-            text = f"no news about {ticker} in the {NEWS_DAYS} days before {view.day}"
-            return {"reports": [AnalystReport(role=role, ticker=ticker, signal="none", text=text, fallback=False)]}
-        headlines = "\n".join(f"- {i.day}: {i.text[:HEADLINE_CHARS]}" for i in items[-MAX_HEADLINES:])
-        prompt = prompts["news_analyst"].format(ticker=ticker, day=view.day, headlines=headlines)
-    else:
-        filings = ctx.archive.visible(ticker, view.day, kinds=("10-K", "10-Q"))
-        if not filings:
-            text = f"no 10-K or 10-Q for {ticker} before {view.day}"
-            return {"reports": [AnalystReport(role=role, ticker=ticker, signal="none", text=text, fallback=False)]}
-        latest = filings[-1]
-        prompt = prompts["filings_analyst"].format(
-            ticker=ticker, form=latest.kind, filed=latest.day, excerpt=latest.text[:FILING_CHARS]
-        )
+        text = prices.summary() + (f" Belief: {belief}" if belief else "")
+        return {"reports": [AnalystReport(role=role, ticker=ticker, signal=signal, text=text, fallback=False)]}
+    kinds, name, k, query = SOURCES[role]
+    memory = analyst_memory(ctx.store, role, ticker)
+    before = ctx.env.view(task["index"] - 1).day if task["index"] > 0 else None
+    memory.add_new([m for item in unseen(ctx.archive, ticker, kinds, view.day, before) for m in as_memories(item)])
+    memory.advance(view.day)
+    recalled = memory.retrieve(query.format(ticker=ticker), view.day, k=k)
+    if not recalled:
+        text = f"no {name} about {ticker} in memory on {view.day}"
+        return {"reports": [AnalystReport(role=role, ticker=ticker, signal="none", text=text, fallback=False)]}
+    prompt = load_prompts("retinue.agents.fincon")[f"{role}_analyst"].format(
+        ticker=ticker,
+        day=view.day,
+        memories="\n".join(f"- {r.text[:MEMORY_CHARS]}" for r in recalled),
+        belief=belief or "none yet",
+    )
     reading, fell_back = _read(ctx, role, prompt)
-    report = AnalystReport(role=role, ticker=ticker, signal=reading.signal, text=reading.key_point, fallback=fell_back)
+    report = AnalystReport(
+        role=role,
+        ticker=ticker,
+        signal=reading.signal,
+        text=reading.key_point,
+        fallback=fell_back,
+        memory=owner_label(memory),
+        recalled=[r.key for r in recalled],
+    )
     return {"reports": [report]}

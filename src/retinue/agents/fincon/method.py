@@ -5,12 +5,17 @@ Portfolio: the manager's direction per ticker, then mean-variance weights over t
 w in [0, 1] for a buy, [-1, 0] for a sell and 0 for a hold (`envs/portfolio.py`).
 In-episode risk control: an alert when the run lost money yesterday or when the CVaR of its daily
 returns fell (got worse) since the day before; the manager is then told to be risk-averse.
+Memory: before deciding, the team learns from yesterday's outcome (`memory.learn_from_day`); after, the
+day's recalled memories and decisions are recorded for tomorrow.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from langgraph.store.base import BaseStore
+
+from retinue.agents.fincon.memory import MANAGER, learn_from_day, record_day
 from retinue.agents.fincon.state import FinconContext
 from retinue.agents.trading.state import TradeDecision
 from retinue.envs.market import MarketView
@@ -37,12 +42,19 @@ def risk_alert(past_returns: Sequence[float]) -> str | None:
 
 @dataclass(frozen=True)
 class FinconMethod:
-    """Runs the day graph (compiled by the caller: agents never import graphs) with `context`."""
+    """Runs the day graph (compiled by the caller: agents never import graphs) with `context`, the agents
+    remembering in the backtest's store."""
 
     day_graph: Any
     context: FinconContext
 
-    def __call__(self, view: MarketView, past_returns: Sequence[float], previous: dict[str, float]) -> TradeDecision:
+    def __call__(
+        self, view: MarketView, past_returns: Sequence[float], previous: dict[str, float], store: BaseStore
+    ) -> TradeDecision:
+        env = self.context.env
+        assert env is not None
+        if view.index > 0 and past_returns:
+            learn_from_day(store, env.view(view.index - 1).day, past_returns[-1], view.day)
         tickers = sorted(view.closes)
         state = self.day_graph.invoke(
             {
@@ -52,10 +64,16 @@ class FinconMethod:
                 "risk_alert": risk_alert(past_returns),
                 "reports": [],
                 "decisions": {},
+                "manager_recalled": [],
             },
-            context=self.context,
+            context=replace(self.context, store=store),
         )
         actions = {t: str(state["decisions"][t]["action"]) for t in tickers}
+        recalled = {r["memory"]: r["recalled"] for r in state["reports"] if r.get("recalled")}
+        if state["manager_recalled"]:
+            recalled["/".join(MANAGER)] = state["manager_recalled"]
+        decided = {t: {"action": actions[t], "reasons": str(state["decisions"][t]["reasons"])} for t in tickers}
+        record_day(store, view.day, recalled, decided)
         if len(tickers) == 1:
             (ticker,) = tickers
             sign = ACTION_SIGN.get(actions[ticker])

@@ -2,8 +2,9 @@
 
 import operator
 from dataclasses import dataclass, field
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Literal, NotRequired, TypedDict
 
+from langgraph.store.base import BaseStore
 from pydantic import BaseModel, Field
 
 from retinue.datasets.market_text import TextArchive
@@ -11,7 +12,9 @@ from retinue.envs.market import MarketEnv
 from retinue.runs.context import RunContext
 
 Signal = Literal["positive", "negative", "neutral"]
-ROLES = ("data", "news", "filings")
+ROLES = ("data", "news", "filings", "earnings_call")
+# The aspects investment beliefs are about: one per analyst, and the manager's trading itself.
+ASPECTS = (*ROLES, "manager")
 
 
 class AnalystTask(TypedDict):
@@ -28,6 +31,8 @@ class AnalystReport(TypedDict):
     signal: str  # positive | negative | neutral | none (nothing to read)
     text: str
     fallback: bool  # the model gave no valid report and the safe default was used
+    memory: NotRequired[str]  # the analyst's memory owner, as `memory.owner_label` writes it
+    recalled: NotRequired[list[str]]  # keys of the memories the report was read from
 
 
 class FinconDayState(TypedDict):
@@ -37,6 +42,7 @@ class FinconDayState(TypedDict):
     risk_alert: str | None
     reports: Annotated[list[AnalystReport], operator.add]
     decisions: dict[str, dict[str, object]]
+    manager_recalled: list[str]  # keys of the manager's episodes recalled today
 
 
 class SourceReading(BaseModel):
@@ -60,8 +66,10 @@ SAFE_DECISION = ManagerDecision(action="HOLD", confidence=0.0, reasons="fallback
 
 @dataclass(frozen=True)
 class FinconContext(RunContext):
-    """The run context plus the market, its text and the team's current beliefs."""
+    """The run context plus the market, its text, the store the agents remember in and the team's
+    current investment beliefs by aspect (`ASPECTS`); each agent sees only the belief of its aspect."""
 
     env: MarketEnv | None = None
     archive: TextArchive | None = None
+    store: BaseStore | None = None
     beliefs: dict[str, str] = field(default_factory=dict)

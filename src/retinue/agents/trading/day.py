@@ -4,6 +4,7 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 
 from retinue.agents.trading.state import BacktestState, DayRecord, TradingContext
+from retinue.errors import RetinueError
 from retinue.runs.context import report_progress
 
 
@@ -12,7 +13,9 @@ def trade_day(state: BacktestState, runtime: Runtime[TradingContext]) -> dict[st
     index = state["index"]
     view = ctx.env.view(index)
     previous = state["days"][-1]["weights"] if state["days"] else {}
-    decision = ctx.decide(view, [day["log_return"] for day in state["days"]], previous)
+    if runtime.store is None:
+        raise RetinueError("a backtest runs with a store (compile the graph with one)")
+    decision = ctx.decide(view, [day["log_return"] for day in state["days"]], previous, runtime.store)
     result = ctx.env.realize(index, decision.weights, previous)
     record = DayRecord(
         date=result.day.isoformat(),

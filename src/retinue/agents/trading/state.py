@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, NamedTuple, Protocol, TypedDict
 
+from langgraph.store.base import BaseStore
+
 from retinue.envs.market import MarketEnv, MarketView
 from retinue.envs.market_baselines import Strategy
 
@@ -35,10 +37,11 @@ class TradeDecision(NamedTuple):
 
 
 class TradingMethod(Protocol):
-    """Decides a day's weights from what may be seen that day and the run's own daily returns so far."""
+    """Decides a day's weights from what may be seen that day and the run's own daily returns so far;
+    `store` is the backtest's durable store, for methods whose agents remember."""
 
     def __call__(
-        self, view: MarketView, past_returns: Sequence[float], previous: dict[str, float]
+        self, view: MarketView, past_returns: Sequence[float], previous: dict[str, float], store: BaseStore
     ) -> TradeDecision: ...
 
 
@@ -49,7 +52,9 @@ class Baseline:
     strategy: Strategy
     name: str
 
-    def __call__(self, view: MarketView, past_returns: Sequence[float], previous: dict[str, float]) -> TradeDecision:
+    def __call__(
+        self, view: MarketView, past_returns: Sequence[float], previous: dict[str, float], store: BaseStore
+    ) -> TradeDecision:
         return TradeDecision(self.strategy(view), self.name)
 
 
