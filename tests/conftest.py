@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
+from retinue.memory.faiss_store import FaissStore
+
 pytest_plugins = ["tests.real_parts"]
 
 _real_connect = socket.socket.connect
@@ -61,6 +63,11 @@ class HashEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._one(text)
+
+
+def hash_store() -> FaissStore:
+    """An in-memory FaissStore over `HashEmbeddings`, for unit tests of agents that remember."""
+    return FaissStore(None, index={"dims": 64, "embed": HashEmbeddings(64), "fields": ["text"]})
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from retinue.agents.fincon.state import ASPECTS
 from retinue.agents.trading import Baseline, TradingContext
 from retinue.datasets.prices import load_prices
 from retinue.envs.market import MarketEnv
@@ -26,6 +27,12 @@ pytestmark = [
         reason="the shared market data is not beside the repository",
     ),
 ]
+
+
+def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "retinue.cli", "backtest", *args], capture_output=True, text=True, timeout=600, env=env
+    )
 
 
 def _backtest_cli(method: str, tickers: str, start: str, end: str, out: Path, env: dict | None = None) -> None:
@@ -83,10 +90,13 @@ def test_a_killed_backtest_resumes_to_exactly_the_uninterrupted_result(tmp_path:
     assert resumed == whole
 
 
-def test_fincon_runs_on_the_embedded_model(tmp_path: Path, model_home: Path) -> None:
+def test_fincon_trains_and_runs_on_the_embedded_model(tmp_path: Path, model_home: Path) -> None:
     out = tmp_path / "run"
     env = {"RETINUE_HOME": str(model_home), "PATH": "/usr/bin:/bin", "RETINUE_DATA_DIR": str(data_root())}
-    _backtest_cli("fincon", "AAPL", "2022-10-05", "2022-10-07", out, env=env)
+    window = ["--tickers", "AAPL", "--start", "2022-10-05", "--end", "2022-10-07"]
+    training = ["--train-start", "2022-09-29", "--train-end", "2022-09-30", "--episodes", "2"]
+    done = _cli("--method", "fincon", *window, *training, "--out", str(out), env=env)
+    assert done.returncode == 0, done.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["trading_days"] == 3 and metrics["llm_calls"] >= 2  # manager twice, analysts too
     assert metrics["prompt_tokens"] > 0 and metrics["completion_tokens"] > 0
@@ -97,3 +107,71 @@ def test_fincon_runs_on_the_embedded_model(tmp_path: Path, model_home: Path) -> 
     assert usage["manager"]["calls"] + usage["manager"]["cache_hits"] >= 2
     # AAPL has news, filings and calls before the window: every text analyst read its memory.
     assert {"news_analyst", "filings_analyst", "earnings_call_analyst"} <= set(usage)
+    # Training: two one-day episodes, then a CVRF step whose grammar-constrained insights became beliefs.
+    trained = json.loads((out / "training.json").read_text())
+    assert [e["episode"] for e in trained["episodes"]] == [1, 2]
+    assert 0.0 <= trained["episodes"][1]["tau"] <= 1.0
+    assert set(trained["beliefs"]) == set(ASPECTS) and all(len(b) >= 12 for b in trained["beliefs"].values())
+    assert metrics["training_episodes"] == 2 and metrics["training_llm_calls"] >= 3
+
+
+# Valid as every FinCon reply (pydantic ignores the fields a schema does not have).
+ANY_REPLY = {
+    "signal": "positive",
+    "key_point": "demand is strong",
+    "action": "BUY",
+    "confidence": 0.8,
+    "reasons": "momentum",
+    "data": "momentum persists for a few days",
+    "news": "headlines fade within days",
+    "filings": "margins lead the price",
+    "earnings_call": "guidance moves the stock",
+    "manager": "hold a winning position",
+    "belief": "revised belief, kept short",
+}
+TRAINING = ["--train-start", "2022-09-26", "--train-end", "2022-09-30", "--episodes", "2"]
+
+
+def test_fincon_trains_episodes_with_cvrf_and_tests_with_the_beliefs(tmp_path: Path) -> None:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"responses": [ANY_REPLY] * 200}))
+    out = tmp_path / "run"
+    scripted = ["--llm", "scripted", "--script", str(script), "--no-cache"]
+    test_window = ["--tickers", "AAPL", "--start", "2022-10-05", "--end", "2022-10-07"]
+    done = _cli("--method", "fincon", *test_window, *TRAINING, *scripted, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "training episode 2/2" in done.stderr
+    training = json.loads((out / "training.json").read_text())
+    first, second = training["episodes"]
+    assert first["episode"] == 1 and "tau" not in first  # nothing to compare the first episode with
+    assert second["tau"] == 1.0 and second["better_episode"] in (1, 2)  # a script repeats itself exactly
+    assert training["beliefs"]["manager"] == "hold a winning position"  # the first insights become beliefs
+    assert training["beliefs"]["news"] == "headlines fade within days"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["training_episodes"] == 2 and metrics["training_llm_calls"] > metrics["llm_calls"] > 0
+    for number in (1, 2):
+        assert json.loads((out / "episodes" / str(number) / "run.json").read_text())["status"] == "completed"
+    again = _cli("--resume", str(out), env=None)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((out / "metrics.json").read_text())["training_llm_calls"] == metrics["training_llm_calls"]
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--method", "macd", *TRAINING], "macd does not train"),
+        (["--method", "fincon", "--train-start", "2022-09-26", "--episodes", "2"], "give both"),
+        (
+            ["--method", "fincon", "--train-start", "2022-09-26", "--train-end", "2022-10-06", "--episodes", "2"],
+            "must come before --start",
+        ),
+        (["--method", "fincon", "--train-start", "2019-01-02", "--train-end", "2019-02-01", "--episodes", "1"], "2019"),
+        (["--method", "hodl"], "unknown method 'hodl'"),
+        (["--tickers", "ZZZ"], "unknown ticker 'ZZZ'"),
+        (["--start", "2022-13-01"], "--start"),
+    ],
+)
+def test_bad_backtest_input_exits_1_naming_the_problem(tmp_path: Path, args: list[str], expected: str) -> None:
+    done = _cli("--start", "2022-10-05", "--end", "2022-10-07", *args, "--out", str(tmp_path / "run"))
+    assert done.returncode == 1 and expected in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "run").exists()  # nothing half-made

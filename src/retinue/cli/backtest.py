@@ -17,10 +17,10 @@ from retinue.cli.common import (
     err,
     llm_overrides,
     out,
-    run_chat_model,
 )
 from retinue.config import LLMConfig, load_settings, validate_config
 from retinue.errors import RetinueError
+from retinue.jsonfiles import write_json_atomic
 
 
 def _parse_day(value: str, option: str) -> date:
@@ -38,6 +38,14 @@ def backtest(
     start: Annotated[str, typer.Option(help="First trading day (YYYY-MM-DD).")] = "2022-10-05",
     end: Annotated[str, typer.Option(help="Last trading day (YYYY-MM-DD).")] = "2023-06-10",
     cost_bps: Annotated[float, typer.Option(help="Transaction cost per unit of turnover, in basis points.")] = 0.0,
+    train_start: Annotated[
+        str | None, typer.Option(help="fincon: first day of the training window (e.g. 2022-01-03).")
+    ] = None,
+    train_end: Annotated[str | None, typer.Option(help="fincon: last day of the training window.")] = None,
+    episodes: Annotated[int, typer.Option(help="fincon: training episodes (CVRF after each from the 2nd).")] = 0,
+    train_temperature: Annotated[
+        float, typer.Option(help="fincon: sampling temperature while training, so episodes can differ.")
+    ] = 0.7,
     data_dir: Annotated[Path | None, typer.Option(help="Data root holding market/ (default: see README).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
     resume: Annotated[Path | None, typer.Option(help="Continue a stopped backtest from its last trading day.")] = None,
@@ -52,7 +60,11 @@ def backtest(
     equity.png and report.html to the run directory.
 
     Positions are weights in [-1, 1] per ticker (long, flat, short), absolute weights summing to at most 1,
-    held from one close to the next; cumulative return is the sum of daily log returns."""
+    held from one close to the next; cumulative return is the sum of daily log returns.
+
+    FinCon can train first: --episodes K backtests over --train-start..--train-end, each under
+    RUN_DIR/episodes/<k>; from the second on, conceptual verbal reinforcement (CVRF) revises the team's
+    investment beliefs, which the test run then uses (see training.json)."""
     from retinue.runs.directory import RunDirectory
 
     if resume is not None:
@@ -68,12 +80,14 @@ def backtest(
         names = [t.strip().upper() for t in tickers.split(",") if t.strip()]
         if not names:
             raise RetinueError("--tickers: give at least one ticker")
+        test_start = _parse_day(start, "--start")
         saved = {
             "method": method,
             "tickers": names,
             "start": _parse_day(start, "--start").isoformat(),
             "end": _parse_day(end, "--end").isoformat(),
             "cost_bps": cost_bps,
+            "train": _training_spec(method, train_start, train_end, episodes, train_temperature, test_start),
             "data_dir": str(data_root(data_dir)),
             "llm": load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm.model_dump(
                 mode="json"
@@ -84,30 +98,37 @@ def backtest(
     _run_backtest(run, saved, env, resume=resume is not None)
 
 
+def _training_spec(
+    method: str, start: str | None, end: str | None, episodes: int, temperature: float, test_start: date
+) -> dict[str, Any] | None:
+    if start is None and end is None and episodes == 0:
+        return None
+    if method != "fincon":
+        raise RetinueError(f"--train-start/--train-end/--episodes train FinCon; {method} does not train")
+    if start is None or end is None:
+        raise RetinueError("--train-start and --train-end: give both to train")
+    if episodes < 1:
+        raise RetinueError(f"--episodes: give at least 1 training episode (2 or more for CVRF), not {episodes}")
+    if not 0 <= temperature <= 2:
+        raise RetinueError(f"--train-temperature: {temperature} is outside 0..2")
+    first, last = _parse_day(start, "--train-start"), _parse_day(end, "--train-end")
+    if last >= test_start:
+        raise RetinueError(f"--train-end {last} must come before --start {test_start}: training may not see the test")
+    return {"start": first.isoformat(), "end": last.isoformat(), "episodes": episodes, "temperature": temperature}
+
+
 def _market_env(saved: dict[str, Any]) -> Any:
+    """The test window's market; with training, also checks the training window against the data."""
     from retinue.datasets.prices import load_prices
     from retinue.envs.market import MarketEnv
 
     prices = load_prices(Path(saved["data_dir"]), list(saved["tickers"]))
+    if saved.get("train"):
+        train = saved["train"]
+        MarketEnv(prices, date.fromisoformat(train["start"]), date.fromisoformat(train["end"]))
     return MarketEnv(
         prices, date.fromisoformat(saved["start"]), date.fromisoformat(saved["end"]), cost_bps=saved["cost_bps"]
     )
-
-
-def _fincon_method(env: Any, saved: dict[str, Any], usage: Any) -> Any:
-    from retinue.agents.fincon import FinconContext, FinconMethod
-    from retinue.datasets.market_text import TextArchive
-    from retinue.graphs.fincon import build_fincon_day_graph
-
-    llm_config = validate_config(LLMConfig, saved["llm"], source="[llm]")
-    context = FinconContext(
-        llm=run_chat_model(llm_config, usage),
-        usage=usage,
-        llm_config=llm_config,
-        env=env,
-        archive=TextArchive.load(Path(saved["data_dir"]), list(saved["tickers"])),
-    )
-    return FinconMethod(build_fincon_day_graph().compile(), context)
 
 
 def _run_backtest(run: Any, saved: dict[str, Any], env: Any, resume: bool) -> None:
@@ -119,8 +140,15 @@ def _run_backtest(run: Any, saved: dict[str, Any], env: Any, resume: bool) -> No
     from retinue.runs.execute import execute
 
     usage = UsageRecorder()
+    training = None
     if saved["method"] == "fincon":
-        decide: Any = _fincon_method(env, saved, usage)
+        from retinue.cli.fincon_training import fincon_method, train
+
+        if saved.get("train"):
+            training = train(run, saved, env.prices)
+            write_json_atomic(run.path / "training.json", {"episodes": training.episodes, "beliefs": training.beliefs})
+        llm_config = validate_config(LLMConfig, saved["llm"], source="[llm]")
+        decide: Any = fincon_method(env, saved, llm_config, usage, training.beliefs if training else {})
     else:
         decide = Baseline(BASELINES[saved["method"]], saved["method"])
     context = TradingContext(env=env, decide=decide, method=saved["method"])
@@ -149,6 +177,8 @@ def _run_backtest(run: Any, saved: dict[str, Any], env: Any, resume: bool) -> No
         "completion_tokens": total["completion_tokens"],
         "wall_seconds": run.record().get("duration_seconds"),
     }
+    if training is not None:
+        metrics |= training.metrics()
     run.write_metrics(metrics)
     title = f"{saved['method']} on {', '.join(saved['tickers'])}, {saved['start']} to {saved['end']}"
     write_trades(run.path / "trades.csv", days)

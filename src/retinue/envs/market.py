@@ -57,6 +57,7 @@ class MarketEnv:
             raise RetinueError(f"start {start} is after end {end}")
         if cost_bps < 0:
             raise RetinueError(f"cost_bps must be >= 0, got {cost_bps}")
+        self.prices = prices
         self.tickers = sorted(prices)
         self.cost_bps = cost_bps
         common = sorted(set.intersection(*(set(series.dates) for series in prices.values())))

@@ -12,8 +12,7 @@ from retinue.datasets.prices import PriceSeries
 from retinue.envs.market import MarketEnv
 from retinue.graphs.fincon import build_fincon_day_graph
 from retinue.llms import ScriptedChatModel, UsageRecorder
-from retinue.memory.faiss_store import FaissStore
-from tests.conftest import HashEmbeddings
+from tests.conftest import hash_store
 
 START = date(2023, 1, 1)
 READING = '{"signal": "positive", "key_point": "strong demand"}'
@@ -23,10 +22,6 @@ def _env() -> MarketEnv:
     closes = np.linspace(100, 130, 40)
     series = PriceSeries("X", tuple(START + timedelta(days=i) for i in range(40)), closes)
     return MarketEnv({"X": series}, START + timedelta(days=30), START + timedelta(days=39))
-
-
-def _store() -> FaissStore:
-    return FaissStore(None, index={"dims": 64, "embed": HashEmbeddings(64), "fields": ["text"]})
 
 
 def _method(
@@ -62,7 +57,7 @@ def _prompt(model: ScriptedChatModel, opening: str) -> str:
 def test_analysts_report_and_the_manager_alone_decides() -> None:
     method, model, usage = _method([READING] * 3 + ['{"action": "SELL", "confidence": 0.7, "reasons": "too high"}'])
     view = method.context.env.view(0)  # type: ignore[union-attr]
-    decision = method(view, [], {}, _store())
+    decision = method(view, [], {}, hash_store())
     assert decision.weights == {"X": -1.0}
     assert "X SELL (0.70): too high" in decision.reasons
     manager_prompt = str(model.calls[-1].messages[-1].content)
@@ -78,7 +73,7 @@ def test_analysts_report_and_the_manager_alone_decides() -> None:
 def test_each_agent_sees_only_the_belief_of_its_aspect() -> None:
     beliefs = {"news": "headlines overreact", "filings": "margins lead", "manager": "cut losers fast"}
     method, model, _ = _method([READING] * 3 + ['{"action": "BUY", "confidence": 1, "reasons": "r"}'], beliefs)
-    method(method.context.env.view(0), [], {}, _store())  # type: ignore[union-attr]
+    method(method.context.env.view(0), [], {}, hash_store())  # type: ignore[union-attr]
     news, filings = _prompt(model, "You are a financial news"), _prompt(model, "You are a financial filings")
     calls, manager = _prompt(model, "You are an earnings-call"), _prompt(model, "You are the manager")
     assert "headlines overreact" in news and "margins lead" not in news and "cut losers" not in news
@@ -90,7 +85,7 @@ def test_each_agent_sees_only_the_belief_of_its_aspect() -> None:
 def test_memory_carries_over_days_and_a_profitable_day_rewards_what_was_recalled() -> None:
     decision = '{"action": "BUY", "confidence": 0.9, "reasons": "momentum"}'
     method, model, _ = _method([READING] * 3 + [decision] + [READING] * 3 + [decision])
-    env, store = method.context.env, _store()
+    env, store = method.context.env, hash_store()
     assert env is not None
     day0, day1 = env.view(0).day, env.view(1).day
     method(env.view(0), [], {}, store)
@@ -113,7 +108,7 @@ def test_memory_carries_over_days_and_a_profitable_day_rewards_what_was_recalled
 def test_a_losing_day_rewards_nothing() -> None:
     decision = '{"action": "BUY", "confidence": 0.9, "reasons": "momentum"}'
     method, _, _ = _method([READING] * 3 + [decision] + [READING] * 3 + [decision])
-    env, store = method.context.env, _store()
+    env, store = method.context.env, hash_store()
     assert env is not None
     method(env.view(0), [], {}, store)
     method(env.view(1), [-0.01], {"X": 1.0}, store)
@@ -124,7 +119,7 @@ def test_a_losing_day_rewards_nothing() -> None:
 def test_a_risk_alert_makes_the_manager_risk_averse_and_hold_keeps_the_position() -> None:
     method, model, _ = _method([READING] * 3 + ['{"action": "HOLD", "confidence": 0.5, "reasons": "wait"}'])
     view = method.context.env.view(1)  # type: ignore[union-attr]
-    decision = method(view, [0.01, -0.02], {"X": 1.0}, _store())
+    decision = method(view, [0.01, -0.02], {"X": 1.0}, hash_store())
     assert decision.weights == {"X": 1.0}
     assert "risk alert: the portfolio lost 2.00% yesterday" in decision.reasons
     assert any("Be risk-averse today" in str(m.content) for m in model.calls[-1].messages)
@@ -132,7 +127,7 @@ def test_a_risk_alert_makes_the_manager_risk_averse_and_hold_keeps_the_position(
 
 def test_invalid_manager_output_falls_back_to_hold() -> None:
     method, _, usage = _method([READING] * 3 + ["nonsense", "{}", '{"action": "YOLO"}'])
-    decision = method(method.context.env.view(0), [], {"X": -1.0}, _store())  # type: ignore[union-attr]
+    decision = method(method.context.env.view(0), [], {"X": -1.0}, hash_store())  # type: ignore[union-attr]
     assert decision.weights == {"X": -1.0} and "fallback" in decision.reasons
     assert usage.by_role["manager"].fallbacks == 1
 
@@ -142,7 +137,7 @@ def test_no_text_means_no_llm_call_for_that_analyst() -> None:
     model = ScriptedChatModel(responses=['{"action": "BUY", "confidence": 1, "reasons": "trend"}'], callbacks=[usage])
     env = _env()
     context = FinconContext(llm=model, usage=usage, llm_config=LLMConfig(), env=env, archive=TextArchive([]))
-    decision = FinconMethod(build_fincon_day_graph().compile(), context)(env.view(0), [], {}, _store())
+    decision = FinconMethod(build_fincon_day_graph().compile(), context)(env.view(0), [], {}, hash_store())
     assert decision.weights == {"X": 1.0}
     prompt = str(model.calls[0].messages[-1].content)
     for source in ("news", "10-K or 10-Q", "earnings call"):
@@ -184,7 +179,7 @@ def test_portfolio_mode_uses_mean_variance_weights_within_the_manager_signs() ->
         callbacks=[usage],
     )
     context = FinconContext(llm=model, usage=usage, llm_config=LLMConfig(), env=env, archive=TextArchive([]))
-    decision = FinconMethod(build_fincon_day_graph().compile(), context)(env.view(0), [], {}, _store())
+    decision = FinconMethod(build_fincon_day_graph().compile(), context)(env.view(0), [], {}, hash_store())
     weights = env.check_weights(decision.weights)  # raises if bounds or the budget are broken
     assert 0 <= weights["X"] <= 1 and -1 <= weights["Y"] <= 0 and weights["Z"] == 0
     assert sum(abs(w) for w in weights.values()) <= 1 + 1e-9
