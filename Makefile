@@ -22,9 +22,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# FinCon on TSLA with the embedded model: two one-week training episodes (CVRF between them), then a
+# two-week test. A fresh run directory each time; rerunning replays the model from the response cache.
+DEMO_OUT ?= $(shell mktemp -d -u /tmp/retinue-demo-XXXXXX)
 demo: $(STAMP)
-	$(BIN)/retinue ask "Should a cautious investor buy, sell or hold a stock that just fell 8% on weak earnings?" \
-		--schema examples/trade_decision.schema.json
+	$(BIN)/retinue backtest --method fincon --tickers TSLA --start 2023-02-06 --end 2023-02-17 \
+		--train-start 2023-01-30 --train-end 2023-02-03 --episodes 2 --out $(DEMO_OUT)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -40,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/memory_search.py
 	$(BIN)/python bench/baseline_results.py
 	$(BIN)/python bench/fincon_engine.py
+	$(BIN)/python bench/grammar_sampling.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -107,3 +107,30 @@ def test_concurrent_first_loads_share_one_model_and_keep_stdout(gguf_path: Path)
         loaded = list(pool.map(lambda _: _load(str(gguf_path), 640, 1), range(3)))
     assert all(model is loaded[0] for model in loaded)
     assert os.readlink("/proc/self/fd/1") == before != "/dev/null"
+
+
+def test_lazy_grammar_sampling_picks_what_grammar_first_sampling_picks(gguf_path: Path) -> None:
+    """Greedy decoding under a grammar: checking the grammar only on the chosen token (and on every token
+    when it rejects that one) must give llama-cpp-python's own result, token for token."""
+    from llama_cpp import Llama, LlamaGrammar
+
+    from retinue.llms._lazy_grammar import LazyGrammarLlama
+    from retinue.llms.llama_cpp import grammar_schema
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "animal": {"type": "string", "enum": ["zebra", "okapi"]},  # words the model would not start with
+            "note": {"type": "string", "maxLength": 40},
+        },
+        "required": ["animal", "note"],
+    }
+    grammar = LlamaGrammar.from_json_schema(json.dumps(grammar_schema(schema)), verbose=False)
+    prompt = "### Instruction:\nName a stock to buy and say why.\n\n### Response:\n"
+    replies = []
+    for cls in (Llama, LazyGrammarLlama):
+        llama = cls(model_path=str(gguf_path), n_ctx=512, n_threads=2, verbose=False, seed=0)
+        reply = llama.create_completion(prompt=prompt, grammar=grammar, max_tokens=48, temperature=0.0)
+        replies.append(reply["choices"][0]["text"])
+    assert replies[0] == replies[1]
+    assert json.loads(replies[1])["animal"] in ("zebra", "okapi")

@@ -47,6 +47,10 @@ def backtest(
         float, typer.Option(help="fincon: sampling temperature while training, so episodes can differ.")
     ] = 0.7,
     data_dir: Annotated[Path | None, typer.Option(help="Data root holding market/ (default: see README).")] = None,
+    prices: Annotated[
+        str,
+        typer.Option(help="Price source: local (data root) | yfinance (online, cached) | auto (local, else online)."),
+    ] = "local",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
     resume: Annotated[Path | None, typer.Option(help="Continue a stopped backtest from its last trading day.")] = None,
     llm: LLMOption = None,
@@ -73,7 +77,7 @@ def backtest(
         env = _market_env(saved)
     else:
         from retinue.envs.market_baselines import BASELINES
-        from retinue.paths import data_root, runs_root
+        from retinue.paths import runs_root
 
         if method not in (*BASELINES, "fincon"):
             raise RetinueError(f"--method: unknown method {method!r}; choose fincon or one of {', '.join(BASELINES)}")
@@ -88,7 +92,8 @@ def backtest(
             "end": _parse_day(end, "--end").isoformat(),
             "cost_bps": cost_bps,
             "train": _training_spec(method, train_start, train_end, episodes, train_temperature, test_start),
-            "data_dir": str(data_root(data_dir)),
+            "prices": prices,
+            "data_dir": str(_data_root(data_dir, prices)),
             "llm": load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm.model_dump(
                 mode="json"
             ),
@@ -117,12 +122,25 @@ def _training_spec(
     return {"start": first.isoformat(), "end": last.isoformat(), "episodes": episodes, "temperature": temperature}
 
 
+def _data_root(explicit: Path | None, prices: str) -> Path:
+    """The data root; with online prices and none configured, a private empty one (so: no market text)."""
+    from retinue.paths import data_root, retinue_home
+
+    try:
+        return data_root(explicit)
+    except RetinueError:
+        if prices == "local" or explicit is not None:
+            raise
+        err.print("no data root: prices come from Yahoo Finance and the analysts have no market text")
+        return retinue_home()
+
+
 def _market_env(saved: dict[str, Any]) -> Any:
     """The test window's market; with training, also checks the training window against the data."""
     from retinue.datasets.prices import load_prices
     from retinue.envs.market import MarketEnv
 
-    prices = load_prices(Path(saved["data_dir"]), list(saved["tickers"]))
+    prices = load_prices(Path(saved["data_dir"]), list(saved["tickers"]), source=saved.get("prices", "local"))
     if saved.get("train"):
         train = saved["train"]
         MarketEnv(prices, date.fromisoformat(train["start"]), date.fromisoformat(train["end"]))

