@@ -9,16 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from retinue.agents.fincon import FinconContext, FinconMethod
 from retinue.agents.fincon.state import ASPECTS
 from retinue.agents.trading import Baseline, TradingContext
+from retinue.config import LLMConfig
+from retinue.datasets.market_text import TextArchive
 from retinue.datasets.prices import load_prices
 from retinue.envs.market import MarketEnv
 from retinue.envs.market_baselines import macd
 from retinue.graphs.backtest import build_backtest_graph
-from retinue.llms import UsageRecorder
+from retinue.graphs.fincon import build_fincon_day_graph
+from retinue.llms import ScriptedChatModel, UsageRecorder
 from retinue.paths import data_root
 from retinue.runs.directory import RunDirectory
-from retinue.runs.execute import execute
+from retinue.runs.execute import execute, open_run_store
 
 pytestmark = [
     pytest.mark.e2e,
@@ -88,6 +92,43 @@ def test_a_killed_backtest_resumes_to_exactly_the_uninterrupted_result(tmp_path:
     assert run.record()["status"] == "interrupted"
     resumed = _backtest(run, _context(macd), resume=True)
     assert resumed == whole
+
+
+def _fincon_context(die_on: int | None = None) -> TradingContext:
+    prices = load_prices(data_root(), ["AAPL"])
+    env = MarketEnv(prices, date(2022, 10, 5), date(2022, 10, 13))
+    usage = UsageRecorder()
+    model = ScriptedChatModel(responses=[ANY_REPLY] * 100, callbacks=[usage])
+    context = FinconContext(
+        llm=model, usage=usage, llm_config=LLMConfig(), env=env, archive=TextArchive.load(data_root(), ["AAPL"])
+    )
+    method = FinconMethod(build_fincon_day_graph().compile(), context)
+
+    def decide(view, past_returns, previous, store):  # type: ignore[no-untyped-def]
+        decision = method(view, past_returns, previous, store)
+        if view.index == die_on:  # after the day's memory writes, before its checkpoint
+            raise KeyboardInterrupt
+        return decision
+
+    return TradingContext(env=env, decide=decide, method="fincon")
+
+
+def _memories(run: RunDirectory) -> dict[tuple, dict]:
+    with open_run_store(run) as store:
+        return {(i.namespace, i.key): i.value for i in store.search(("fincon",), limit=10_000)}
+
+
+def test_a_killed_fincon_backtest_resumes_to_the_same_days_and_the_same_memory(tmp_path: Path) -> None:
+    whole_run = RunDirectory.create("backtest", {}, tmp_path / "whole", tmp_path)
+    whole = _backtest(whole_run, _fincon_context())
+    run = RunDirectory.create("backtest", {}, tmp_path / "stopped", tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        _backtest(run, _fincon_context(die_on=3))
+    resumed = _backtest(run, _fincon_context(), resume=True)
+    assert resumed == whole
+    memories = _memories(run)
+    assert any(ns[1] == "news_analyst" for ns, _ in memories) and any(ns[1] == "manager" for ns, _ in memories)
+    assert memories == _memories(whole_run)  # the replayed day added, aged and rewarded nothing twice
 
 
 def test_fincon_trains_and_runs_on_the_embedded_model(tmp_path: Path, model_home: Path) -> None:
