@@ -8,6 +8,7 @@ from rich.markup import escape
 from retinue.cli.ask import ask
 from retinue.cli.backtest import backtest
 from retinue.cli.common import err
+from retinue.cli.plan_training import plan_training
 from retinue.cli.runs import runs_app
 from retinue.errors import RetinueError
 
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.command()(ask)
 app.command()(backtest)
+app.command("plan-training")(plan_training)
 app.add_typer(runs_app, name="runs")
 
 

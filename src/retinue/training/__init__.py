@@ -1,0 +1,1 @@
+"""Components that train (or plan the training of) the local models the tools load."""
