@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fincon_engine.py
 	$(BIN)/python bench/grammar_sampling.py
 	$(BIN)/python bench/pipette_plans.py
+	$(BIN)/python bench/zip_selection.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache .mypy_cache

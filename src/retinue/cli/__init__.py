@@ -10,6 +10,7 @@ from retinue.cli.backtest import backtest
 from retinue.cli.common import err
 from retinue.cli.plan_training import plan_training
 from retinue.cli.runs import runs_app
+from retinue.cli.train import train_app
 from retinue.errors import RetinueError
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app.command()(ask)
 app.command()(backtest)
 app.command("plan-training")(plan_training)
 app.add_typer(runs_app, name="runs")
+app.add_typer(train_app, name="train")
 
 
 def main() -> None:
