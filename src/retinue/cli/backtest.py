@@ -47,6 +47,9 @@ def backtest(
         float, typer.Option(help="fincon: sampling temperature while training, so episodes can differ.")
     ] = 0.7,
     data_dir: Annotated[Path | None, typer.Option(help="Data root holding market/ (default: see README).")] = None,
+    sentiment_model: Annotated[
+        Path | None, typer.Option(help="fincon: a model from `retinue train sentiment` for the news analyst.")
+    ] = None,
     prices: Annotated[
         str,
         typer.Option(help="Price source: local (data root) | yfinance (online, cached) | auto (local, else online)."),
@@ -93,12 +96,19 @@ def backtest(
             "cost_bps": cost_bps,
             "train": _training_spec(method, train_start, train_end, episodes, train_temperature, test_start),
             "prices": prices,
+            "sentiment_model": str(sentiment_model) if sentiment_model else None,
             "data_dir": str(_data_root(data_dir, prices)),
             "llm": load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm.model_dump(
                 mode="json"
             ),
         }
         env = _market_env(saved)  # checks the window and data before a run directory is created
+        if sentiment_model is not None:
+            if method != "fincon":
+                raise RetinueError(f"--sentiment-model is for fincon's news analyst; {method} reads no news")
+            from retinue.cli.fincon_training import sentiment_tool
+
+            sentiment_tool(saved)  # a missing or altered model fails here, not on day one
         run = RunDirectory.create("backtest", saved, out_dir, runs_root())
     _run_backtest(run, saved, env, resume=resume is not None)
 

@@ -47,8 +47,17 @@ def fincon_method(env: Any, saved: dict[str, Any], llm_config: LLMConfig, usage:
         env=env,
         archive=TextArchive.load(Path(saved["data_dir"]), list(saved["tickers"])),
         beliefs=beliefs,
+        sentiment=sentiment_tool(saved),
     )
     return FinconMethod(build_fincon_day_graph().compile(), context)
+
+
+def sentiment_tool(saved: dict[str, Any]) -> Any:
+    """The news analyst's sentiment model, when the backtest names one."""
+    from retinue.tools.local_models import SentimentTool
+
+    folder = saved.get("sentiment_model")
+    return SentimentTool.load(Path(folder)) if folder else None
 
 
 def _episode_run(run: Any, number: int, saved: dict[str, Any]) -> tuple[Any, bool]:

@@ -64,3 +64,62 @@ def zip_select_command(
     for key, value in metrics.items():
         out.print(f"{key}: {value}")
     err.print(f"selection: {run.path}")
+
+
+@train_app.command("sentiment")
+def sentiment_command(
+    data_dir: Annotated[Path | None, typer.Option(help="Data root holding sentiment/ (default: see README).")] = None,
+    epochs: Annotated[int, typer.Option(help="Full-batch training steps of the head.")] = 300,
+    limit: Annotated[int | None, typer.Option(help="Train on at most this many examples (default: all).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the train/test split and the head.")] = 0,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+) -> None:
+    """Train the financial-sentiment student (frozen MiniLM + softmax head) on Financial PhraseBank (a
+    seeded 80/20 split) and evaluate it there and on the Twitter financial news validation split. The
+    model lands in RUN_DIR/model; FinCon's news analyst uses it with `backtest --sentiment-model`."""
+    from retinue.datasets.sentiment import LABELS, financial_phrasebank, twitter_financial_news
+    from retinue.evaluation.classification import accuracy, macro_f1
+    from retinue.paths import data_root, runs_root
+    from retinue.runs.directory import RunDirectory
+    from retinue.training.student import StudentClassifier, embed, train_head
+
+    root = data_root(data_dir)
+    examples = financial_phrasebank(root)
+    tweets = twitter_financial_news(root, "valid")
+    if epochs < 1 or (limit is not None and limit < len(LABELS)):
+        raise RetinueError("--epochs must be at least 1 and --limit at least the number of labels")
+    random.Random(seed).shuffle(examples)
+    cut = int(0.8 * len(examples))
+    train, test = examples[:cut][:limit], examples[cut:]
+    run = RunDirectory.create(
+        "train sentiment", {"data_dir": str(root), "epochs": epochs, "limit": limit, "seed": seed}, out_dir, runs_root()
+    )
+    started = time.perf_counter()
+    err.print(f"embedding {len(train)} training, {len(test)} test and {len(tweets)} tweet texts with MiniLM")
+    features = embed([t for t, _ in train])
+    weight, bias = train_head(features, [label for _, label in train], LABELS, epochs, seed)
+    metrics: dict[str, float] = {"train_examples": len(train)}
+    model = StudentClassifier(list(LABELS), weight, bias, {})
+    majority = max(LABELS, key=[label for _, label in train].count)
+    for name, data in (("phrasebank_test", test), ("twitter_valid", tweets)):
+        gold = [label for _, label in data]
+        predicted = model.predict([t for t, _ in data])
+        metrics[f"{name}_accuracy"] = round(accuracy(gold, predicted), 4)
+        metrics[f"{name}_macro_f1"] = round(macro_f1(gold, predicted, LABELS), 4)
+        metrics[f"{name}_majority_accuracy"] = round(accuracy(gold, [majority] * len(gold)), 4)
+    metrics["seconds"] = round(time.perf_counter() - started, 2)
+    model.card = {
+        "task": "financial sentiment (negative / neutral / positive)",
+        "architecture": "all-MiniLM-L6-v2 sentence embeddings (frozen) + softmax regression head",
+        "parameters": int(weight.numel() + bias.numel()),
+        "training_data": f"Financial PhraseBank 50% agreement, seeded 80% split (seed {seed}), {len(train)} examples",
+        "taxonomy": "contextual representation; Transformer encoder; pre-trained by contrastive sentence "
+        "learning; adapted by feature extraction (Qiu et al. 2020)",
+        "metrics": metrics,
+    }
+    model.save(run.path / "model")
+    run.write_metrics(metrics)
+    run.update_record(status="completed", duration_seconds=metrics["seconds"])
+    for key, value in metrics.items():
+        out.print(f"{key}: {value}")
+    err.print(f"model: {run.path / 'model'} (retinue backtest --method fincon --sentiment-model {run.path / 'model'})")

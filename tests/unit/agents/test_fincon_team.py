@@ -184,3 +184,20 @@ def test_portfolio_mode_uses_mean_variance_weights_within_the_manager_signs() ->
     assert 0 <= weights["X"] <= 1 and -1 <= weights["Y"] <= 0 and weights["Z"] == 0
     assert sum(abs(w) for w in weights.values()) <= 1 + 1e-9
     model.assert_all_used()
+
+
+class _Sentiment:
+    def summary(self, texts: list[str]) -> str:
+        return f"sentiment model on {len(texts)} items: 1 positive, 0 neutral, 0 negative; mean score +0.90"
+
+
+def test_the_news_analyst_shows_the_sentiment_model_in_its_prompt_and_report() -> None:
+    method, model, _ = _method([READING] * 3 + ['{"action": "BUY", "confidence": 1, "reasons": "r"}'])
+    from dataclasses import replace
+
+    method = FinconMethod(method.day_graph, replace(method.context, sentiment=_Sentiment()))  # type: ignore[arg-type]
+    method(method.context.env.view(0), [], {}, hash_store())  # type: ignore[union-attr]
+    assert "mean score +0.90" in _prompt(model, "You are a financial news")
+    manager = _prompt(model, "You are the manager")
+    assert "news analyst (positive): strong demand (sentiment model on 1 items" in manager
+    assert "filings analyst (positive): strong demand\n" in manager  # only the news analyst consults it

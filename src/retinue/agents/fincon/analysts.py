@@ -92,18 +92,20 @@ def analyst(task: AnalystTask, runtime: Runtime[FinconContext]) -> dict[str, lis
     if not recalled:
         text = f"no {name} about {ticker} in memory on {view.day}"
         return {"reports": [AnalystReport(role=role, ticker=ticker, signal="none", text=text, fallback=False)]}
+    memories = "\n".join(f"- {r.text[:MEMORY_CHARS]}" for r in recalled)
+    scored = ""
+    if role == "news" and ctx.sentiment is not None:  # a trained local model's reading of the same items
+        scored = ctx.sentiment.summary([r.text for r in recalled])
+        memories += f"\n{scored}"
     prompt = load_prompts("retinue.agents.fincon")[f"{role}_analyst"].format(
-        ticker=ticker,
-        day=view.day,
-        memories="\n".join(f"- {r.text[:MEMORY_CHARS]}" for r in recalled),
-        belief=belief or "none yet",
+        ticker=ticker, day=view.day, memories=memories, belief=belief or "none yet"
     )
     reading, fell_back = _read(ctx, role, prompt)
     report = AnalystReport(
         role=role,
         ticker=ticker,
         signal=reading.signal,
-        text=reading.key_point,
+        text=f"{reading.key_point} ({scored})" if scored else reading.key_point,
         fallback=fell_back,
         memory=owner_label(memory),
         recalled=[r.key for r in recalled],

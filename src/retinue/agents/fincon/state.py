@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from retinue.datasets.market_text import TextArchive
 from retinue.envs.market import MarketEnv
 from retinue.runs.context import RunContext
+from retinue.tools.local_models import SentimentTool
 
 Signal = Literal["positive", "negative", "neutral"]
 ROLES = ("data", "news", "filings", "earnings_call")
@@ -73,3 +74,4 @@ class FinconContext(RunContext):
     archive: TextArchive | None = None
     store: BaseStore | None = None
     beliefs: dict[str, str] = field(default_factory=dict)
+    sentiment: SentimentTool | None = None  # a trained sentiment student the news analyst consults

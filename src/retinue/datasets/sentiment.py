@@ -1,0 +1,43 @@
+"""Labelled financial sentiment (shared/data/sentiment/): Financial PhraseBank and Twitter financial news,
+both as (text, label) with labels negative / neutral / positive."""
+
+import csv
+from pathlib import Path
+
+from retinue.errors import RetinueError
+
+LABELS = ("negative", "neutral", "positive")
+TWITTER_LABELS = {"bearish": "negative", "neutral": "neutral", "bullish": "positive"}
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+    except FileNotFoundError:
+        raise RetinueError(f"sentiment file not found: {path}") from None
+
+
+def financial_phrasebank(root: Path) -> list[tuple[str, str]]:
+    """Financial PhraseBank, sentences with at least 50 % annotator agreement (4,846)."""
+    path = root / "sentiment" / "financial_phrasebank_50agree.csv"
+    examples = []
+    for line, row in enumerate(_rows(path), start=2):
+        if row.get("label") not in LABELS or not row.get("text"):
+            raise RetinueError(f"{path}, line {line}: expected text and a label in {LABELS}")
+        examples.append((row["text"], row["label"]))
+    return examples
+
+
+def twitter_financial_news(root: Path, split: str = "valid") -> list[tuple[str, str]]:
+    """Finance tweets of one split ("train" or "valid"), bearish/bullish mapped to negative/positive."""
+    path = root / "sentiment" / "twitter_financial_news_sentiment.csv"
+    examples = []
+    for line, row in enumerate(_rows(path), start=2):
+        if row.get("label_name") not in TWITTER_LABELS:
+            raise RetinueError(f"{path}, line {line}: unknown label_name {row.get('label_name')!r}")
+        if row.get("split") == split:
+            examples.append((row["text"], TWITTER_LABELS[row["label_name"]]))
+    if not examples:
+        raise RetinueError(f"{path} has no rows in split {split!r}")
+    return examples

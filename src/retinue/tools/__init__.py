@@ -1,0 +1,1 @@
+"""Thin typed adapters that let agents use data and the local models the project trains."""

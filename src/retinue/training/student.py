@@ -1,0 +1,81 @@
+"""A student text classifier: frozen MiniLM sentence embeddings and a trained softmax head.
+
+The head is multinomial logistic regression on unit-normalised 384-d embeddings, trained full-batch
+with Adam and a little L2, seeded. The model is a folder: `head.pt` (the head's tensors, loaded with
+`weights_only=True`) and `card.json` (task, labels, training data, metrics, the head file's SHA-256).
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from retinue.errors import RetinueError
+from retinue.memory.embeddings import MiniLMEmbeddings
+
+HEAD_FILE = "head.pt"
+CARD_FILE = "card.json"
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    return np.asarray(MiniLMEmbeddings().embed_documents(list(texts)), dtype=np.float32)
+
+
+def train_head(
+    features: np.ndarray, labels: Sequence[str], classes: Sequence[str], epochs: int = 300, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    torch.manual_seed(seed)
+    x = torch.from_numpy(features)
+    y = torch.tensor([classes.index(label) for label in labels])
+    weight = torch.zeros(len(classes), x.shape[1], requires_grad=True)
+    bias = torch.zeros(len(classes), requires_grad=True)
+    optimiser = torch.optim.Adam([weight, bias], lr=0.05, weight_decay=1e-4)
+    for _ in range(epochs):
+        optimiser.zero_grad()
+        loss = torch.nn.functional.cross_entropy(x @ weight.T + bias, y)
+        loss.backward()
+        optimiser.step()
+    return weight.detach(), bias.detach()
+
+
+@dataclass
+class StudentClassifier:
+    classes: list[str]
+    weight: torch.Tensor
+    bias: torch.Tensor
+    card: dict[str, Any]
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(self.classes)), dtype=np.float32)
+        logits = torch.from_numpy(embed(texts)) @ self.weight.T + self.bias
+        return torch.softmax(logits, dim=1).numpy()
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        return [self.classes[i] for i in self.probabilities(texts).argmax(axis=1)]
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save({"weight": self.weight, "bias": self.bias}, folder / HEAD_FILE)
+        digest = hashlib.sha256((folder / HEAD_FILE).read_bytes()).hexdigest()
+        card = {**self.card, "classes": self.classes, "head_sha256": digest}
+        (folder / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, folder: Path) -> "StudentClassifier":
+        try:
+            card = json.loads((folder / CARD_FILE).read_text())
+            tensors = torch.load(folder / HEAD_FILE, weights_only=True)
+        except FileNotFoundError:
+            raise RetinueError(f"no trained classifier in {folder} (expected {CARD_FILE} and {HEAD_FILE})") from None
+        except (ValueError, RuntimeError) as error:
+            raise RetinueError(f"cannot read the classifier in {folder}: {error}") from None
+        digest = hashlib.sha256((folder / HEAD_FILE).read_bytes()).hexdigest()
+        if card.get("head_sha256") != digest:
+            raise RetinueError(f"{folder / HEAD_FILE} does not match its card's hash: the files were changed")
+        return cls(list(card["classes"]), tensors["weight"], tensors["bias"], card)

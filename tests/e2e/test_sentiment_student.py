@@ -1,0 +1,62 @@
+"""`retinue train sentiment` on Financial PhraseBank with real MiniLM embeddings, and FinCon using it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not (SHARED / "sentiment").is_dir(), reason="the shared sentiment data is not there"),
+]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "retinue.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sentiment") / "run"
+    done = _cli("train", "sentiment", "--limit", "400", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_the_student_beats_the_majority_class(trained: Path) -> None:
+    metrics = json.loads((trained / "metrics.json").read_text())
+    assert metrics["train_examples"] == 400
+    assert metrics["phrasebank_test_accuracy"] > metrics["phrasebank_test_majority_accuracy"] + 0.05
+    assert metrics["phrasebank_test_macro_f1"] > 0.4
+    card = json.loads((trained / "model" / "card.json").read_text())
+    assert card["classes"] == ["negative", "neutral", "positive"] and len(card["head_sha256"]) == 64
+
+
+def test_fincon_runs_with_the_sentiment_model_and_a_bad_path_is_named(trained: Path, tmp_path: Path) -> None:
+    reply = {"signal": "positive", "key_point": "demand", "action": "BUY", "confidence": 0.5, "reasons": "r"}
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"responses": [reply] * 50}))
+    common = [
+        "backtest",
+        "--method",
+        "fincon",
+        "--tickers",
+        "AAPL",
+        "--start",
+        "2022-10-05",
+        "--end",
+        "2022-10-07",
+        "--llm",
+        "scripted",
+        "--script",
+        str(script),
+        "--no-cache",
+    ]
+    done = _cli(*common, "--sentiment-model", str(trained / "model"), "--out", str(tmp_path / "run"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["sentiment_model"] == str(trained / "model")
+    bad = _cli(*common, "--sentiment-model", str(tmp_path / "nowhere"), "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 1 and "no trained classifier" in bad.stderr and not (tmp_path / "bad").exists()
