@@ -8,7 +8,19 @@ from typing import Annotated
 
 import typer
 
-from retinue.cli.common import err, out
+from retinue.cli.common import (
+    BaseUrlOption,
+    ConfigOption,
+    LLMOption,
+    ModelOption,
+    NoCacheOption,
+    ScriptOption,
+    err,
+    llm_overrides,
+    out,
+    run_chat_model,
+)
+from retinue.config import load_settings
 from retinue.errors import RetinueError
 
 train_app = typer.Typer(help="Train local models or select their data.", no_args_is_help=True)
@@ -71,13 +83,20 @@ def sentiment_command(
     data_dir: Annotated[Path | None, typer.Option(help="Data root holding sentiment/ (default: see README).")] = None,
     epochs: Annotated[int, typer.Option(help="Full-batch training steps of the head.")] = 300,
     limit: Annotated[int | None, typer.Option(help="Train on at most this many examples (default: all).")] = None,
+    train_jsonl: Annotated[
+        Path | None, typer.Option(help="Train on this labelled JSONL ({text, label}) instead, e.g. synthetic data.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the train/test split and the head.")] = 0,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
 ) -> None:
     """Train the financial-sentiment student (frozen MiniLM + softmax head) on Financial PhraseBank (a
     seeded 80/20 split) and evaluate it there and on the Twitter financial news validation split. The
     model lands in RUN_DIR/model; FinCon's news analyst uses it with `backtest --sentiment-model`."""
-    from retinue.datasets.sentiment import LABELS, financial_phrasebank, twitter_financial_news
+    from retinue.datasets.sentiment import (
+        LABELS,
+        financial_phrasebank,
+        twitter_financial_news,
+    )
     from retinue.evaluation.classification import accuracy, macro_f1
     from retinue.paths import data_root, runs_root
     from retinue.runs.directory import RunDirectory
@@ -112,7 +131,9 @@ def sentiment_command(
         "task": "financial sentiment (negative / neutral / positive)",
         "architecture": "all-MiniLM-L6-v2 sentence embeddings (frozen) + softmax regression head",
         "parameters": int(weight.numel() + bias.numel()),
-        "training_data": f"Financial PhraseBank 50% agreement, seeded 80% split (seed {seed}), {len(train)} examples",
+        "training_data": f"{train_jsonl}, {len(train)} examples"
+        if train_jsonl
+        else f"Financial PhraseBank 50% agreement, seeded 80% split (seed {seed}), {len(train)} examples",
         "taxonomy": "contextual representation; Transformer encoder; pre-trained by contrastive sentence "
         "learning; adapted by feature extraction (Qiu et al. 2020)",
         "metrics": metrics,
@@ -123,3 +144,103 @@ def sentiment_command(
     for key, value in metrics.items():
         out.print(f"{key}: {value}")
     err.print(f"model: {run.path / 'model'} (retinue backtest --method fincon --sentiment-model {run.path / 'model'})")
+
+
+@train_app.command("synthesize")
+def synthesize_command(
+    method: Annotated[str, typer.Option(help="synthesizrr (retrieve, then refine) | few-shot (no retrieval).")] = (
+        "synthesizrr"
+    ),
+    seeds_per_class: Annotated[
+        int, typer.Option(help="Seed sentences per label, from the PhraseBank train split.")
+    ] = 10,
+    per_seed: Annotated[int, typer.Option(help="Examples to write per seed.")] = 1,
+    corpus_size: Annotated[int, typer.Option(help="Market news items to retrieve from (seeded sample).")] = 3000,
+    reference_model: Annotated[
+        Path | None, typer.Option(help="A `train sentiment` model that scores label preservation.")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data root (default: see README).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the seeds, the corpus sample and the demonstrations.")] = 0,
+    llm: LLMOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    script: ScriptOption = None,
+    config: ConfigOption = None,
+    no_cache: NoCacheOption = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+) -> None:
+    """Synthesise a labelled financial-sentiment set with the teacher model (the embedded one by default):
+    SynthesizRR grounds each new example in a related market-news item, few-shot does not. Writes
+    synthetic.jsonl and metrics.json (size, distinct-1/2, self-BLEU, label preservation, model calls);
+    train a student on it with `retinue train sentiment --train-jsonl RUN_DIR/synthetic.jsonl`."""
+    from retinue.datasets.market_text import NEWS_FILE, read_news
+    from retinue.datasets.sentiment import LABELS, financial_phrasebank, phrasebank_split
+    from retinue.evaluation.classification import accuracy
+    from retinue.llms import UsageRecorder
+    from retinue.paths import data_root, runs_root
+    from retinue.runs.directory import RunDirectory
+    from retinue.training import synthesizrr as synth
+    from retinue.training.student import StudentClassifier
+
+    if method not in ("synthesizrr", "few-shot"):
+        raise RetinueError(f"--method: {method!r} is neither synthesizrr nor few-shot")
+    if seeds_per_class < 1 or per_seed < 1 or corpus_size < 1:
+        raise RetinueError("--seeds-per-class, --per-seed and --corpus-size must be at least 1")
+    root = data_root(data_dir)
+    reference = StudentClassifier.load(reference_model) if reference_model else None
+    settings = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache))
+    teacher_config = settings.llm.model_copy(update={"temperature": 0.95, "top_p": 0.9})
+    train, _ = phrasebank_split(financial_phrasebank(root), seed=0)  # the split `train sentiment` tests on
+    rng = random.Random(seed)
+    seeds = [
+        example for label in LABELS for example in rng.sample([e for e in train if e[1] == label], seeds_per_class)
+    ]
+    run = RunDirectory.create(
+        "train synthesize",
+        {
+            "method": method,
+            "seeds_per_class": seeds_per_class,
+            "per_seed": per_seed,
+            "corpus_size": corpus_size,
+            "seed": seed,
+            "llm": settings.llm.model_dump(mode="json"),
+        },
+        out_dir,
+        runs_root(),
+    )
+    usage = UsageRecorder()
+    teacher = run_chat_model(teacher_config, usage)
+    started = time.perf_counter()
+    if method == "synthesizrr":
+        news = [item.text for item in read_news(root / "market" / NEWS_FILE, {"TSLA", "AAPL", "MSFT", "GOOG", "AMZN"})]
+        documents = random.Random(seed).sample(news, min(corpus_size, len(news)))
+        err.print(f"indexing {len(documents)} news items, then writing {len(seeds) * per_seed} examples")
+        corpus = synth.Corpus(documents)
+        examples = synth.synthesize(seeds, corpus, teacher, teacher_config, usage, per_seed, seed)
+    else:
+        examples = synth.few_shot(seeds, teacher, teacher_config, usage, per_seed, seed)
+    texts = [e.text for e in examples]
+    (run.path / "synthetic.jsonl").write_text(
+        "".join(
+            json.dumps({"text": e.text, "label": e.label, "seed": e.seed, "document": e.document}) + "\n"
+            for e in examples
+        )
+    )
+    total = usage.to_dict()["total"]
+    metrics: dict[str, float] = {
+        "examples": len(examples),
+        "distinct_1": round(synth.distinct_n(texts, 1), 4),
+        "distinct_2": round(synth.distinct_n(texts, 2), 4),
+        "self_bleu": round(synth.self_bleu(texts), 4),
+        "llm_calls": total["calls"],
+        "fallbacks": total["fallbacks"],
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    if reference is not None and examples:
+        metrics["label_preservation"] = round(accuracy([e.label for e in examples], reference.predict(texts)), 4)
+    usage.save(run.usage_path)
+    run.write_metrics(metrics)
+    run.update_record(status="completed", duration_seconds=metrics["seconds"])
+    for key, value in metrics.items():
+        out.print(f"{key}: {value}")
+    err.print(f"synthetic set: {run.path / 'synthetic.jsonl'}")

@@ -2,6 +2,9 @@
 both as (text, label) with labels negative / neutral / positive."""
 
 import csv
+import json
+import random
+from collections.abc import Sequence
 from pathlib import Path
 
 from retinue.errors import RetinueError
@@ -40,4 +43,36 @@ def twitter_financial_news(root: Path, split: str = "valid") -> list[tuple[str, 
             examples.append((row["text"], TWITTER_LABELS[row["label_name"]]))
     if not examples:
         raise RetinueError(f"{path} has no rows in split {split!r}")
+    return examples
+
+
+def phrasebank_split(
+    examples: list[tuple[str, str]], seed: int = 0
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The seeded 80/20 train/test split every sentiment command shares."""
+    shuffled = examples.copy()
+    random.Random(seed).shuffle(shuffled)
+    cut = int(0.8 * len(shuffled))
+    return shuffled[:cut], shuffled[cut:]
+
+
+def labelled_jsonl(path: Path, labels: Sequence[str]) -> list[tuple[str, str]]:
+    """(text, label) from a JSONL file of {"text", "label"} objects."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise RetinueError(f"labelled file not found: {path}") from None
+    examples = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as error:
+            raise RetinueError(f"{path}, line {number}: {error}") from None
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str) or item.get("label") not in labels:
+            raise RetinueError(f'{path}, line {number}: expected {{"text": ..., "label": one of {list(labels)}}}')
+        examples.append((item["text"], item["label"]))
+    if not examples:
+        raise RetinueError(f"{path} holds no examples")
     return examples
