@@ -8,6 +8,7 @@ from rich.markup import escape
 from retinue.cli.ask import ask
 from retinue.cli.backtest import backtest
 from retinue.cli.common import err
+from retinue.cli.models import models_app
 from retinue.cli.plan_training import plan_training
 from retinue.cli.runs import runs_app
 from retinue.cli.train import train_app
@@ -24,6 +25,7 @@ app.command()(backtest)
 app.command("plan-training")(plan_training)
 app.add_typer(runs_app, name="runs")
 app.add_typer(train_app, name="train")
+app.add_typer(models_app, name="models")
 
 
 def main() -> None:

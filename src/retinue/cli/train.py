@@ -87,6 +87,9 @@ def sentiment_command(
         Path | None, typer.Option(help="Train on this labelled JSONL ({text, label}) instead, e.g. synthetic data.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the train/test split and the head.")] = 0,
+    name: Annotated[str, typer.Option(help="Register the model under this name (`retinue models`).")] = (
+        "sentiment-student"
+    ),
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
 ) -> None:
     """Train the financial-sentiment student (frozen MiniLM + softmax head) on Financial PhraseBank (a
@@ -100,6 +103,7 @@ def sentiment_command(
     from retinue.evaluation.classification import accuracy, macro_f1
     from retinue.paths import data_root, runs_root
     from retinue.runs.directory import RunDirectory
+    from retinue.tools.registry import register
     from retinue.training.student import StudentClassifier, embed, train_head
 
     root = data_root(data_dir)
@@ -134,11 +138,16 @@ def sentiment_command(
         "training_data": f"{train_jsonl}, {len(train)} examples"
         if train_jsonl
         else f"Financial PhraseBank 50% agreement, seeded 80% split (seed {seed}), {len(train)} examples",
-        "taxonomy": "contextual representation; Transformer encoder; pre-trained by contrastive sentence "
-        "learning; adapted by feature extraction (Qiu et al. 2020)",
+        "taxonomy": {
+            "representation": "contextual",
+            "architecture": "Transformer encoder (frozen) + linear head",
+            "pretraining_task": "masked language modelling, then contrastive sentence-pair learning",
+            "adaptation": "feature extraction",
+        },
         "metrics": metrics,
     }
     model.save(run.path / "model")
+    register(name, run.path / "model")
     run.write_metrics(metrics)
     run.update_record(status="completed", duration_seconds=metrics["seconds"])
     for key, value in metrics.items():

@@ -1,0 +1,29 @@
+"""The model registry: built-in cards, registering a trained model, clear errors."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retinue.errors import RetinueError
+from retinue.tools.registry import card, names, register
+
+
+def test_built_ins_and_registered_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RETINUE_HOME", str(tmp_path / "home"))
+    assert names() == ["gemma3-270m", "all-minilm-l6-v2"]
+    assert card("gemma3-270m")["taxonomy"]["adaptation"] == "prompting"
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "card.json").write_text(json.dumps({"task": "sentiment", "parameters": 1155}))
+    register("sentiment-student", folder)
+    assert names()[-1] == "sentiment-student" and card("sentiment-student")["parameters"] == 1155
+    with pytest.raises(RetinueError, match="built-in"):
+        register("gemma3-270m", folder)
+    with pytest.raises(RetinueError, match="no card.json"):
+        register("other", tmp_path)
+    with pytest.raises(RetinueError, match="no model 'missing'"):
+        card("missing")
+    (folder / "card.json").unlink()
+    with pytest.raises(RetinueError, match="no longer holds card.json"):
+        card("sentiment-student")
