@@ -60,3 +60,18 @@ def test_fincon_runs_with_the_sentiment_model_and_a_bad_path_is_named(trained: P
     assert json.loads((tmp_path / "run" / "config.json").read_text())["sentiment_model"] == str(trained / "model")
     bad = _cli(*common, "--sentiment-model", str(tmp_path / "nowhere"), "--out", str(tmp_path / "bad"))
     assert bad.returncode == 1 and "no trained classifier" in bad.stderr and not (tmp_path / "bad").exists()
+
+
+def test_a_student_trains_on_a_labelled_jsonl_instead(tmp_path: Path) -> None:
+    rows = [
+        ("Profit jumped and sales beat forecasts", "positive"),
+        ("Shares sank after a loss warning", "negative"),
+        ("The board meets on Tuesday", "neutral"),
+    ] * 2
+    data = tmp_path / "synthetic.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "label": label}) + "\n" for t, label in rows))
+    done = _cli("train", "sentiment", "--train-jsonl", str(data), "--name", "tiny", "--out", str(tmp_path / "run"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["train_examples"] == 6
+    card = json.loads((tmp_path / "run" / "model" / "card.json").read_text())
+    assert card["training_data"].startswith(str(data))

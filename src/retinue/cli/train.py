@@ -98,6 +98,8 @@ def sentiment_command(
     from retinue.datasets.sentiment import (
         LABELS,
         financial_phrasebank,
+        labelled_jsonl,
+        phrasebank_split,
         twitter_financial_news,
     )
     from retinue.evaluation.classification import accuracy, macro_f1
@@ -111,12 +113,12 @@ def sentiment_command(
     tweets = twitter_financial_news(root, "valid")
     if epochs < 1 or (limit is not None and limit < len(LABELS)):
         raise RetinueError("--epochs must be at least 1 and --limit at least the number of labels")
-    random.Random(seed).shuffle(examples)
-    cut = int(0.8 * len(examples))
-    train, test = examples[:cut][:limit], examples[cut:]
-    run = RunDirectory.create(
-        "train sentiment", {"data_dir": str(root), "epochs": epochs, "limit": limit, "seed": seed}, out_dir, runs_root()
-    )
+    train, test = phrasebank_split(examples, seed)
+    if train_jsonl is not None:
+        train = labelled_jsonl(train_jsonl, LABELS)
+    train = train[:limit]
+    config = {"data_dir": str(root), "epochs": epochs, "limit": limit, "seed": seed, "train_jsonl": str(train_jsonl)}
+    run = RunDirectory.create("train sentiment", config, out_dir, runs_root())
     started = time.perf_counter()
     err.print(f"embedding {len(train)} training, {len(test)} test and {len(tweets)} tweet texts with MiniLM")
     features = embed([t for t, _ in train])
