@@ -216,3 +216,26 @@ def test_bad_backtest_input_exits_1_naming_the_problem(tmp_path: Path, args: lis
     done = _cli("--start", "2022-10-05", "--end", "2022-10-07", *args, "--out", str(tmp_path / "run"))
     assert done.returncode == 1 and expected in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "run").exists()  # nothing half-made
+
+
+def test_a_fincon_backtest_stopped_inside_a_day_redoes_that_day_on_resume(tmp_path: Path) -> None:
+    """The stop comes from inside the day graph (the manager's model call) on a ticker without text, where
+    the manager is the only caller; a day graph that inherited the backtest's checkpointer resumed its
+    stale run instead of redoing the day."""
+    prices = load_prices(data_root(), ["NFLX"])
+    env = MarketEnv(prices, date(2022, 10, 5), date(2022, 10, 13))
+    reply = '{"action": "BUY", "confidence": 0.5, "reasons": "r"}'
+
+    def context(responses: list[object]) -> TradingContext:
+        usage = UsageRecorder()
+        model = ScriptedChatModel(responses=responses, callbacks=[usage])
+        fincon = FinconContext(llm=model, usage=usage, llm_config=LLMConfig(), env=env, archive=TextArchive([]))
+        method = FinconMethod(build_fincon_day_graph().compile(), fincon)
+        return TradingContext(env=env, decide=method, method="fincon")
+
+    whole = _backtest(RunDirectory.create("backtest", {}, tmp_path / "whole", tmp_path), context([reply] * 20))
+    run = RunDirectory.create("backtest", {}, tmp_path / "stopped", tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        _backtest(run, context([reply] * 3 + [KeyboardInterrupt()]))
+    resumed = _backtest(run, context([reply] * 20), resume=True)
+    assert len(resumed) == env.trading_days - 1 and resumed == whole

@@ -195,6 +195,11 @@ def _run_backtest(run: Any, saved: dict[str, Any], env: Any, resume: bool) -> No
         err.print(f"\ninterrupted; continue with: retinue backtest --resume {run.path}")
         raise typer.Exit(130) from None
     days = final["days"]
+    if len(days) != env.trading_days - 1:  # never report a partial run as a finished one
+        raise RetinueError(
+            f"the backtest holds {len(days)} of {env.trading_days - 1} trading days; continue it with "
+            f"retinue backtest --resume {run.path}"
+        )
     closes_next = {t: [env.view(i + 1).close(t) for i in range(len(days))] for t in env.tickers}
     metrics, benchmark = summarise(days, closes_next)
     total = usage.to_dict()["total"]

@@ -9,6 +9,7 @@ Memory: before deciding, the team learns from yesterday's outcome (`memory.learn
 day's recalled memories and decisions are recorded for tomorrow.
 """
 
+import contextvars
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -56,7 +57,11 @@ class FinconMethod:
         if view.index > 0 and past_returns:
             learn_from_day(store, env.view(view.index - 1).day, past_returns[-1], view.day)
         tickers = sorted(view.closes)
-        state = self.day_graph.invoke(
+        # In a fresh context: invoked inside the backtest's trade_day node, the day graph would otherwise
+        # join the backtest's run as a checkpointed subgraph, and a day stopped midway would resume that
+        # stale subgraph run instead of redoing the day. A day is one step of the backtest's checkpoints.
+        state = contextvars.Context().run(
+            self.day_graph.invoke,
             {
                 "index": view.index,
                 "tickers": tickers,
