@@ -32,7 +32,7 @@ def test_the_student_beats_the_majority_class(trained: Path) -> None:
     assert metrics["phrasebank_test_accuracy"] > metrics["phrasebank_test_majority_accuracy"] + 0.05
     assert metrics["phrasebank_test_macro_f1"] > 0.4
     card = json.loads((trained / "model" / "card.json").read_text())
-    assert card["classes"] == ["negative", "neutral", "positive"] and len(card["head_sha256"]) == 64
+    assert card["classes"] == ["negative", "neutral", "positive"] and len(card["tensors_sha256"]) == 64
 
 
 def test_fincon_runs_with_the_sentiment_model_and_a_bad_path_is_named(trained: Path, tmp_path: Path) -> None:

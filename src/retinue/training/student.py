@@ -2,11 +2,9 @@
 
 The head is multinomial logistic regression on unit-normalised 384-d embeddings, trained full-batch
 with Adam and a little L2, seeded. The model is a folder: `head.pt` (the head's tensors, loaded with
-`weights_only=True`) and `card.json` (task, labels, training data, metrics, the head file's SHA-256).
+`weights_only=True`) and `card.json` (task, labels, training data, metrics), as in `model_folder`.
 """
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +13,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from retinue.errors import RetinueError
 from retinue.memory.embeddings import MiniLMEmbeddings
+from retinue.training.model_folder import load_model_folder, save_model_folder
 
 HEAD_FILE = "head.pt"
-CARD_FILE = "card.json"
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:
@@ -60,22 +57,10 @@ class StudentClassifier:
         return [self.classes[i] for i in self.probabilities(texts).argmax(axis=1)]
 
     def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        torch.save({"weight": self.weight, "bias": self.bias}, folder / HEAD_FILE)
-        digest = hashlib.sha256((folder / HEAD_FILE).read_bytes()).hexdigest()
-        card = {**self.card, "classes": self.classes, "head_sha256": digest}
-        (folder / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+        card = {**self.card, "classes": self.classes}
+        save_model_folder(folder, HEAD_FILE, {"weight": self.weight, "bias": self.bias}, card)
 
     @classmethod
     def load(cls, folder: Path) -> "StudentClassifier":
-        try:
-            card = json.loads((folder / CARD_FILE).read_text())
-            tensors = torch.load(folder / HEAD_FILE, weights_only=True)
-        except FileNotFoundError:
-            raise RetinueError(f"no trained classifier in {folder} (expected {CARD_FILE} and {HEAD_FILE})") from None
-        except (ValueError, RuntimeError) as error:
-            raise RetinueError(f"cannot read the classifier in {folder}: {error}") from None
-        digest = hashlib.sha256((folder / HEAD_FILE).read_bytes()).hexdigest()
-        if card.get("head_sha256") != digest:
-            raise RetinueError(f"{folder / HEAD_FILE} does not match its card's hash: the files were changed")
+        tensors, card = load_model_folder(folder, HEAD_FILE, "classifier")
         return cls(list(card["classes"]), tensors["weight"], tensors["bias"], card)

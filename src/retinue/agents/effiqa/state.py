@@ -1,0 +1,124 @@
+"""State and context of the EffiQA team and its baselines.
+
+The graph answers a list of questions one at a time. `current` is the working state of the question in
+hand (its topic candidates, plan, exploration, reflections and costs); `results` grows by one record per
+answered question, so a stopped evaluation resumes at the question (and the node) where it stopped.
+"""
+
+import operator
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import BaseMessage
+from pydantic import BaseModel, Field
+
+from retinue.llms.structured import Decision, decide
+from retinue.runs.context import RunContext
+from retinue.tools.kg_explorer import PathExplorer
+from retinue.tools.knowledge_graph import KnowledgeGraph
+
+METHODS = ("effiqa", "tog", "io", "plugin")
+
+
+class QuestionWork(TypedDict, total=False):
+    """The question in hand. Costs are counted here as the nodes spend them."""
+
+    index: int
+    question: str
+    mention: str | None
+    topics: list[list[str]]  # [label, uri] of each candidate topic entity
+    topic: list[str] | None
+    plan: dict[str, Any] | None
+    paths: list[dict[str, Any]]
+    rejected: list[list[str]]
+    reflections: list[dict[str, Any]]
+    round: int
+    answer: str | None
+    supporting: list[list[list[str]]]
+    note: str | None
+    llm_calls: int
+    tokens: int
+    started: float
+
+
+class QuestionResult(TypedDict):
+    """One answered question, as predictions.jsonl records it."""
+
+    index: int
+    question: str
+    prediction: str | None
+    supporting: list[list[list[str]]]
+    path: list[str]
+    note: str | None
+    llm_calls: int
+    tokens: int
+    seconds: float
+    rounds: int
+
+
+class EffiQAState(TypedDict):
+    questions: list[str]
+    current: QuestionWork | None
+    results: Annotated[list[QuestionResult], operator.add]
+
+
+class EffiQASettings(BaseModel):
+    """The team's own settings (the explorer's are `ExplorerConfig`)."""
+
+    max_rounds: int = Field(2, ge=1, description="Plan-explore-reflect rounds per question at most.")
+    max_topics: int = Field(8, ge=1, description="Candidate topic entities offered to the planner.")
+    tog_width: int = Field(3, ge=1, description="ToG: beam width (relations per entity, entities per relation).")
+    tog_depth: int = Field(3, ge=1, description="ToG: hops at most.")
+    tog_candidates: int = Field(20, ge=1, description="ToG: tail entities shown to the model per relation.")
+
+
+@dataclass(frozen=True)
+class EffiQAContext(RunContext):
+    """The run context plus the graph, the plug-in explorer (None for io/tog) and the settings."""
+
+    kg: KnowledgeGraph | None = None
+    explorer: PathExplorer | None = None
+    settings: EffiQASettings = field(default_factory=EffiQASettings)
+
+
+def ask_model(
+    ctx: EffiQAContext, work: QuestionWork, role: str, messages: list[BaseMessage], schema: Any, default: Any
+) -> Decision[Any]:
+    """A schema-constrained decision whose calls and tokens are charged to the question in hand."""
+    before = ctx.usage.total()
+    decision = decide(
+        ctx.llm,
+        messages,
+        schema,
+        default=default,
+        role=role,
+        attempts=ctx.llm_config.decision_attempts,
+        backoff_seconds=ctx.llm_config.backoff_seconds,
+        usage=ctx.usage,
+    )
+    after = ctx.usage.total()
+    work["llm_calls"] = work.get("llm_calls", 0) + (after.calls + after.cache_hits) - (before.calls + before.cache_hits)
+    work["tokens"] = (
+        work.get("tokens", 0)
+        + (after.prompt_tokens + after.completion_tokens)
+        - (before.prompt_tokens + before.completion_tokens)
+    )
+    return decision
+
+
+def finish(work: QuestionWork, answer: str | None, path: list[str], note: str | None = None) -> dict[str, Any]:
+    """The state update that records the question in hand and clears it."""
+    result = QuestionResult(
+        index=work["index"],
+        question=work["question"],
+        prediction=answer,
+        supporting=work.get("supporting", []),
+        path=path,
+        note=note,
+        llm_calls=work.get("llm_calls", 0),
+        tokens=work.get("tokens", 0),
+        seconds=round(time.time() - work["started"], 3),
+        rounds=work.get("round", 0),
+    )
+    return {"current": None, "results": [result]}

@@ -1,0 +1,192 @@
+"""EffiQA's agents: link the question to the graph, plan (LLM), explore (plug-in model), reflect (LLM).
+
+The LLM is asked twice per round: once to plan, once to check what exploration found. The costly part,
+walking the graph and pruning relations and entities, is the plug-in model's. A rejected path is excluded
+and the planner is told why; after `max_rounds` the best path found is answered without asking again.
+"""
+
+import time
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langgraph.graph import END
+from langgraph.runtime import Runtime
+from rdflib.util import from_n3
+
+from retinue.agents.effiqa.state import EffiQAContext, EffiQAState, QuestionWork, ask_model, finish
+from retinue.agents.prompts import load_prompts
+from retinue.runs.context import report_progress
+from retinue.tools.kg_explorer import PathExplorer
+from retinue.tools.knowledge_graph import KnowledgeGraph, Step
+
+PROMPTS = "retinue.agents.effiqa"
+
+
+def link_question(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
+    """Start the next question: find the entities it names. A question naming none is answered "no answer"."""
+    ctx = runtime.context
+    index = len(state["results"])
+    report_progress(runtime.stream_writer, "questions", index, len(state["questions"]))
+    work = QuestionWork(
+        index=index,
+        question=state["questions"][index],
+        llm_calls=0,
+        tokens=0,
+        started=time.time(),
+        round=0,
+        rejected=[],
+        reflections=[],
+        paths=[],
+        topics=[],
+        topic=None,
+        mention=None,
+        plan=None,
+    )
+    if ctx.kg is None:  # io: the model answers alone
+        return {"current": work}
+    mentions = ctx.kg.mentions(work["question"])
+    if not mentions:
+        return finish(work, None, [], "no recognisable entity in the question")
+    topics = [[ctx.kg.label(node), node.n3()] for _, nodes in mentions for node in nodes][: ctx.settings.max_topics]
+    if not topics:
+        return finish(work, None, [], f"{mentions[0][0]!r} is not an entity of the knowledge graph")
+    work |= {"mention": mentions[0][0], "topics": topics, "topic": topics[0]}
+    return {"current": work}
+
+
+def after_link(first_node: str):  # type: ignore[no-untyped-def]
+    """Route from linking: on to the method's first node, or to the next question."""
+
+    def route(state: EffiQAState) -> str:
+        if state["current"] is not None:
+            return first_node
+        return "link_question" if len(state["results"]) < len(state["questions"]) else END
+
+    return route
+
+
+def next_question(state: EffiQAState) -> str:
+    return "link_question" if len(state["results"]) < len(state["questions"]) else END
+
+
+def plan(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
+    """The planner: topic entity, relation path hypothesis (from the graph's vocabulary) and answer type."""
+    ctx = runtime.context
+    work = dict(state["current"] or {})
+    kg = _kg(ctx)
+    labels = list(dict.fromkeys(label for label, _ in work["topics"]))
+    steps = [s.name for s in kg.steps]
+    schema = {
+        "type": "object",
+        "properties": {
+            "topic": {"type": "string", "enum": labels},
+            "path": {"type": "array", "items": {"type": "string", "enum": steps}, "minItems": 1, "maxItems": 3},
+            "answer_type": {"type": "string", "maxLength": 40},
+        },
+        "required": ["topic", "path", "answer_type"],
+        "additionalProperties": False,
+    }
+    prompts = load_prompts(PROMPTS)
+    feedback = ""
+    if work["reflections"]:
+        feedback = prompts["planner_feedback"].format(
+            reflections="; ".join(f"{' / '.join(r['path']) or 'no path'}: {r['reason']}" for r in work["reflections"])
+        )
+    text = prompts["planner"].format(
+        question=work["question"], topics=", ".join(labels), relations=", ".join(steps), feedback=feedback
+    )
+    default = {"topic": labels[0], "path": [], "answer_type": ""}
+    decision = ask_model(ctx, work, "planner", [HumanMessage(text)], schema, default)
+    chosen = decision.value
+    work["topic"] = next(t for t in work["topics"] if t[0] == chosen["topic"])
+    work["plan"] = {**chosen, "valid": decision.valid}
+    return {"current": work}
+
+
+def explore(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
+    """The explorer: the plug-in model's beam search from the planned topic, favouring the planned path."""
+    ctx = runtime.context
+    work = dict(state["current"] or {})
+    explorer = _explorer(ctx)
+    planned = [Step.parse(name) for name in (work.get("plan") or {}).get("path", [])]
+    found = explorer.explore(
+        work["question"],
+        from_n3(work["topic"][1]),  # type: ignore[arg-type]
+        work.get("mention"),
+        plan=planned,
+        exclude=[tuple(Step.parse(n) for n in path) for path in work["rejected"]],
+    )
+    work["paths"] = [p.to_dict() for p in found.paths[:3]]
+    work["note"] = found.stopped
+    return {"current": work}
+
+
+def reflect(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
+    """The reflector: accept the best path's answers, or reject the path and send the planner back."""
+    ctx = runtime.context
+    work = dict(state["current"] or {})
+    last_round = work["round"] + 1 >= ctx.settings.max_rounds
+    best = work["paths"][0] if work["paths"] else None
+    if best is None:
+        if last_round:
+            return finish(work, None, [], "exploration reached no answer")
+        work["reflections"] = [*work["reflections"], {"path": [], "verdict": "revise", "reason": "no answers found"}]
+        work["round"] += 1
+        return {"current": work}
+    if last_round:
+        return _accept(work, best)
+    schema = {
+        "type": "object",
+        "properties": {"verdict": {"type": "string", "enum": ["accept", "revise"]}, "reason": {"type": "string"}},
+        "required": ["verdict", "reason"],
+        "additionalProperties": False,
+    }
+    text = load_prompts(PROMPTS)["reflector"].format(
+        question=work["question"],
+        answer_type=(work.get("plan") or {}).get("answer_type") or "not stated",
+        topic=work["topic"][0],
+        path=" / ".join(best["path"]),
+        count=len(best["answers"]),
+        answers=", ".join(best["answers"][:8]),
+        supporting="; ".join(" ".join(t) for t in (best["supporting"][0] if best["supporting"] else [])),
+    )
+    decision = ask_model(ctx, work, "reflector", [HumanMessage(text)], schema, {"verdict": "accept", "reason": ""})
+    if decision.value["verdict"] == "accept":
+        return _accept(work, best)
+    reason = str(decision.value["reason"])[:200]
+    work["reflections"] = [*work["reflections"], {"path": best["path"], "verdict": "revise", "reason": reason}]
+    work["rejected"] = [*work["rejected"], best["path"]]
+    work["round"] += 1
+    return {"current": work}
+
+
+def after_reflect(state: EffiQAState) -> str:
+    if state["current"] is None:
+        return next_question(state)
+    return "plan"
+
+
+def answer_with_plugin(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
+    """Plug-in only: explore without a plan and answer the best path, no LLM at all."""
+    work = dict(state["current"] or {})
+    found = _explorer(runtime.context).explore(work["question"], from_n3(work["topic"][1]), work.get("mention"))  # type: ignore[arg-type]
+    if not found.paths:
+        return finish(work, None, [], found.stopped or "exploration reached no answer")  # type: ignore[arg-type]
+    return _accept(work | {"note": found.stopped}, found.paths[0].to_dict())  # type: ignore[arg-type]
+
+
+def _accept(work: dict[str, Any], best: dict[str, Any]) -> dict[str, Any]:
+    work["supporting"] = best["supporting"][:3]
+    return finish(work, best["answers"][0], best["path"], work.get("note"))  # type: ignore[arg-type]
+
+
+def _kg(ctx: EffiQAContext) -> KnowledgeGraph:
+    if ctx.kg is None:
+        raise ValueError("this method needs a knowledge graph in its context")
+    return ctx.kg
+
+
+def _explorer(ctx: EffiQAContext) -> PathExplorer:
+    if ctx.explorer is None:
+        raise ValueError("this method needs the plug-in explorer in its context")
+    return ctx.explorer
