@@ -115,7 +115,7 @@ class PathExplorer:
                     continue
                 if len(beam) == config.beam_width:
                     continue
-                extended, truncated = self._walk(partial, step, score)
+                extended, truncated = self._walk(partial, step, score, topic)
                 explored += len(extended.frontier)
                 if extended.frontier:
                     beam.append(extended)
@@ -126,9 +126,7 @@ class PathExplorer:
                 break
             if not beam:
                 break
-        paths = sorted(
-            (self._found(p, topic, stopped is not None) for p, _ in finished), key=lambda f: (-f.score, f.steps)
-        )
+        paths = sorted((self._found(p, stopped is not None) for p, _ in finished), key=lambda f: (-f.score, f.steps))
         return Exploration(tuple(p for p in paths if p.answers), explored, time.perf_counter() - started, stopped)
 
     def _steps_from(self, frontier: list[Node]) -> list[Step]:
@@ -138,18 +136,19 @@ class PathExplorer:
             found.update(self.kg.steps_from(node))
         return sorted(found)
 
-    def _walk(self, partial: _Partial, step: Step, score: float) -> tuple[_Partial, bool]:
+    def _walk(self, partial: _Partial, step: Step, score: float, topic: Node) -> tuple[_Partial, bool]:
+        # A path never comes back through its topic: "films by the director of X" are the other films.
         parents: dict[Node, Node] = {}
         for node in partial.frontier:
             for neighbour in self.kg.neighbours(node, step, limit=self.config.max_nodes):
-                if neighbour not in parents:
+                if neighbour not in parents and neighbour != topic:
                     parents[neighbour] = node
             if len(parents) >= self.config.max_nodes:
                 return _Partial((*partial.steps, step), score, list(parents), [*partial.parents, parents]), True
         return _Partial((*partial.steps, step), score, list(parents), [*partial.parents, parents]), False
 
-    def _found(self, partial: _Partial, topic: Node, truncated: bool) -> FoundPath:
-        answers = sorted((n for n in partial.frontier if n != topic), key=lambda n: (self.kg.label(n), str(n)))
+    def _found(self, partial: _Partial, truncated: bool) -> FoundPath:
+        answers = sorted(partial.frontier, key=lambda n: (self.kg.label(n), str(n)))
         chains = []
         for node in answers[: self.config.max_supporting]:
             chain, current = [], node

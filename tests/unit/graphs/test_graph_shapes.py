@@ -11,13 +11,19 @@ import pytest
 from langgraph.graph import StateGraph
 
 from retinue.graphs import build_ask_graph, build_backtest_graph, build_fincon_day_graph
+from retinue.graphs.effiqa import BUILDERS as EFFIQA_BUILDERS
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
 @pytest.mark.parametrize(
     "name, build",
-    [("ask", build_ask_graph), ("backtest", build_backtest_graph), ("fincon_day", build_fincon_day_graph)],
+    [
+        ("ask", build_ask_graph),
+        ("backtest", build_backtest_graph),
+        ("fincon_day", build_fincon_day_graph),
+        *((f"effiqa_{method}", build) for method, build in EFFIQA_BUILDERS.items()),
+    ],
 )
 def test_graph_shape_matches_snapshot(name: str, build: Callable[[], StateGraph]) -> None:
     mermaid = build().compile().get_graph().draw_mermaid()

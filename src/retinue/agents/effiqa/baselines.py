@@ -29,6 +29,7 @@ class _Path:
     triples: list[Triple]
     steps: list[str]
     end: Node
+    visited: frozenset[Node]
 
 
 def answer_alone(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
@@ -55,15 +56,17 @@ def think_on_graph(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[
     work = QuestionWork(**(state["current"] or {}))  # type: ignore[typeddict-item]
     width = ctx.settings.tog_width
     topic = from_n3(work["topic"][1])  # type: ignore[index]
-    beam: list[_Path] = [_Path([], [], topic)]  # type: ignore[arg-type]
+    beam: list[_Path] = [_Path([], [], topic, frozenset([topic]))]  # type: ignore[arg-type]
     for depth in range(1, ctx.settings.tog_depth + 1):
         extended: list[_Path] = []
         for path in beam:
             for step in _choose_relations(ctx, work, kg, path.triples, path.end, width):
-                for node in _choose_entities(ctx, work, kg, path.end, step, width):
+                for node in _choose_entities(ctx, work, kg, path.end, step, width, path.visited):
                     head, tail = (node, path.end) if step.inverse else (path.end, node)
                     triple = (kg.label(head), step.relation, kg.label(tail))
-                    extended.append(_Path([*path.triples, triple], [*path.steps, step.name], node))
+                    extended.append(
+                        _Path([*path.triples, triple], [*path.steps, step.name], node, path.visited | {node})
+                    )
         if not extended:
             break
         beam = extended[:width]
@@ -107,9 +110,15 @@ def _choose_relations(
 
 
 def _choose_entities(
-    ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, entity: Node, step: Step, width: int
+    ctx: EffiQAContext,
+    work: QuestionWork,
+    kg: KnowledgeGraph,
+    entity: Node,
+    step: Step,
+    width: int,
+    visited: frozenset[Node],
 ) -> list[Node]:
-    reached = kg.neighbours(entity, step, limit=500)
+    reached = [node for node in kg.neighbours(entity, step, limit=500) if node not in visited]  # no going back
     # ToG samples when a relation reaches too many entities; we keep a deterministic, name-ordered sample.
     shown = sorted(reached, key=lambda n: (kg.label(n), str(n)))[: ctx.settings.tog_candidates]
     if len(shown) <= width:

@@ -55,6 +55,8 @@ class QuestionResult(TypedDict):
     tokens: int
     seconds: float
     rounds: int
+    plan: dict[str, Any] | None
+    reflections: list[dict[str, Any]]
 
 
 class EffiQAState(TypedDict):
@@ -120,5 +122,7 @@ def finish(work: QuestionWork, answer: str | None, path: list[str], note: str | 
         tokens=work.get("tokens", 0),
         seconds=round(time.time() - work["started"], 3),
         rounds=work.get("round", 0),
+        plan=work.get("plan"),
+        reflections=work.get("reflections", []),
     )
     return {"current": None, "results": [result]}

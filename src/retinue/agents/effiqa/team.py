@@ -137,7 +137,10 @@ def reflect(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, An
         return _accept(work, best)
     schema = {
         "type": "object",
-        "properties": {"verdict": {"type": "string", "enum": ["accept", "revise"]}, "reason": {"type": "string"}},
+        "properties": {
+            "verdict": {"type": "string", "enum": ["accept", "revise"]},
+            "reason": {"type": "string", "maxLength": 120},
+        },
         "required": ["verdict", "reason"],
         "additionalProperties": False,
     }
