@@ -1,6 +1,7 @@
 """`retinue train sentiment` on Financial PhraseBank with real MiniLM embeddings, and FinCon using it."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,15 +15,20 @@ pytestmark = [
 ]
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "retinue.cli", *args], capture_output=True, text=True, timeout=600)
+def _cli(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RETINUE_HOME": str(home)} if home else None
+    return subprocess.run(
+        [sys.executable, "-m", "retinue.cli", *args], capture_output=True, text=True, timeout=600, env=env
+    )
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sentiment") / "run"
-    done = _cli("train", "sentiment", "--limit", "400", "--out", str(out))
+    home = tmp_path_factory.mktemp("sentiment_home")  # a module fixture runs before the per-test home is set
+    done = _cli("train", "sentiment", "--limit", "400", "--name", "test-student", "--out", str(out), home=home)
     assert done.returncode == 0, done.stderr
+    assert json.loads((home / "models" / "registry.json").read_text()) == {"test-student": str(out / "model")}
     return out
 
 

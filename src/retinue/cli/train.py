@@ -126,12 +126,12 @@ def sentiment_command(
     metrics: dict[str, float] = {"train_examples": len(train)}
     model = StudentClassifier(list(LABELS), weight, bias, {})
     majority = max(LABELS, key=[label for _, label in train].count)
-    for name, data in (("phrasebank_test", test), ("twitter_valid", tweets)):
+    for part, data in (("phrasebank_test", test), ("twitter_valid", tweets)):
         gold = [label for _, label in data]
         predicted = model.predict([t for t, _ in data])
-        metrics[f"{name}_accuracy"] = round(accuracy(gold, predicted), 4)
-        metrics[f"{name}_macro_f1"] = round(macro_f1(gold, predicted, LABELS), 4)
-        metrics[f"{name}_majority_accuracy"] = round(accuracy(gold, [majority] * len(gold)), 4)
+        metrics[f"{part}_accuracy"] = round(accuracy(gold, predicted), 4)
+        metrics[f"{part}_macro_f1"] = round(macro_f1(gold, predicted, LABELS), 4)
+        metrics[f"{part}_majority_accuracy"] = round(accuracy(gold, [majority] * len(gold)), 4)
     metrics["seconds"] = round(time.perf_counter() - started, 2)
     model.card = {
         "task": "financial sentiment (negative / neutral / positive)",
