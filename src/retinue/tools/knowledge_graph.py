@@ -90,7 +90,9 @@ class KnowledgeGraph:
         graph = _read_triples(path) if path.suffix == ".txt" else _read_rdf(path)
         if len(graph) == 0:
             raise RetinueError(f"{path} holds no triples")
-        return cls(graph, str(path), time.perf_counter() - started)
+        kg = cls(graph, str(path))
+        kg.load_seconds = time.perf_counter() - started  # parsing and indexing
+        return kg
 
     def _index(self) -> None:
         nodes: set[Node] = set()
