@@ -130,7 +130,7 @@ def eval_effiqa(
 
     if resume is not None:
         run = RunDirectory.open(resume, command="eval effiqa")
-        saved = run.config()
+        saved: dict[str, Any] = run.config()
         llm_config = validate_config(LLMConfig, saved["llm"], source=f"{run.config_path} [llm]")
     else:
         if method not in METHODS:
@@ -182,7 +182,7 @@ def ask_kg(
     if not question.strip():
         raise RetinueError("the question is empty")
     llm_config = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
-    saved = {
+    saved: dict[str, Any] = {
         "method": method,
         "kg": str(kg or data_root(data_dir) / "metaqa" / "kb.txt"),
         "explorer": str(_explorer_folder(explorer)) if method in ("effiqa", "plugin") else None,

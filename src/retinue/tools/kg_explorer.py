@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 from pydantic import BaseModel, Field
-from rdflib.term import Node
+from rdflib.term import Identifier
 
 from retinue.tools.knowledge_graph import KnowledgeGraph, Step
 from retinue.training.kg_explorer import ExplorerModel, embed_texts, masked_question
@@ -37,8 +37,8 @@ class ExplorerConfig(BaseModel):
 class _Partial:
     steps: tuple[Step, ...]
     score: float
-    frontier: list[Node]
-    parents: list[dict[Node, Node]] = field(default_factory=list)
+    frontier: list[Identifier]
+    parents: list[dict[Identifier, Identifier]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class PathExplorer:
     def explore(
         self,
         question: str,
-        topic: Node,
+        topic: Identifier,
         mention: str | None = None,
         plan: Sequence[Step] = (),
         exclude: Sequence[tuple[Step, ...]] = (),
@@ -129,16 +129,16 @@ class PathExplorer:
         paths = sorted((self._found(p, stopped is not None) for p, _ in finished), key=lambda f: (-f.score, f.steps))
         return Exploration(tuple(p for p in paths if p.answers), explored, time.perf_counter() - started, stopped)
 
-    def _steps_from(self, frontier: list[Node]) -> list[Step]:
+    def _steps_from(self, frontier: list[Identifier]) -> list[Step]:
         # The first entities are enough to know which relations lead on; looking at all would cost a query each.
         found: set[Step] = set()
         for node in frontier[:50]:
             found.update(self.kg.steps_from(node))
         return sorted(found)
 
-    def _walk(self, partial: _Partial, step: Step, score: float, topic: Node) -> tuple[_Partial, bool]:
+    def _walk(self, partial: _Partial, step: Step, score: float, topic: Identifier) -> tuple[_Partial, bool]:
         # A path never comes back through its topic: "films by the director of X" are the other films.
-        parents: dict[Node, Node] = {}
+        parents: dict[Identifier, Identifier] = {}
         for node in partial.frontier:
             for neighbour in self.kg.neighbours(node, step, limit=self.config.max_nodes):
                 if neighbour not in parents and neighbour != topic:

@@ -9,16 +9,17 @@ query syntax.
 import re
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 from rdflib.plugins.sparql import prepareQuery
-from rdflib.term import Node
+from rdflib.term import Identifier
 
 from retinue.errors import RetinueError
 
@@ -74,9 +75,9 @@ class KnowledgeGraph:
         self.source = source
         self.load_seconds = load_seconds
         self._relation_uris: dict[str, URIRef] = {}
-        self._relation_names: dict[URIRef, str] = {}
-        self._labels: dict[Node, str] = {}
-        self._by_normalised: dict[str, list[Node]] = {}
+        self._relation_names: dict[Identifier, str] = {}
+        self._labels: dict[Identifier, str] = {}
+        self._by_normalised: dict[str, list[Identifier]] = {}
         self._index()
 
     # ---- loading -------------------------------------------------------------------------------
@@ -95,13 +96,13 @@ class KnowledgeGraph:
         return kg
 
     def _index(self) -> None:
-        nodes: set[Node] = set()
-        for subject, predicate, obj in self.graph:
+        nodes: set[Identifier] = set()
+        for subject, predicate, obj in cast(Iterable[tuple[Identifier, Identifier, Identifier]], self.graph):
             if predicate == RDFS.label:
                 self._labels[subject] = str(obj)
                 continue
             if predicate not in self._relation_names:
-                self._add_relation(URIRef(predicate))
+                self._add_relation(URIRef(str(predicate)))
             nodes.update((subject, obj))
         for node in nodes:
             if key := normalise(self.label(node)):
@@ -126,7 +127,7 @@ class KnowledgeGraph:
         """Every relation in both directions: the explorer's move set."""
         return [Step(r, inverse) for r in self.relations for inverse in (False, True)]
 
-    def label(self, node: Node) -> str:
+    def label(self, node: Identifier) -> str:
         if node in self._labels:
             return self._labels[node]
         if isinstance(node, Literal):
@@ -143,42 +144,45 @@ class KnowledgeGraph:
 
     # ---- lookups (SPARQL with bound variables only) ----------------------------------------------
 
-    def find(self, name: str) -> list[Node]:
+    def _select(self, query: Any, bindings: dict[str, Identifier], limit: int | None = None) -> list[Identifier]:
+        """The first column of a prepared query's rows, with `bindings` as its bound variables."""
+        rows = cast(Iterable[tuple[Identifier, ...]], self.graph.query(query, initBindings=bindings))
+        return [row[0] for row in islice(rows, limit)]
+
+    def find(self, name: str) -> list[Identifier]:
         """Entities called `name`: exactly by label first, then by normalised name."""
-        exact = [row[0] for row in self.graph.query(_BY_LABEL, initBindings={"name": Literal(name)})]
+        exact = self._select(_BY_LABEL, {"name": Literal(name)})
         if exact:
             return sorted(exact, key=str)
         return sorted(self._by_normalised.get(normalise(name), []), key=str)
 
-    def neighbours(self, node: Node, step: Step, limit: int | None = None) -> list[Node]:
-        """Nodes one `step` away from `node`, at most `limit` of them."""
+    def neighbours(self, node: Identifier, step: Step, limit: int | None = None) -> list[Identifier]:
+        """Entities one `step` away from `node`, at most `limit` of them."""
         relation = self._relation_uris.get(step.relation)
         if relation is None:
             raise RetinueError(f"no relation {step.relation!r} in {self.source}")
         if step.inverse:
-            rows: Iterator[tuple[Node, ...]] = iter(
-                self.graph.query(_SUBJECTS, initBindings={"tail": node, "relation": relation})  # type: ignore[arg-type]
-            )
-        else:
-            rows = iter(self.graph.query(_OBJECTS, initBindings={"head": node, "relation": relation}))  # type: ignore[arg-type]
-        return [row[0] for row in islice(rows, limit)]
+            return self._select(_SUBJECTS, {"tail": node, "relation": relation}, limit)
+        return self._select(_OBJECTS, {"head": node, "relation": relation}, limit)
 
-    def steps_from(self, node: Node) -> list[Step]:
+    def steps_from(self, node: Identifier) -> list[Step]:
         """The steps that lead anywhere from `node`."""
-        out = self.graph.query(_OUTGOING, initBindings={"head": node})
-        inc = self.graph.query(_INCOMING, initBindings={"tail": node}) if not isinstance(node, Literal) else []
-        found = {Step(self._relation_names[row[0]]) for row in out if row[0] in self._relation_names}  # type: ignore[index]
-        found |= {Step(self._relation_names[row[0]], True) for row in inc if row[0] in self._relation_names}  # type: ignore[index]
+        found = {
+            Step(self._relation_names[r]) for r in self._select(_OUTGOING, {"head": node}) if r in self._relation_names
+        }
+        if not isinstance(node, Literal):
+            incoming = self._select(_INCOMING, {"tail": node})
+            found |= {Step(self._relation_names[r], True) for r in incoming if r in self._relation_names}
         return sorted(found)
 
-    def mentions(self, text: str) -> list[tuple[str, list[Node]]]:
+    def mentions(self, text: str) -> list[tuple[str, list[Identifier]]]:
         """The entity mentions in a question: bracketed names (MetaQA's `[Tom Hanks]`) if there are any,
         else the longest word spans that name an entity. Each mention with the entities it names."""
         bracketed = _BRACKETED.findall(text)
         if bracketed:
             return [(name, self.find(name.strip())) for name in bracketed]
         words = text.split()
-        found: list[tuple[str, list[Node]]] = []
+        found: list[tuple[str, list[Identifier]]] = []
         start = 0
         while start < len(words):
             for end in range(min(len(words), start + 8), start, -1):
@@ -200,7 +204,7 @@ def _read_triples(path: Path) -> Graph:
     graph = Graph()
     labelled: set[str] = set()
 
-    def quads() -> Iterable[tuple[Node, Node, Node, Graph]]:
+    def quads() -> Iterable[tuple[Identifier, Identifier, Identifier, Graph]]:
         with path.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, 1):
                 if not line.strip():

@@ -11,10 +11,17 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
-from rdflib.term import Node
-from rdflib.util import from_n3
+from rdflib.term import Identifier
 
-from retinue.agents.effiqa.state import EffiQAContext, EffiQAState, QuestionWork, ask_model, finish
+from retinue.agents.effiqa.state import (
+    EffiQAContext,
+    EffiQAState,
+    QuestionWork,
+    ask_model,
+    current_work,
+    finish,
+    topic_node,
+)
 from retinue.agents.prompts import load_prompts
 from retinue.tools.knowledge_graph import KnowledgeGraph, Step
 
@@ -28,13 +35,13 @@ class _Path:
 
     triples: list[Triple]
     steps: list[str]
-    end: Node
-    visited: frozenset[Node]
+    end: Identifier
+    visited: frozenset[Identifier]
 
 
 def answer_alone(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
     """IO: one call, the question in, a short answer out; no graph."""
-    work = QuestionWork(**(state["current"] or {}))  # type: ignore[typeddict-item]
+    work = current_work(state)
     schema = {
         "type": "object",
         "properties": {"answer": {"type": "string", "maxLength": 80}},
@@ -53,9 +60,9 @@ def think_on_graph(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[
     kg = ctx.kg
     if kg is None:
         raise ValueError("ToG needs a knowledge graph in its context")
-    work = QuestionWork(**(state["current"] or {}))  # type: ignore[typeddict-item]
+    work = current_work(state)
     width = ctx.settings.tog_width
-    topic = from_n3(work["topic"][1])  # type: ignore[index]
+    topic = topic_node(work)
     beam: list[_Path] = [_Path([], [], topic, frozenset([topic]))]  # type: ignore[arg-type]
     for depth in range(1, ctx.settings.tog_depth + 1):
         extended: list[_Path] = []
@@ -80,7 +87,7 @@ def think_on_graph(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[
 
 
 def _choose_relations(
-    ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, chain: list[Triple], entity: Node, width: int
+    ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, chain: list[Triple], entity: Identifier, width: int
 ) -> list[Step]:
     available = [s.name for s in kg.steps_from(entity)]
     if not available:
@@ -113,11 +120,11 @@ def _choose_entities(
     ctx: EffiQAContext,
     work: QuestionWork,
     kg: KnowledgeGraph,
-    entity: Node,
+    entity: Identifier,
     step: Step,
     width: int,
-    visited: frozenset[Node],
-) -> list[Node]:
+    visited: frozenset[Identifier],
+) -> list[Identifier]:
     reached = [node for node in kg.neighbours(entity, step, limit=500) if node not in visited]  # no going back
     # ToG samples when a relation reaches too many entities; we keep a deterministic, name-ordered sample.
     shown = sorted(reached, key=lambda n: (kg.label(n), str(n)))[: ctx.settings.tog_candidates]

@@ -8,10 +8,12 @@ answered question, so a stopped evaluation resumes at the question (and the node
 import operator
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, Field
+from rdflib.term import Identifier
+from rdflib.util import from_n3
 
 from retinue.llms.structured import Decision, decide
 from retinue.runs.context import RunContext
@@ -126,3 +128,16 @@ def finish(work: QuestionWork, answer: str | None, path: list[str], note: str | 
         reflections=work.get("reflections", []),
     )
     return {"current": None, "results": [result]}
+
+
+def current_work(state: EffiQAState) -> QuestionWork:
+    """A copy of the question in hand, for a node to update and return."""
+    return cast(QuestionWork, dict(state["current"] or {}))
+
+
+def topic_node(work: QuestionWork) -> Identifier:
+    """The chosen topic entity as an rdflib term (state keeps its N3 text, which checkpoints can hold)."""
+    topic = work.get("topic")
+    if topic is None:
+        raise ValueError("no topic entity was linked for this question")
+    return cast(Identifier, from_n3(topic[1]))

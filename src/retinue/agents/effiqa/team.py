@@ -11,9 +11,16 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 from langgraph.graph import END
 from langgraph.runtime import Runtime
-from rdflib.util import from_n3
 
-from retinue.agents.effiqa.state import EffiQAContext, EffiQAState, QuestionWork, ask_model, finish
+from retinue.agents.effiqa.state import (
+    EffiQAContext,
+    EffiQAState,
+    QuestionWork,
+    ask_model,
+    current_work,
+    finish,
+    topic_node,
+)
 from retinue.agents.prompts import load_prompts
 from retinue.runs.context import report_progress
 from retinue.tools.kg_explorer import PathExplorer
@@ -72,7 +79,7 @@ def next_question(state: EffiQAState) -> str:
 def plan(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
     """The planner: topic entity, relation path hypothesis (from the graph's vocabulary) and answer type."""
     ctx = runtime.context
-    work = dict(state["current"] or {})
+    work = current_work(state)
     kg = _kg(ctx)
     labels = list(dict.fromkeys(label for label, _ in work["topics"]))
     steps = [s.name for s in kg.steps]
@@ -106,12 +113,12 @@ def plan(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
 def explore(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
     """The explorer: the plug-in model's beam search from the planned topic, favouring the planned path."""
     ctx = runtime.context
-    work = dict(state["current"] or {})
+    work = current_work(state)
     explorer = _explorer(ctx)
     planned = [Step.parse(name) for name in (work.get("plan") or {}).get("path", [])]
     found = explorer.explore(
         work["question"],
-        from_n3(work["topic"][1]),  # type: ignore[arg-type]
+        topic_node(work),
         work.get("mention"),
         plan=planned,
         exclude=[tuple(Step.parse(n) for n in path) for path in work["rejected"]],
@@ -124,7 +131,7 @@ def explore(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, An
 def reflect(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
     """The reflector: accept the best path's answers, or reject the path and send the planner back."""
     ctx = runtime.context
-    work = dict(state["current"] or {})
+    work = current_work(state)
     last_round = work["round"] + 1 >= ctx.settings.max_rounds
     best = work["paths"][0] if work["paths"] else None
     if best is None:
@@ -147,7 +154,7 @@ def reflect(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, An
     text = load_prompts(PROMPTS)["reflector"].format(
         question=work["question"],
         answer_type=(work.get("plan") or {}).get("answer_type") or "not stated",
-        topic=work["topic"][0],
+        topic=(work.get("topic") or ["?"])[0],
         path=" / ".join(best["path"]),
         count=len(best["answers"]),
         answers=", ".join(best["answers"][:8]),
@@ -171,14 +178,14 @@ def after_reflect(state: EffiQAState) -> str:
 
 def answer_with_plugin(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
     """Plug-in only: explore without a plan and answer the best path, no LLM at all."""
-    work = dict(state["current"] or {})
-    found = _explorer(runtime.context).explore(work["question"], from_n3(work["topic"][1]), work.get("mention"))  # type: ignore[arg-type]
+    work = current_work(state)
+    found = _explorer(runtime.context).explore(work["question"], topic_node(work), work.get("mention"))
     if not found.paths:
         return finish(work, None, [], found.stopped or "exploration reached no answer")  # type: ignore[arg-type]
     return _accept(work | {"note": found.stopped}, found.paths[0].to_dict())  # type: ignore[arg-type]
 
 
-def _accept(work: dict[str, Any], best: dict[str, Any]) -> dict[str, Any]:
+def _accept(work: QuestionWork, best: dict[str, Any]) -> dict[str, Any]:
     work["supporting"] = best["supporting"][:3]
     return finish(work, best["answers"][0], best["path"], work.get("note"))  # type: ignore[arg-type]
 
