@@ -94,3 +94,46 @@ def test_bad_questions_and_graphs_get_clear_answers_or_errors(explorer: Path, tm
     assert broken.returncode == 1 and "is not valid turtle" in broken.stderr and "Traceback" not in broken.stderr
     wrong_seed = _cli("eval", "effiqa", "--seed", "1", *model, "--out", str(tmp_path / "leak"))
     assert wrong_seed.returncode == 1 and "trained on the dev split of seed 0" in wrong_seed.stderr
+
+
+TURTLE = """@prefix ex: <http://example.org/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:alien rdfs:label "Alien" ; ex:directed_by ex:scott ; ex:starred_actors ex:weaver .
+ex:blade_runner rdfs:label "Blade Runner" ; ex:directed_by ex:scott ; ex:starred_actors ex:ford .
+ex:scott rdfs:label "Ridley Scott" .
+ex:weaver rdfs:label "Sigourney Weaver" .
+ex:ford rdfs:label "Harrison Ford" .
+"""
+
+
+def test_ask_kg_over_a_users_turtle_file_without_brackets(explorer: Path, tmp_path: Path) -> None:
+    graph = tmp_path / "films.ttl"
+    graph.write_text(TURTLE)
+    model = ["--method", "plugin", "--explorer", str(explorer / "model"), "--kg", str(graph)]
+    done = _cli("ask-kg", "who starred in Blade Runner", *model)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == ["Harrison Ford", "path: starred_actors"]
+
+
+def test_a_stopped_evaluation_resumes_where_it_stopped(explorer: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "questions.txt"
+    questions.write_text("who directed [Kismet]\tWilliam Dieterle\nwho wrote [Kismet]\tEdward Knoblock\n")
+    script = tmp_path / "script.json"
+    plan = {"topic": "Kismet", "answer_type": "person"}
+    accept = {"verdict": "accept", "reason": "fits"}
+    script.write_text(
+        json.dumps({"responses": [plan | {"path": ["directed_by"]}, accept, plan | {"path": ["written_by"]}]})
+    )
+    run = tmp_path / "run"
+    common = ["--questions", str(questions), "--explorer", str(explorer / "model"), "--no-cache"]
+    stopped = _cli("eval", "effiqa", *common, "--llm", "scripted", "--script", str(script), "--out", str(run))
+    assert stopped.returncode == 1 and "--resume" in stopped.stderr and "Traceback" not in stopped.stderr
+    assert not (run / "metrics.json").exists()
+    script.write_text(json.dumps({"responses": [accept]}))  # the second question stopped before its reflection
+    resumed = _cli("eval", "effiqa", "--resume", str(run))
+    assert resumed.returncode == 0, resumed.stderr
+    metrics = json.loads((run / "metrics.json").read_text())
+    predictions = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()]
+    assert [p["prediction"] for p in predictions] == ["William Dieterle", "Edward Knoblock"]
+    assert [p["llm_calls"] for p in predictions] == [2, 2] and metrics["llm_calls"] == 4
+    assert metrics["hits_at_1"] == 1.0

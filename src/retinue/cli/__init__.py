@@ -14,6 +14,7 @@ from retinue.cli.plan_training import plan_training
 from retinue.cli.runs import runs_app
 from retinue.cli.train import train_app
 from retinue.errors import RetinueError
+from retinue.llms.scripted import ScriptExhaustedError
 
 app = typer.Typer(
     help="retinue: teams of LLM agents on LangGraph, run from the command line.",
@@ -40,4 +41,8 @@ def main() -> None:
         app()
     except RetinueError as error:
         err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
+        sys.exit(1)
+    except ScriptExhaustedError as error:  # --llm scripted with too short a script: the user's input, not a bug
+        message = f"{error}; the run kept its checkpoints (add responses, then --resume RUN_DIR)"
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
         sys.exit(1)

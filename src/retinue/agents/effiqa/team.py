@@ -33,7 +33,7 @@ def link_question(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[s
     """Start the next question: find the entities it names. A question naming none is answered "no answer"."""
     ctx = runtime.context
     index = len(state["results"])
-    report_progress(runtime.stream_writer, "questions", index, len(state["questions"]))
+    report_progress(runtime.stream_writer, "questions", index + 1, len(state["questions"]))
     work = QuestionWork(
         index=index,
         question=state["questions"][index],
