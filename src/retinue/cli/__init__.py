@@ -7,6 +7,7 @@ from rich.markup import escape
 
 from retinue.cli.ask import ask
 from retinue.cli.backtest import backtest
+from retinue.cli.chat import chat
 from retinue.cli.common import err
 from retinue.cli.effiqa import ask_kg, eval_effiqa, train_explorer
 from retinue.cli.models import models_app
@@ -29,6 +30,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(train_app, name="train")
 app.add_typer(models_app, name="models")
 app.command("ask-kg")(ask_kg)
+app.command()(chat)
 train_app.command("explorer")(train_explorer)
 eval_app = typer.Typer(help="Evaluate agent systems on their benchmarks.", no_args_is_help=True)
 eval_app.command("effiqa")(eval_effiqa)

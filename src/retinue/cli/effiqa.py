@@ -146,7 +146,7 @@ def eval_effiqa(
             "questions_file": str(questions_file) if questions_file else None,
             "seed": seed,
             "kg": str(kg or root / "metaqa" / "kb.txt"),  # type: ignore[operator]
-            "explorer": str(_explorer_folder(explorer)) if method in ("effiqa", "plugin") else None,
+            "explorer": str(explorer_folder(explorer)) if method in ("effiqa", "plugin") else None,
             "questions": picked,
             "llm": llm_config.model_dump(mode="json"),
         }
@@ -185,7 +185,7 @@ def ask_kg(
     saved: dict[str, Any] = {
         "method": method,
         "kg": str(kg or data_root(data_dir) / "metaqa" / "kb.txt"),
-        "explorer": str(_explorer_folder(explorer)) if method in ("effiqa", "plugin") else None,
+        "explorer": str(explorer_folder(explorer)) if method in ("effiqa", "plugin") else None,
         "questions": [{"text": question.strip(), "answers": [], "answerable": None}],
         "llm": llm_config.model_dump(mode="json"),
     }
@@ -217,7 +217,7 @@ def _pick_questions(
     return [{"id": q.id, "text": q.text, "answers": list(q.answers), "answerable": q.answerable} for q in chosen]
 
 
-def _explorer_folder(explorer: Path | None) -> Path:
+def explorer_folder(explorer: Path | None) -> Path:
     from retinue.tools.registry import card
 
     if explorer is not None:

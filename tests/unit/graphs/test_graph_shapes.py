@@ -11,6 +11,7 @@ import pytest
 from langgraph.graph import StateGraph
 
 from retinue.graphs import build_ask_graph, build_backtest_graph, build_fincon_day_graph
+from retinue.graphs.chat import build_chat_graph
 from retinue.graphs.effiqa import BUILDERS as EFFIQA_BUILDERS
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -23,6 +24,7 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
         ("backtest", build_backtest_graph),
         ("fincon_day", build_fincon_day_graph),
         *((f"effiqa_{method}", build) for method, build in EFFIQA_BUILDERS.items()),
+        ("chat", build_chat_graph),
     ],
 )
 def test_graph_shape_matches_snapshot(name: str, build: Callable[[], StateGraph]) -> None:

@@ -1,0 +1,7 @@
+"""Chat sessions with agent teams: plain assistant, EffiQA over the knowledge graph."""
+
+from retinue.agents.chat.assistant import assistant
+from retinue.agents.chat.effiqa_team import effiqa
+from retinue.agents.chat.state import TEAMS, ChatContext, ChatState, ChatTools, session_memory
+
+__all__ = ["TEAMS", "ChatContext", "ChatState", "ChatTools", "assistant", "effiqa", "session_memory"]

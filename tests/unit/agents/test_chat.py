@@ -1,0 +1,82 @@
+"""The chat graph with the scripted model: teams, memory per session, persistence across a restart."""
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from retinue.agents.chat import ChatContext, ChatTools, session_memory
+from retinue.config import LLMConfig
+from retinue.graphs.chat import build_chat_graph
+from retinue.graphs.effiqa import build_effiqa_graph
+from retinue.llms import ScriptedChatModel, UsageRecorder
+from retinue.memory.faiss_store import FaissStore
+from tests.conftest import HashEmbeddings
+from tests.unit.agents.test_effiqa_team import KB, ExplorerDouble
+
+
+def _store(path: Path) -> FaissStore:
+    return FaissStore(path, index={"dims": 64, "embed": HashEmbeddings(64), "fields": ["text"]})
+
+
+def _turn(folder: Path, session: str, text: str, responses: list[Any], team: str = "assistant", tools: Any = None):  # type: ignore[no-untyped-def]
+    """One turn in a freshly opened chat (as after a restart): the graph, the database and the store reopened."""
+    usage = UsageRecorder()
+    model = ScriptedChatModel(responses=responses, callbacks=[usage])
+    conn = sqlite3.connect(folder / "sessions.sqlite", check_same_thread=False)
+    store = _store(folder / "store")
+    try:
+        graph = build_chat_graph().compile(checkpointer=SqliteSaver(conn), store=store)
+        context = ChatContext(
+            llm=model, usage=usage, llm_config=LLMConfig(), session=session, tools=tools or ChatTools()
+        )
+        final = graph.invoke(
+            {"messages": [HumanMessage(text)], "team": team},
+            {"configurable": {"thread_id": session}},
+            context=context,
+        )
+        memory = [item.value["text"] for item in store.search(session_memory(session), limit=20)]
+    finally:
+        store.close()
+        conn.close()
+    model.assert_all_used()
+    return final, model, memory
+
+
+def test_a_session_continues_after_a_restart_and_remembers(tmp_path: Path) -> None:
+    first, _, _ = _turn(tmp_path, "a", "my name is Ada", ["Hello Ada."])
+    assert [m.content for m in first["messages"]] == ["my name is Ada", "Hello Ada."]
+    second, model, memory = _turn(tmp_path, "a", "what is my name?", ["Ada."])
+    assert [m.content for m in second["messages"]] == ["my name is Ada", "Hello Ada.", "what is my name?", "Ada."]
+    assert second["messages"][-1].name == "assistant"
+    sent = [str(m.content) for m in model.calls[0].messages]
+    assert "my name is Ada" in sent and "Hello Ada." in sent  # history reached the model
+    assert "my name is Ada" in sent[0]  # and so did the session's memory, in the system prompt
+    assert sorted(memory) == ["my name is Ada", "what is my name?"]
+
+
+def test_sessions_never_see_each_others_messages_or_memory(tmp_path: Path) -> None:
+    _turn(tmp_path, "a", "the launch code is 1234", ["Noted."])
+    other, model, memory = _turn(tmp_path, "b", "what is the launch code?", ["I do not know."])
+    assert [m.content for m in other["messages"]] == ["what is the launch code?", "I do not know."]
+    assert not any("1234" in str(m.content) for m in model.calls[0].messages)
+    assert memory == ["what is the launch code?"]
+
+
+def test_the_effiqa_team_answers_with_supporting_triples(tmp_path: Path) -> None:
+    from retinue.tools.knowledge_graph import KnowledgeGraph
+
+    path = tmp_path / "kb.txt"
+    path.write_text(KB)
+    kg = KnowledgeGraph.load(path)
+    tools = ChatTools(load_effiqa=lambda: (build_effiqa_graph().compile(), kg, ExplorerDouble()))
+    plan = {"topic": "Kismet", "path": ["directed_by"], "answer_type": "person"}
+    final, model, _ = _turn(
+        tmp_path, "q", "who directed [Kismet]", [plan, {"verdict": "accept", "reason": "ok"}], "effiqa", tools
+    )
+    reply = final["messages"][-1]
+    assert reply.name == "effiqa" and reply.content.startswith("William Dieterle")
+    assert "(Kismet, directed_by, William Dieterle)" in reply.content
+    assert final["team"] == "effiqa" and len(model.calls) == 2
