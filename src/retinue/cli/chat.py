@@ -1,15 +1,11 @@
 """`retinue chat`: a conversation with an agent team in the terminal, kept as a LangGraph thread.
 
-Sessions live in one SQLite checkpointer under RETINUE_HOME/chat: closing the terminal and reopening
-the session with `--session ID` continues exactly where it stopped. Replies stream token by token;
-a team's intermediate steps are shown as they finish.
+Sessions live under RETINUE_HOME/chat (`web/sessions.py`, shared with `retinue serve`): closing the
+terminal and reopening the session with `--session ID` continues exactly where it stopped. Replies
+stream token by token; a team's intermediate steps are shown as they finish.
 """
 
 import contextlib
-import secrets
-import sqlite3
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -56,112 +52,71 @@ def chat(
 ) -> None:
     """Chat with an agent team. Type a message; /help lists the commands; Ctrl-D or /quit leaves."""
     from retinue.agents.chat import TEAMS
+    from retinue.web.sessions import new_session_id
 
     if team not in TEAMS:
         raise RetinueError(f"--team: {team!r} is not one of {', '.join(TEAMS)}")
-    llm_config = load_llm(config, llm, model, base_url, script, no_cache)
-    with ChatSession.open(llm_config, kg, explorer, data_dir) as sessions:
-        sessions.run(session or new_session_id(), team)
+    with open_sessions(config, llm, model, base_url, script, no_cache, kg, explorer, data_dir) as sessions:
+        Terminal(sessions).run(session or new_session_id(), team)
 
 
-def load_llm(config: Any, llm: Any, model: Any, base_url: Any, script: Any, no_cache: bool) -> Any:
+def open_sessions(
+    config: Path | None,
+    llm: Any,
+    model: str | None,
+    base_url: str | None,
+    script: Path | None,
+    no_cache: bool,
+    kg: Path | None,
+    explorer: Path | None,
+    data_dir: Path | None,
+) -> Any:
+    """The chat sessions under RETINUE_HOME/chat, with the configured model and EffiQA on demand."""
     from retinue.config import load_settings
+    from retinue.llms import UsageRecorder
+    from retinue.paths import retinue_home
+    from retinue.web.sessions import ChatSessions
 
-    return load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
+    llm_config = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
+    usage = UsageRecorder()
+    return ChatSessions(
+        retinue_home() / "chat",
+        run_chat_model(llm_config, usage),
+        usage,
+        llm_config,
+        lambda: load_effiqa(kg, explorer, data_dir),
+    )
 
 
-def new_session_id() -> str:
-    return f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+def load_effiqa(kg: Path | None, explorer: Path | None, data_dir: Path | None) -> tuple[Any, Any, Any]:
+    from retinue.cli.effiqa import explorer_folder
+    from retinue.graphs.effiqa import build_effiqa_graph
+    from retinue.paths import data_root
+    from retinue.tools.kg_explorer import PathExplorer
+    from retinue.tools.knowledge_graph import KnowledgeGraph
+    from retinue.training.kg_explorer import ExplorerModel
+
+    folder = explorer_folder(explorer)
+    err.print("[dim]loading the knowledge graph and the plug-in explorer...[/dim]")
+    graph = KnowledgeGraph.load(kg or data_root(data_dir) / "metaqa" / "kb.txt")
+    return build_effiqa_graph().compile(), graph, PathExplorer(graph, ExplorerModel.load(folder))
 
 
-class ChatSession:
-    """The chat graph compiled over the sessions database and the chat memory, and the REPL around it."""
+class Terminal:
+    """The REPL over chat sessions."""
 
-    def __init__(self, graph: Any, conn: sqlite3.Connection, store: Any, tools: Any, llm_config: Any) -> None:
-        from retinue.llms import UsageRecorder
-
-        self.graph, self.conn, self.store, self.tools = graph, conn, store, tools
-        self.usage = UsageRecorder()
-        self.llm = run_chat_model(llm_config, self.usage)
-        self.llm_config = llm_config
-
-    @classmethod
-    def open(cls, llm_config: Any, kg: Path | None, explorer: Path | None, data_dir: Path | None) -> "ChatSession":
-        from langgraph.checkpoint.sqlite import SqliteSaver
-
-        from retinue.agents.chat import ChatTools
-        from retinue.graphs.chat import build_chat_graph
-        from retinue.memory.embeddings import DIMENSIONS, MiniLMEmbeddings
-        from retinue.memory.faiss_store import FaissStore
-        from retinue.paths import retinue_home
-
-        folder = retinue_home() / "chat"
-        folder.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(folder / "sessions.sqlite", check_same_thread=False)
-        store = FaissStore(
-            folder / "store", index={"dims": DIMENSIONS, "embed": MiniLMEmbeddings(), "fields": ["text"]}
-        )
-        graph = build_chat_graph().compile(checkpointer=SqliteSaver(conn), store=store)
-        return cls(graph, conn, store, ChatTools(load_effiqa=lambda: _load_effiqa(kg, explorer, data_dir)), llm_config)
-
-    def __enter__(self) -> "ChatSession":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.store.close()
-        self.conn.close()
-
-    # ---- one session -------------------------------------------------------------------------
-
-    def context(self, session: str) -> Any:
-        from retinue.agents.chat import ChatContext
-
-        return ChatContext(
-            llm=self.llm, usage=self.usage, llm_config=self.llm_config, session=session, tools=self.tools
-        )
-
-    def values(self, session: str) -> dict[str, Any]:
-        return dict(self.graph.get_state({"configurable": {"thread_id": session}}).values)
-
-    def turn(self, session: str, team: str, text: str) -> Iterator[tuple[str, Any]]:
-        """Stream one turn: ("token", (agent, text)), ("step", {agent, text}) and ("message", (agent, text))."""
-        from langchain_core.messages import AIMessageChunk, HumanMessage
-
-        config = {"configurable": {"thread_id": session}}
-        streamed: set[str] = set()
-        parts = self.graph.stream(
-            {"messages": [HumanMessage(text)], "team": team},
-            config,
-            context=self.context(session),
-            stream_mode=["messages", "custom", "updates"],
-        )
-        for mode, chunk in parts:
-            if mode == "messages":
-                message, metadata = chunk
-                agent = metadata.get("langgraph_node", "")
-                # Chunks only: the node's finished message comes through this stream too, whole.
-                if agent == "assistant" and isinstance(message, AIMessageChunk) and message.content:
-                    streamed.add(agent)
-                    yield "token", (agent, str(message.content))
-            elif mode == "custom" and isinstance(chunk, dict) and "step" in chunk:
-                yield "step", chunk["step"]
-            elif mode == "updates":
-                for agent, update in chunk.items():
-                    for message in (update or {}).get("messages", []):
-                        if agent not in streamed:
-                            yield "message", (agent, str(message.content))
-
-    # ---- the terminal ------------------------------------------------------------------------
+    def __init__(self, sessions: Any) -> None:
+        self.sessions = sessions
 
     def run(self, session: str, team: str) -> None:
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401  (line editing and history for input())
-        state = self.values(session)
+        state = self.sessions.values(session)
         if state.get("messages"):
             team = state.get("team", team)
             err.print(f"session {session} (team {team}), {len(state['messages'])} messages so far:", highlight=False)
-            for message in state["messages"][-10:]:
-                out.print(f"{_speaker(message)}> {message.content}", markup=False, highlight=False)
+            for line in self.sessions.history(session)[-10:]:
+                out.print(f"{line['speaker']}> {line['text']}", markup=False, highlight=False)
         else:
             err.print(f"new session {session} with team {team}; /help lists the commands", highlight=False)
         while True:
@@ -184,28 +139,27 @@ class ChatSession:
     def show_turn(self, session: str, team: str, line: str) -> None:
         speaking = None
         try:
-            for kind, payload in self.turn(session, team, line):
+            for kind, event in self.sessions.turn(session, team, line):
                 if kind == "token":
-                    agent, text = payload
-                    if speaking != agent:
-                        out.print(f"{agent}> ", end="", markup=False, highlight=False)
-                        speaking = agent
-                    out.print(text, end="", markup=False, highlight=False)
+                    if speaking != event["agent"]:
+                        out.print(f"{event['agent']}> ", end="", markup=False, highlight=False)
+                        speaking = event["agent"]
+                    out.print(event["text"], end="", markup=False, highlight=False)
                 elif kind == "step":
-                    err.print(f"  [dim]· {escape(payload['agent'])}: {escape(payload['text'])}[/dim]")
+                    err.print(f"  [dim]· {escape(event['agent'])}: {escape(event['text'])}[/dim]", highlight=False)
                 else:
-                    agent, text = payload
-                    out.print(f"{agent}> {text}", markup=False, highlight=False)
+                    out.print(f"{event['agent']}> {event['text']}", markup=False, highlight=False)
             if speaking:
                 out.print()
         except RetinueError as error:
             if speaking:
                 out.print()
-            err.print(f"[red]error:[/red] {escape(str(error))}")
+            err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
 
     def command(self, line: str, session: str, team: str) -> tuple[str, str] | None:
         """Run a slash command; the (session, team) to go on with, or None to leave."""
         from retinue.agents.chat import TEAMS
+        from retinue.web.sessions import new_session_id
 
         name, _, argument = line.partition(" ")
         argument = argument.strip()
@@ -223,59 +177,20 @@ class ChatSession:
             session = new_session_id()
             out.print(f"new session {session} with team {team}")
         elif name == "/sessions":
-            for thread, preview in self.sessions():
-                out.print(f"{thread}  {preview}", markup=False, highlight=False)
+            for listed in self.sessions.sessions():
+                summary = f"{listed['id']}  {listed['team']}, {listed['messages']} messages: {listed['preview']}"
+                out.print(summary, markup=False, highlight=False)
         elif name == "/memory":
-            self.show_memory(session)
+            for title, items in self.sessions.memory(session).items():
+                out.print(f"{'this session' if title == 'session' else title}: {len(items)} item(s)")
+                for text in items:
+                    out.print(f"  - {text}", markup=False, highlight=False)
         elif name == "/save":
             path = Path(argument) if argument else Path(f"chat-{session}.md")
-            path.write_text(self.transcript(session), encoding="utf-8")
-            out.print(f"saved {path}")
+            path.write_text(self.sessions.transcript(session), encoding="utf-8")
+            out.print(f"saved {path}", markup=False, highlight=False)
         else:
             if name != "/help":
                 err.print(f"unknown command {name}", markup=False, highlight=False)
             out.print(HELP, markup=False, highlight=False)
         return session, team
-
-    def sessions(self) -> list[tuple[str, str]]:
-        threads = [row[0] for row in self.conn.execute("SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id")]
-        listed = []
-        for thread in threads:
-            messages = self.values(thread).get("messages", [])
-            first = next((str(m.content) for m in messages if m.type == "human"), "")
-            listed.append((thread, f"{len(messages)} messages: {first[:60]}"))
-        return listed
-
-    def show_memory(self, session: str) -> None:
-        from retinue.agents.chat.state import SHARED_MEMORY, session_memory
-
-        for title, namespace in (("this session", session_memory(session)), ("shared", SHARED_MEMORY)):
-            items = self.store.search(namespace, limit=50)
-            out.print(f"{title}: {len(items)} item(s)")
-            for item in items:
-                out.print(f"  - {item.value.get('text', '')}", markup=False, highlight=False)
-
-    def transcript(self, session: str) -> str:
-        state = self.values(session)
-        lines = [f"# chat session {session} (team {state.get('team', '?')})", ""]
-        for message in state.get("messages", []):
-            lines += [f"**{_speaker(message)}**: {message.content}", ""]
-        return "\n".join(lines)
-
-
-def _speaker(message: Any) -> str:
-    return "you" if message.type == "human" else (getattr(message, "name", None) or "assistant")
-
-
-def _load_effiqa(kg: Path | None, explorer: Path | None, data_dir: Path | None) -> tuple[Any, Any, Any]:
-    from retinue.cli.effiqa import explorer_folder
-    from retinue.graphs.effiqa import build_effiqa_graph
-    from retinue.paths import data_root
-    from retinue.tools.kg_explorer import PathExplorer
-    from retinue.tools.knowledge_graph import KnowledgeGraph
-    from retinue.training.kg_explorer import ExplorerModel
-
-    folder = explorer_folder(explorer)
-    err.print("[dim]loading the knowledge graph and the plug-in explorer...[/dim]")
-    graph = KnowledgeGraph.load(kg or data_root(data_dir) / "metaqa" / "kb.txt")
-    return build_effiqa_graph().compile(), graph, PathExplorer(graph, ExplorerModel.load(folder))

@@ -1,0 +1,130 @@
+"""Chat sessions, shared by the terminal and the web page: the chat graph compiled over one SQLite
+checkpointer (a session is a thread) and one FaissStore (each session's memory in its own namespace)."""
+
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
+
+from retinue.agents.chat import TEAMS, ChatContext, ChatTools
+from retinue.agents.chat.state import SHARED_MEMORY, session_memory
+from retinue.errors import RetinueError
+from retinue.llms.usage import UsageRecorder
+
+EffiQALoader = Callable[[], tuple[Any, Any, Any]]
+
+
+def new_session_id() -> str:
+    return f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def speaker(message: BaseMessage) -> str:
+    return "you" if message.type == "human" else (getattr(message, "name", None) or "assistant")
+
+
+class ChatSessions:
+    """All sessions under one folder. Turns of different sessions may run at once (the web server's
+    threads); the embedded model serialises its own calls."""
+
+    def __init__(
+        self, folder: Path, llm: Any, usage: UsageRecorder, llm_config: Any, load_effiqa: EffiQALoader | None
+    ) -> None:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        from retinue.graphs.chat import build_chat_graph
+        from retinue.memory.embeddings import DIMENSIONS, MiniLMEmbeddings
+        from retinue.memory.faiss_store import FaissStore
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(folder / "sessions.sqlite", check_same_thread=False)
+        self.store = FaissStore(
+            folder / "store", index={"dims": DIMENSIONS, "embed": MiniLMEmbeddings(), "fields": ["text"]}
+        )
+        self.graph = build_chat_graph().compile(checkpointer=SqliteSaver(self.conn), store=self.store)
+        self.llm, self.usage, self.llm_config = llm, usage, llm_config
+        self.tools = ChatTools(load_effiqa=load_effiqa)
+        self._tools_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.store.close()
+        self.conn.close()
+
+    def __enter__(self) -> "ChatSessions":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def values(self, session: str) -> dict[str, Any]:
+        return dict(self.graph.get_state({"configurable": {"thread_id": session}}).values)
+
+    def history(self, session: str) -> list[dict[str, str]]:
+        return [{"speaker": speaker(m), "text": str(m.content)} for m in self.values(session).get("messages", [])]
+
+    def turn(self, session: str, team: str, text: str) -> Iterator[tuple[str, dict[str, str]]]:
+        """Stream one turn: ("token", {agent, text}) pieces of a reply as the model writes it, ("step",
+        {agent, text}) for a team's intermediate steps, ("message", {agent, text}) for a reply that was not
+        streamed."""
+        if team not in TEAMS:
+            raise RetinueError(f"no team {team!r}; teams: {', '.join(TEAMS)}")
+        if not text.strip():
+            raise RetinueError("the message is empty")
+        with self._tools_lock:  # the first effiqa turn loads the graph; others wait rather than load it twice
+            if team == "effiqa":
+                self.tools.effiqa()
+        context = ChatContext(
+            llm=self.llm, usage=self.usage, llm_config=self.llm_config, session=session, tools=self.tools
+        )
+        streamed: set[str] = set()
+        # With a list of modes LangGraph yields (mode, chunk) pairs; its overloads do not say so.
+        parts: Iterator[tuple[str, Any]] = self.graph.stream(
+            {"messages": [HumanMessage(text)], "team": team},
+            {"configurable": {"thread_id": session}},
+            context=context,
+            stream_mode=["messages", "custom", "updates"],
+        )
+        for mode, chunk in parts:
+            if mode == "messages":
+                message, metadata = chunk
+                agent = metadata.get("langgraph_node", "")
+                # Chunks only: the node's finished message comes through this stream too, whole.
+                if agent == "assistant" and isinstance(message, AIMessageChunk) and message.content:
+                    streamed.add(agent)
+                    yield "token", {"agent": agent, "text": str(message.content)}
+            elif mode == "custom" and isinstance(chunk, dict) and "step" in chunk:
+                yield "step", dict(chunk["step"])
+            elif mode == "updates":
+                for agent, update in chunk.items():
+                    for message in (update or {}).get("messages", []):
+                        if agent not in streamed:
+                            yield "message", {"agent": agent, "text": str(message.content)}
+
+    def sessions(self) -> list[dict[str, Any]]:
+        threads = [row[0] for row in self.conn.execute("SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id")]
+        listed = []
+        for thread in threads:
+            state = self.values(thread)
+            messages = state.get("messages", [])
+            first = next((str(m.content) for m in messages if m.type == "human"), "")
+            listed.append(
+                {"id": thread, "team": state.get("team", ""), "messages": len(messages), "preview": first[:80]}
+            )
+        return listed
+
+    def memory(self, session: str) -> dict[str, list[str]]:
+        return {
+            title: [str(item.value.get("text", "")) for item in self.store.search(namespace, limit=50)]
+            for title, namespace in (("session", session_memory(session)), ("shared", SHARED_MEMORY))
+        }
+
+    def transcript(self, session: str) -> str:
+        state = self.values(session)
+        lines = [f"# chat session {session} (team {state.get('team', '?')})", ""]
+        for message in state.get("messages", []):
+            lines += [f"**{speaker(message)}**: {message.content}", ""]
+        return "\n".join(lines)
