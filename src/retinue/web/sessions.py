@@ -82,7 +82,7 @@ class ChatSessions:
         )
         streamed: set[str] = set()
         # With a list of modes LangGraph yields (mode, chunk) pairs; its overloads do not say so.
-        parts: Iterator[tuple[str, Any]] = self.graph.stream(
+        parts: Iterator[tuple[str, Any]] = self.graph.stream(  # type: ignore[assignment]
             {"messages": [HumanMessage(text)], "team": team},
             {"configurable": {"thread_id": session}},
             context=context,
