@@ -13,6 +13,7 @@ from retinue.cli.effiqa import ask_kg, eval_effiqa, train_explorer
 from retinue.cli.models import models_app
 from retinue.cli.plan_training import plan_training
 from retinue.cli.runs import runs_app
+from retinue.cli.serve import serve
 from retinue.cli.train import train_app
 from retinue.errors import RetinueError
 from retinue.llms.scripted import ScriptExhaustedError
@@ -31,6 +32,7 @@ app.add_typer(train_app, name="train")
 app.add_typer(models_app, name="models")
 app.command("ask-kg")(ask_kg)
 app.command()(chat)
+app.command()(serve)
 train_app.command("explorer")(train_explorer)
 eval_app = typer.Typer(help="Evaluate agent systems on their benchmarks.", no_args_is_help=True)
 eval_app.command("effiqa")(eval_effiqa)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from langchain_core.embeddings import Embeddings
 from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
 
 from retinue.agents.chat import TEAMS, ChatContext, ChatTools
@@ -32,20 +33,29 @@ class ChatSessions:
     threads); the embedded model serialises its own calls."""
 
     def __init__(
-        self, folder: Path, llm: Any, usage: UsageRecorder, llm_config: Any, load_effiqa: EffiQALoader | None
+        self,
+        folder: Path,
+        llm: Any,
+        usage: UsageRecorder,
+        llm_config: Any,
+        load_effiqa: EffiQALoader | None,
+        embed: Embeddings | None = None,
     ) -> None:
+        """`embed` indexes the memory (default: MiniLM, as every run's memory)."""
         from langgraph.checkpoint.sqlite import SqliteSaver
 
         from retinue.graphs.chat import build_chat_graph
-        from retinue.memory.embeddings import DIMENSIONS, MiniLMEmbeddings
+        from retinue.memory.embeddings import MiniLMEmbeddings
         from retinue.memory.faiss_store import FaissStore
 
         folder.mkdir(parents=True, exist_ok=True)
+        embed = embed or MiniLMEmbeddings()
         self.conn = sqlite3.connect(folder / "sessions.sqlite", check_same_thread=False)
-        self.store = FaissStore(
-            folder / "store", index={"dims": DIMENSIONS, "embed": MiniLMEmbeddings(), "fields": ["text"]}
-        )
-        self.graph = build_chat_graph().compile(checkpointer=SqliteSaver(self.conn), store=self.store)
+        dims = len(embed.embed_query("dimensions"))
+        self.store = FaissStore(folder / "store", index={"dims": dims, "embed": embed, "fields": ["text"]})
+        saver = SqliteSaver(self.conn)
+        saver.setup()  # the tables exist before the first turn, so an empty list of sessions reads as one
+        self.graph = build_chat_graph().compile(checkpointer=saver, store=self.store)
         self.llm, self.usage, self.llm_config = llm, usage, llm_config
         self.tools = ChatTools(load_effiqa=load_effiqa)
         self._tools_lock = threading.Lock()

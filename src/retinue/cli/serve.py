@@ -1,0 +1,58 @@
+"""`retinue serve`: the chat page on a local web server."""
+
+import ipaddress
+from typing import Annotated
+
+import typer
+
+from retinue.cli.common import (
+    BaseUrlOption,
+    ConfigOption,
+    LLMOption,
+    ModelOption,
+    NoCacheOption,
+    ScriptOption,
+    err,
+)
+from retinue.cli.effiqa import DataDirOption, ExplorerOption, KGOption
+from retinue.errors import RetinueError
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind; beyond loopback, --token is required.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    token: Annotated[str | None, typer.Option(help="Required on every request (Bearer header or ?token=).")] = None,
+    kg: KGOption = None,
+    explorer: ExplorerOption = None,
+    data_dir: DataDirOption = None,
+    llm: LLMOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    script: ScriptOption = None,
+    config: ConfigOption = None,
+    no_cache: NoCacheOption = False,
+) -> None:
+    """Serve the chat page: sessions, team picker, streamed replies with each agent's steps. The sessions
+    are the terminal's (`retinue chat`): either front end continues the other's."""
+    import uvicorn
+
+    from retinue.cli.chat import open_sessions
+    from retinue.web.app import create_app
+
+    if not _is_loopback(host) and not token:
+        raise RetinueError(f"--host {host} is reachable beyond this machine: give --token as well")
+    if not 0 < port < 65536:
+        raise RetinueError(f"--port must be between 1 and 65535, not {port}")
+    with open_sessions(config, llm, model, base_url, script, no_cache, kg, explorer, data_dir) as sessions:
+        address = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+        err.print(f"chat page: {address}  (Ctrl-C stops the server; sessions are kept)", highlight=False)
+        uvicorn.run(create_app(sessions, token), host=host, port=port, log_level="warning")
