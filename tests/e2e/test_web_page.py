@@ -1,0 +1,96 @@
+"""The chat page in real headless Chromium (Debian's package, driven by Playwright): start a session,
+send a message, watch the streamed reply and its agent steps, reload and see the history.
+
+Set RETINUE_SCREENSHOTS=DIR to keep the screenshots (the README's come from here)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.real_parts import free_port
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")]
+
+
+def _serve(script: Path, port: int, *extra: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "retinue.cli", "serve", "--port", str(port), "--llm", "scripted"]
+    server = subprocess.Popen([*command, "--script", str(script), "--no-cache", *extra], text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/teams", params={"token": extra[-1]} if extra else None)
+            return server
+        except httpx.TransportError:
+            time.sleep(0.3)
+    server.kill()
+    raise AssertionError("the server did not start")
+
+
+@pytest.fixture
+def page() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield browser.new_page(viewport={"width": 1100, "height": 640})
+        browser.close()
+
+
+def _shoot(page: object, path: Path) -> None:
+    page.screenshot(path=str(path))  # type: ignore[attr-defined]
+    if os.environ.get("RETINUE_SCREENSHOTS"):
+        shutil.copy(path, Path(os.environ["RETINUE_SCREENSHOTS"]) / path.name)
+
+
+def test_a_conversation_in_the_browser_survives_a_reload(page: object, tmp_path: Path) -> None:
+    script = tmp_path / "script.json"
+    replies = ["Hello Ada! How can I help you today?", "That renders as text."]
+    script.write_text(json.dumps({"responses": replies}))
+    port = free_port()
+    server = _serve(script, port)
+    try:
+        page.goto(f"http://127.0.0.1:{port}/")  # type: ignore[attr-defined]
+        page.fill("#text", "Hi, I am Ada.")  # type: ignore[attr-defined]
+        page.click("#send")  # type: ignore[attr-defined]
+        page.wait_for_selector("text=Hello Ada! How can I help you today?")  # type: ignore[attr-defined]
+        page.fill("#text", '<img src=x onerror="window.injected=1"><script>window.injected=2</script>')  # type: ignore[attr-defined]
+        page.click("#send")  # type: ignore[attr-defined]
+        page.wait_for_selector("text=That renders as text.")  # type: ignore[attr-defined]
+        assert page.evaluate("window.injected") is None  # type: ignore[attr-defined]
+        assert page.locator(".turn.you .text").last.inner_text().startswith("<img src=x")  # type: ignore[attr-defined]
+        assert page.locator("img").count() == 0  # type: ignore[attr-defined]
+        _shoot(page, tmp_path / "chat-page.png")
+        page.reload()  # type: ignore[attr-defined]
+        page.wait_for_selector("text=Hello Ada! How can I help you today?")  # type: ignore[attr-defined]
+        texts = page.locator(".turn .text").all_inner_texts()  # type: ignore[attr-defined]
+        assert texts[0] == "Hi, I am Ada." and texts[1] == replies[0] and len(texts) == 4
+        page.wait_for_selector("#sessions >> text=Hi, I am Ada.")  # type: ignore[attr-defined]  (listed)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_beyond_loopback_the_page_needs_its_token(tmp_path: Path) -> None:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"responses": []}))
+    refused = subprocess.run(
+        [sys.executable, "-m", "retinue.cli", "serve", "--host", "0.0.0.0"], capture_output=True, text=True, timeout=120
+    )
+    assert refused.returncode == 1 and "give --token" in refused.stderr and "Traceback" not in refused.stderr
+    port = free_port()
+    server = _serve(script, port, "--token", "s3cret")
+    try:
+        assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 401
+        assert httpx.get(f"http://127.0.0.1:{port}/", params={"token": "s3cret"}).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
