@@ -3,8 +3,9 @@
 Every session sends --turns messages through a real uvicorn server (server-sent events read to the end).
 The baseline is the same turns run straight through `ChatSessions.turn` in this process, one session
 at a time; the server's overhead per turn is the same turns over HTTP one at a time minus the baseline,
-and the concurrent figures add the wait for the shared checkpointer, store and cores. Checks that every turn completed and that no
-session saw another's messages. Prints p50/p95 per turn and the ratio to the baseline.
+and the concurrent figures add the wait for the shared checkpointer, store and cores. Checks that every
+turn completed and that no session saw another's messages. Prints p50/p95 per turn and the ratio to the
+baseline.
 
     python bench/chat_load.py [--sessions 20] [--turns 3] [--out DIR]
 """
