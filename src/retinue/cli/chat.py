@@ -29,7 +29,7 @@ from retinue.errors import RetinueError
 
 HELP = """commands:
   /help              this list
-  /team [NAME]       show the team, or switch to NAME (assistant, effiqa)
+  /team [NAME]       show the team, or switch to NAME (assistant, effiqa, fincon)
   /reset             start a new session with the same team
   /sessions          list the saved sessions (reopen one with: retinue chat --session ID)
   /memory            what this session remembers, and the shared memory
@@ -38,7 +38,7 @@ HELP = """commands:
 
 
 def chat(
-    team: Annotated[str, typer.Option(help="assistant | effiqa.")] = "assistant",
+    team: Annotated[str, typer.Option(help="assistant | effiqa | fincon.")] = "assistant",
     session: Annotated[str | None, typer.Option(help="Reopen this session (or start one with this id).")] = None,
     kg: KGOption = None,
     explorer: ExplorerOption = None,
@@ -85,7 +85,15 @@ def open_sessions(
         usage,
         llm_config,
         lambda: load_effiqa(kg, explorer, data_dir),
+        load_fincon=lambda: load_fincon(data_dir),
     )
+
+
+def load_fincon(data_dir: Path | None) -> tuple[Any, Any]:
+    from retinue.graphs.fincon import build_fincon_day_graph
+    from retinue.paths import data_root
+
+    return build_fincon_day_graph().compile(), data_root(data_dir)
 
 
 def load_effiqa(kg: Path | None, explorer: Path | None, data_dir: Path | None) -> tuple[Any, Any, Any]:

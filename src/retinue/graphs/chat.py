@@ -2,7 +2,7 @@
 
 from langgraph.graph import END, START, StateGraph
 
-from retinue.agents.chat import TEAMS, ChatContext, ChatState, assistant, effiqa
+from retinue.agents.chat import TEAMS, ChatContext, ChatState, assistant, effiqa, fincon
 
 
 def route_to_team(state: ChatState) -> str:
@@ -13,6 +13,7 @@ def build_chat_graph() -> StateGraph[ChatState, ChatContext, ChatState, ChatStat
     graph = StateGraph(ChatState, context_schema=ChatContext)
     graph.add_node("assistant", assistant)
     graph.add_node("effiqa", effiqa)
+    graph.add_node("fincon", fincon)
     graph.add_conditional_edges(START, route_to_team, list(TEAMS))
     for team in TEAMS:
         graph.add_edge(team, END)

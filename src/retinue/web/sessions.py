@@ -40,6 +40,7 @@ class ChatSessions:
         llm_config: Any,
         load_effiqa: EffiQALoader | None,
         embed: Embeddings | None = None,
+        load_fincon: Callable[[], tuple[Any, Any]] | None = None,
     ) -> None:
         """`embed` indexes the memory (default: MiniLM, as every run's memory)."""
         from langgraph.checkpoint.sqlite import SqliteSaver
@@ -57,7 +58,7 @@ class ChatSessions:
         saver.setup()  # the tables exist before the first turn, so an empty list of sessions reads as one
         self.graph = build_chat_graph().compile(checkpointer=saver, store=self.store)
         self.llm, self.usage, self.llm_config = llm, usage, llm_config
-        self.tools = ChatTools(load_effiqa=load_effiqa)
+        self.tools = ChatTools(load_effiqa=load_effiqa, load_fincon=load_fincon)
         self._tools_lock = threading.Lock()
 
     def close(self) -> None:
@@ -87,6 +88,8 @@ class ChatSessions:
         with self._tools_lock:  # the first effiqa turn loads the graph; others wait rather than load it twice
             if team == "effiqa":
                 self.tools.effiqa()
+            elif team == "fincon":
+                self.tools.fincon()
         context = ChatContext(
             llm=self.llm, usage=self.usage, llm_config=self.llm_config, session=session, tools=self.tools
         )

@@ -80,3 +80,20 @@ def test_the_effiqa_team_answers_with_supporting_triples(tmp_path: Path) -> None
     assert reply.name == "effiqa" and reply.content.startswith("William Dieterle")
     assert "(Kismet, directed_by, William Dieterle)" in reply.content
     assert final["team"] == "effiqa" and len(model.calls) == 2
+
+
+def test_the_fincon_team_works_the_asked_day_and_says_why(tmp_path: Path) -> None:
+    from retinue.graphs.fincon import build_fincon_day_graph
+    from retinue.paths import data_root
+
+    tools = ChatTools(load_fincon=lambda: (build_fincon_day_graph().compile(), data_root()))
+    reading = {"signal": "positive", "key_point": "deliveries beat"}
+    decision = {"action": "SELL", "confidence": 0.6, "reasons": "the trend is down"}
+    final, model, _ = _turn(
+        tmp_path, "f", "What would you do with TSLA on 2023-01-05 and why?", [reading, decision], "fincon", tools
+    )
+    assert final["messages"][-1].content == "SELL TSLA at the close of 2023-01-05 (confidence 0.60): the trend is down"
+    manager_prompt = str(model.calls[-1].messages[-1].content)
+    assert "deliveries beat" in manager_prompt and "2023-01-05" in manager_prompt
+    unclear, model, _ = _turn(tmp_path, "f", "what about the weather?", [], "fincon", tools)
+    assert unclear["messages"][-1].content.startswith("I need a day, written as YYYY-MM-DD")

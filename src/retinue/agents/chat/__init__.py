@@ -1,7 +1,8 @@
-"""Chat sessions with agent teams: plain assistant, EffiQA over the knowledge graph."""
+"""Chat sessions with agent teams: plain assistant, EffiQA over the knowledge graph, FinCon on a day."""
 
 from retinue.agents.chat.assistant import assistant
 from retinue.agents.chat.effiqa_team import effiqa
+from retinue.agents.chat.fincon_team import fincon
 from retinue.agents.chat.state import TEAMS, ChatContext, ChatState, ChatTools, session_memory
 
-__all__ = ["TEAMS", "ChatContext", "ChatState", "ChatTools", "assistant", "effiqa", "session_memory"]
+__all__ = ["TEAMS", "ChatContext", "ChatState", "ChatTools", "assistant", "effiqa", "fincon", "session_memory"]
