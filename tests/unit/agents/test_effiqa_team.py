@@ -82,6 +82,7 @@ def test_reflector_rejects_a_path_and_the_planner_is_told_why(kg: KnowledgeGraph
     assert explorer.calls[1]["exclude"] == [(Step("directed_by"),)]
     assert "the question asks for the writer" in str(model.calls[2].messages[-1].content)
     assert result["prediction"] == "Edward Knoblock" and result["path"] == ["written_by"]
+    assert result["answers"] == ["Edward Knoblock"]
     assert result["supporting"] == [[["Kismet", "written_by", "Edward Knoblock"]]]
     assert result["rounds"] == 1 and result["reflections"][0]["path"] == ["directed_by"]
     assert result["llm_calls"] == len(model.calls) == usage.total().calls == 3

@@ -30,7 +30,8 @@ def effiqa(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
 def answer_text(result: dict[str, Any]) -> str:
     if result["prediction"] is None:
         return f"I found no answer: {result['note']}."
-    lines = [f"{result['prediction']}"]
+    answers = result.get("answers") or [result["prediction"]]
+    lines = [", ".join(answers[:8]) + (f" (and {len(answers) - 8} more)" if len(answers) > 8 else "")]
     if result["path"]:
         lines.append(f"(following {' / '.join(result['path'])})")
     for chain in result["supporting"]:

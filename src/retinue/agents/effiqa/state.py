@@ -21,6 +21,7 @@ from retinue.tools.kg_explorer import PathExplorer
 from retinue.tools.knowledge_graph import KnowledgeGraph
 
 METHODS = ("effiqa", "tog", "io", "plugin")
+MAX_ANSWERS = 20
 
 
 class QuestionWork(TypedDict, total=False):
@@ -38,6 +39,7 @@ class QuestionWork(TypedDict, total=False):
     round: int
     answer: str | None
     supporting: list[list[list[str]]]
+    answers: list[str]
     note: str | None
     llm_calls: int
     tokens: int
@@ -50,6 +52,7 @@ class QuestionResult(TypedDict):
     index: int
     question: str
     prediction: str | None
+    answers: list[str]  # every answer the accepted path reached (at most MAX_ANSWERS); prediction is the first
     supporting: list[list[list[str]]]
     path: list[str]
     note: str | None
@@ -117,6 +120,7 @@ def finish(work: QuestionWork, answer: str | None, path: list[str], note: str | 
         index=work["index"],
         question=work["question"],
         prediction=answer,
+        answers=work.get("answers") or ([answer] if answer else []),
         supporting=work.get("supporting", []),
         path=path,
         note=note,

@@ -13,6 +13,7 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 
 from retinue.agents.effiqa.state import (
+    MAX_ANSWERS,
     EffiQAContext,
     EffiQAState,
     QuestionWork,
@@ -187,6 +188,7 @@ def answer_with_plugin(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> d
 
 def _accept(work: QuestionWork, best: dict[str, Any]) -> dict[str, Any]:
     work["supporting"] = best["supporting"][:3]
+    work["answers"] = best["answers"][:MAX_ANSWERS]
     return finish(work, best["answers"][0], best["path"], work.get("note"))  # type: ignore[arg-type]
 
 
