@@ -275,7 +275,8 @@ def _answer(run: Any, saved: dict[str, Any], llm_config: Any, resume: bool) -> t
             console=err,
         )
     except KeyboardInterrupt:
-        err.print(f"\ninterrupted; continue with: retinue eval effiqa --resume {run.path}")
+        if run.record().get("command") == "eval effiqa":
+            err.print(f"\ninterrupted; continue with: retinue eval effiqa --resume {run.path}")
         raise typer.Exit(130) from None
     return final, usage
 
