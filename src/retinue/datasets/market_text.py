@@ -14,8 +14,6 @@ prices use GOOG, so transcripts are served under GOOG too.
 """
 
 import bisect
-import gzip
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from retinue.errors import RetinueError
+from retinue.jsonfiles import read_jsonl
 
 NEWS_FILE = "news.jsonl.gz"
 FILINGS_FILE = "filings.jsonl"
@@ -47,31 +46,9 @@ class TextItem:
     source: str = ""
 
 
-def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, record) for each JSON-object line; a bad line names its number."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
-            lines = list(handle)
-    except FileNotFoundError:
-        return  # a data root without this kind of text: the analysts say they have none
-    except (OSError, EOFError) as error:
-        raise RetinueError(f"cannot read {path}: {error}") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as error:
-            raise RetinueError(f"{path}, line {number}: {error}") from None
-        yield number, record
-
-
 def _records(path: Path, tickers: set[str]) -> Iterator[tuple[date, str, dict[str, Any]]]:
     """(date, ticker, record) for each line about one of `tickers`."""
-    for number, record in _lines(path):
+    for number, record in read_jsonl(path, "market text", missing_ok=True):
         ticker = str(record.get("ticker", ""))
         if ticker not in tickers:
             continue
@@ -118,7 +95,7 @@ def transcript_release_bound(ticker: str, label: str, doc_type: str) -> date:
 
 def read_transcripts(path: Path, tickers: set[str]) -> list[TextItem]:
     items = []
-    for number, record in _lines(path):
+    for number, record in read_jsonl(path, "market text", missing_ok=True):
         raw = str(record.get("ticker", ""))
         ticker = TRANSCRIPT_TICKER_ALIASES.get(raw, raw)
         if ticker not in tickers or not record.get("text"):

@@ -2,12 +2,12 @@
 both as (text, label) with labels negative / neutral / positive."""
 
 import csv
-import json
 import random
 from collections.abc import Sequence
 from pathlib import Path
 
 from retinue.errors import RetinueError
+from retinue.jsonfiles import read_jsonl
 
 LABELS = ("negative", "neutral", "positive")
 TWITTER_LABELS = {"bearish": "negative", "neutral": "neutral", "bullish": "positive"}
@@ -58,19 +58,9 @@ def phrasebank_split(
 
 def labelled_jsonl(path: Path, labels: Sequence[str]) -> list[tuple[str, str]]:
     """(text, label) from a JSONL file of {"text", "label"} objects."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise RetinueError(f"labelled file not found: {path}") from None
     examples = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError as error:
-            raise RetinueError(f"{path}, line {number}: {error}") from None
-        if not isinstance(item, dict) or not isinstance(item.get("text"), str) or item.get("label") not in labels:
+    for number, item in read_jsonl(path, "labelled file"):
+        if not isinstance(item.get("text"), str) or item.get("label") not in labels:
             raise RetinueError(f'{path}, line {number}: expected {{"text": ..., "label": one of {list(labels)}}}')
         examples.append((item["text"], item["label"]))
     if not examples:

@@ -13,7 +13,6 @@ candidate is fed to the copy, so scoring costs the candidate's size, not the sel
 32 KB at most), and selection time grows about linearly with the budget.
 """
 
-import json
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from retinue.errors import RetinueError
+from retinue.jsonfiles import read_json, read_jsonl
 
 LEVEL = 9
 Progress = Callable[[int, int], None]
@@ -92,27 +92,14 @@ def sharegpt_text(item: dict[str, Any]) -> str:
 
 def load_pool(path: Path, field: str = "text") -> tuple[list[Any], list[str], str]:
     """(items, their texts, format): a ShareGPT JSON list, or JSONL with a text `field`."""
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RetinueError(f"pool file not found: {path}") from None
     if path.suffix == ".json":
-        try:
-            items = json.loads(raw)
-        except ValueError as error:
-            raise RetinueError(f"{path} is not JSON: {error}") from None
+        items = read_json(path, "--pool")
         if not isinstance(items, list) or not all(isinstance(i, dict) and "conversations" in i for i in items):
             raise RetinueError(f"{path}: expected a ShareGPT list of {{'conversations': [...]}} items")
         return items, [sharegpt_text(i) for i in items], "sharegpt"
     items, texts = [], []
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError as error:
-            raise RetinueError(f"{path}, line {number}: {error}") from None
-        if not isinstance(item, dict) or not isinstance(item.get(field), str):
+    for number, item in read_jsonl(path, "--pool"):
+        if not isinstance(item.get(field), str):
             raise RetinueError(f"{path}, line {number}: no text field {field!r}")
         items.append(item)
         texts.append(item[field])
