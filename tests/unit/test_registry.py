@@ -27,3 +27,16 @@ def test_built_ins_and_registered_models(tmp_path: Path, monkeypatch: pytest.Mon
     (folder / "card.json").unlink()
     with pytest.raises(RetinueError, match="no longer holds card.json"):
         card("sentiment-student")
+
+
+def test_a_model_is_given_by_folder_or_by_registered_name(tmp_path: Path) -> None:
+    from retinue.tools.registry import model_folder
+
+    assert model_folder(tmp_path / "given", "test-explorer", "train one") == tmp_path / "given"
+    with pytest.raises(RetinueError, match="no model 'test-explorer' registered: train one"):
+        model_folder(None, "test-explorer", "train one")
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "card.json").write_text("{}")
+    register("test-explorer", folder)
+    assert model_folder(None, "test-explorer", "train one") == folder.resolve()

@@ -218,17 +218,10 @@ def _pick_questions(
 
 
 def explorer_folder(explorer: Path | None) -> Path:
-    from retinue.tools.registry import card
+    from retinue.tools.registry import model_folder
 
-    if explorer is not None:
-        return explorer
-    try:
-        return Path(card(EXPLORER_NAME)["folder"])
-    except RetinueError:
-        raise RetinueError(
-            f"no plug-in explorer: train one with `retinue train explorer` (registered as {EXPLORER_NAME!r}), "
-            "or give --explorer MODEL_DIR"
-        ) from None
+    how = "train one with `retinue train explorer`, or give --explorer MODEL_DIR"
+    return model_folder(explorer, EXPLORER_NAME, how)
 
 
 def _check_split(saved: dict[str, Any]) -> None:

@@ -86,3 +86,13 @@ def card(name: str) -> dict[str, Any]:
         return {"name": name, "folder": str(folder), **json.loads((folder / "card.json").read_text())}
     except FileNotFoundError:
         raise RetinueError(f"model {name!r} was registered at {folder}, which no longer holds card.json") from None
+
+
+def model_folder(folder: Path | None, name: str, how_to_train: str) -> Path:
+    """`folder` if given, else the folder registered under `name`; the error says how to make one."""
+    if folder is not None:
+        return folder
+    index = _index()
+    if name not in index:
+        raise RetinueError(f"no model {name!r} registered: {how_to_train}")
+    return Path(index[name])
