@@ -14,6 +14,7 @@ from retinue.cli.models import models_app
 from retinue.cli.plan_training import plan_training
 from retinue.cli.runs import runs_app
 from retinue.cli.serve import serve
+from retinue.cli.sweep import sweep
 from retinue.cli.train import train_app
 from retinue.errors import RetinueError
 from retinue.llms.scripted import ScriptExhaustedError
@@ -33,6 +34,7 @@ app.add_typer(models_app, name="models")
 app.command("ask-kg")(ask_kg)
 app.command()(chat)
 app.command()(serve)
+app.command()(sweep)
 train_app.command("explorer")(train_explorer)
 eval_app = typer.Typer(help="Evaluate agent systems on their benchmarks.", no_args_is_help=True)
 eval_app.command("effiqa")(eval_effiqa)

@@ -1,0 +1,42 @@
+"""`retinue sweep`: a command over a grid of its options, cells in parallel, results in one table."""
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from retinue.cli.common import err, out
+from retinue.errors import RetinueError
+
+
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="The sweep file (TOML): command, options, grid.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Sweep directory: cells/, logs/, results.csv.")],
+    executor: Annotated[str, typer.Option(help="local: a pool of worker processes on this machine.")] = "local",
+    workers: Annotated[int | None, typer.Option(help="Cells at once (default: the number of cores).")] = None,
+) -> None:
+    """Run every cell of the grid as an ordinary run under OUT/cells/. Rerunning skips finished cells and
+    resumes stopped ones; a failing cell is retried, then reported, without stopping the others."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from retinue.runs.sweep import cells, load_sweep, run_sweep, write_results
+
+    if executor != "local":
+        raise RetinueError(f"--executor {executor!r}: only 'local' is available so far (Ray is not built yet)")
+    spec = load_sweep(sweep_file)
+    todo = cells(spec)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "sweep.toml").write_text(sweep_file.read_text(encoding="utf-8"), encoding="utf-8")
+    columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task("cells", total=len(todo))
+        outcomes = run_sweep(spec, out_dir, workers or os.cpu_count() or 1, lambda _: bar.advance(task))
+    results = write_results(out_dir, spec, outcomes)
+    for outcome in outcomes:
+        line = f"{outcome.cell.name}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else "")
+        out.print(line, markup=False, highlight=False)
+    failed = [o for o in outcomes if o.status == "failed"]
+    err.print(f"results: {results}; {len(outcomes) - len(failed)} of {len(outcomes)} cells done", highlight=False)
+    if failed:
+        raise typer.Exit(1)

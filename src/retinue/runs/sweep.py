@@ -1,0 +1,163 @@
+"""Sweeps: one command run over a grid of its options, each cell an ordinary run directory.
+
+A sweep file (TOML) names the command, the options every cell shares and a grid of options to vary:
+
+    command = "backtest"            # or "eval effiqa"
+    retries = 1                      # extra tries for a cell that fails
+    [options]
+    start = "2022-10-05"
+    end = "2023-06-10"
+    [grid]
+    tickers = ["TSLA", "NFLX"]
+    method = ["buy_and_hold", "momentum"]
+
+Cells run as `python -m retinue.cli COMMAND --option value ... --out DIR/cells/NAME`, in a pool of worker
+processes. Rerunning a sweep skips cells whose metrics.json exists and resumes cells that stopped.
+"""
+
+import csv
+import itertools
+import re
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from retinue.config import validate_config
+from retinue.errors import RetinueError
+from retinue.jsonfiles import read_json
+
+COMMANDS = {"backtest": ["backtest"], "eval effiqa": ["eval", "effiqa"]}
+Scalar = str | int | float | bool
+
+
+class SweepSpec(BaseModel):
+    """A sweep file."""
+
+    command: str = Field(description="The command every cell runs: backtest | eval effiqa.")
+    retries: int = Field(0, ge=0, le=5, description="Extra tries for a cell that fails.")
+    options: dict[str, Scalar] = Field(default_factory=dict, description="Options every cell shares.")
+    grid: dict[str, list[Scalar]] = Field(description="Options to vary; every combination is a cell.")
+
+    @field_validator("command")
+    @classmethod
+    def _known(cls, command: str) -> str:
+        if command not in COMMANDS:
+            raise ValueError(f"{command!r} is not one of {', '.join(COMMANDS)}")
+        return command
+
+    @field_validator("grid")
+    @classmethod
+    def _not_empty(cls, grid: dict[str, list[Scalar]]) -> dict[str, list[Scalar]]:
+        if not grid or any(not values for values in grid.values()):
+            raise ValueError("the grid needs at least one option with at least one value")
+        return grid
+
+
+@dataclass(frozen=True)
+class Cell:
+    name: str
+    options: dict[str, Scalar]
+
+
+@dataclass
+class CellOutcome:
+    cell: Cell
+    status: str  # completed | skipped | failed
+    tries: int
+    metrics: dict[str, Any]
+    error: str | None = None
+
+
+def load_sweep(path: Path) -> SweepSpec:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RetinueError(f"sweep file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise RetinueError(f"{path} is not valid TOML: {error}") from None
+    return validate_config(SweepSpec, data, source=str(path))
+
+
+def cells(spec: SweepSpec) -> list[Cell]:
+    keys = list(spec.grid)
+    found = []
+    for values in itertools.product(*(spec.grid[k] for k in keys)):
+        varied = dict(zip(keys, values, strict=True))
+        name = "-".join(re.sub(r"[^A-Za-z0-9._]+", "_", f"{k}={v}") for k, v in varied.items())
+        found.append(Cell(name, {**spec.options, **varied}))
+    return found
+
+
+def command_line(spec: SweepSpec, cell: Cell, folder: Path) -> list[str]:
+    """The cell's command; a cell that started before continues with --resume."""
+    base = [sys.executable, "-m", "retinue.cli", *COMMANDS[spec.command]]
+    if (folder / "run.json").exists():
+        return [*base, "--resume", str(folder)]
+    args = []
+    for key, value in cell.options.items():
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            args += [flag] if value else []
+        else:
+            args += [flag, str(value)]
+    return [*base, *args, "--out", str(folder)]
+
+
+def run_cell(spec: SweepSpec, cell: Cell, root: Path) -> CellOutcome:
+    folder = root / "cells" / cell.name
+    if (folder / "metrics.json").exists():
+        return CellOutcome(cell, "skipped", 0, read_json(folder / "metrics.json", "metrics"))
+    error = None
+    for attempt in range(1, spec.retries + 2):
+        command = command_line(spec, cell, folder)
+        done = subprocess.run(command, capture_output=True, text=True)
+        (root / "logs").mkdir(exist_ok=True)
+        log = f"$ {' '.join(command[2:])}\n{done.stdout}{done.stderr}"
+        (root / "logs" / f"{cell.name}.log").write_text(log, encoding="utf-8")
+        if done.returncode == 0 and (folder / "metrics.json").exists():
+            return CellOutcome(cell, "completed", attempt, read_json(folder / "metrics.json", "metrics"))
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        error = lines[-1] if lines else f"exit status {done.returncode}"
+    return CellOutcome(cell, "failed", spec.retries + 1, {}, error)
+
+
+def run_sweep(
+    spec: SweepSpec, root: Path, workers: int, progress: Callable[[CellOutcome], None] | None = None
+) -> list[CellOutcome]:
+    """Run every cell (at most `workers` at once); failures are reported, never stop the others."""
+    todo = cells(spec)
+    outcomes: dict[str, CellOutcome] = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for outcome in pool.map(lambda cell: run_cell(spec, cell, root), todo):
+            outcomes[outcome.cell.name] = outcome
+            if progress:
+                progress(outcome)
+    return [outcomes[cell.name] for cell in todo]
+
+
+def write_results(root: Path, spec: SweepSpec, outcomes: list[CellOutcome]) -> Path:
+    """results.csv (one row per cell: its varied options, status and numeric metrics) and results.html."""
+    from retinue.runs.sweep_report import write_report
+
+    metric_keys = sorted({k for o in outcomes for k, v in o.metrics.items() if isinstance(v, int | float)})
+    columns = ["cell", *spec.grid, "status", "tries", "error", *metric_keys]
+    rows = [
+        {"cell": o.cell.name, **{k: o.cell.options[k] for k in spec.grid}, "status": o.status, "tries": o.tries}
+        | {"error": o.error or ""}
+        | {k: o.metrics.get(k, "") for k in metric_keys}
+        for o in outcomes
+    ]
+    path = root / "results.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    write_report(root, list(spec.grid), rows, metric_keys)
+    return path
