@@ -64,3 +64,29 @@ def test_a_sweep_runs_every_cell_and_reruns_only_what_is_left(tmp_path: Path) ->
         .startswith(f"$ retinue.cli backtest --resume {cell}")
     )
     assert second.returncode == 1  # NOPE still fails
+
+
+EQUAL_SWEEP = """command = "backtest"
+[options]
+start = "2022-10-05"
+end = "2022-11-30"
+[grid]
+tickers = ["TSLA", "MSFT,PFE"]
+method = ["buy_and_hold", "momentum"]
+"""
+
+
+def test_local_and_ray_sweeps_give_the_same_metrics_cell_by_cell(tmp_path: Path) -> None:
+    path = tmp_path / "sweep.toml"
+    path.write_text(EQUAL_SWEEP)
+    local = _sweep(path, tmp_path / "local")
+    command = [sys.executable, "-m", "retinue.cli", "sweep", str(path), "--out", str(tmp_path / "ray")]
+    ray = subprocess.run([*command, "--executor", "ray"], capture_output=True, text=True, timeout=600)
+    assert local.returncode == 0 and ray.returncode == 0, ray.stderr
+
+    def metrics(out: Path) -> dict[str, dict[str, str]]:
+        # times differ from run to run; every other figure must not
+        return {cell: {k: v for k, v in row.items() if not k.endswith("seconds")} for cell, row in _rows(out).items()}
+
+    assert len(metrics(tmp_path / "local")) == 4
+    assert metrics(tmp_path / "local") == metrics(tmp_path / "ray")

@@ -13,17 +13,22 @@ from retinue.errors import RetinueError
 def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="The sweep file (TOML): command, options, grid.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Sweep directory: cells/, logs/, results.csv.")],
-    executor: Annotated[str, typer.Option(help="local: a pool of worker processes on this machine.")] = "local",
-    workers: Annotated[int | None, typer.Option(help="Cells at once (default: the number of cores).")] = None,
+    executor: Annotated[
+        str, typer.Option(help="local: worker processes on this machine | ray: Ray tasks (a local Ray by default).")
+    ] = "local",
+    address: Annotated[str | None, typer.Option(help="ray: the address of an existing Ray cluster.")] = None,
+    workers: Annotated[int | None, typer.Option(help="local: cells at once (default: the number of cores).")] = None,
 ) -> None:
     """Run every cell of the grid as an ordinary run under OUT/cells/. Rerunning skips finished cells and
     resumes stopped ones; a failing cell is retried, then reported, without stopping the others."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from retinue.runs.sweep import cells, load_sweep, run_sweep, write_results
+    from retinue.runs.sweep import cells, load_sweep, run_sweep, run_sweep_on_ray, write_results
 
-    if executor != "local":
-        raise RetinueError(f"--executor {executor!r}: only 'local' is available so far (Ray is not built yet)")
+    if executor not in ("local", "ray"):
+        raise RetinueError(f"--executor {executor!r}: choose local or ray")
+    if address is not None and executor != "ray":
+        raise RetinueError("--address names a Ray cluster: use it with --executor ray")
     spec = load_sweep(sweep_file)
     todo = cells(spec)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -31,7 +36,10 @@ def sweep(
     columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err) as bar:
         task = bar.add_task("cells", total=len(todo))
-        outcomes = run_sweep(spec, out_dir, workers or os.cpu_count() or 1, lambda _: bar.advance(task))
+        if executor == "ray":
+            outcomes = run_sweep_on_ray(spec, out_dir.resolve(), address, lambda _: bar.advance(task))
+        else:
+            outcomes = run_sweep(spec, out_dir, workers or os.cpu_count() or 1, lambda _: bar.advance(task))
     results = write_results(out_dir, spec, outcomes)
     for outcome in outcomes:
         line = f"{outcome.cell.name}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else "")

@@ -42,6 +42,8 @@ class SweepSpec(BaseModel):
 
     command: str = Field(description="The command every cell runs: backtest | eval effiqa.")
     retries: int = Field(0, ge=0, le=5, description="Extra tries for a cell that fails.")
+    cpus: float = Field(1.0, gt=0, description="Ray: CPUs each cell asks for.")
+    memory_gb: float | None = Field(None, gt=0, description="Ray: memory each cell asks for (default: none).")
     options: dict[str, Scalar] = Field(default_factory=dict, description="Options every cell shares.")
     grid: dict[str, list[Scalar]] = Field(description="Options to vary; every combination is a cell.")
 
@@ -140,6 +142,44 @@ def run_sweep(
             if progress:
                 progress(outcome)
     return [outcomes[cell.name] for cell in todo]
+
+
+def run_sweep_on_ray(
+    spec: SweepSpec, root: Path, address: str | None, progress: Callable[[CellOutcome], None] | None = None
+) -> list[CellOutcome]:
+    """Each cell a Ray task with the spec's CPU and memory request: a Ray started here for the sweep (as
+    many CPUs as cores) unless `address` names an existing cluster. A task whose worker dies is run again
+    (Ray's retries); the cell then resumes from its own checkpoints."""
+    import os
+
+    import ray
+
+    started_here = address is None
+    ray.init(
+        address=address,
+        num_cpus=os.cpu_count() if started_here else None,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
+    try:
+        options: dict[str, Any] = {"num_cpus": spec.cpus, "max_retries": 2}
+        if spec.memory_gb:
+            options["memory"] = int(spec.memory_gb * 1024**3)
+        task = ray.remote(run_cell).options(**options)
+        todo = cells(spec)
+        pending = {task.remote(spec, cell, root): cell.name for cell in todo}
+        outcomes: dict[str, CellOutcome] = {}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            outcome = ray.get(ready[0])
+            outcomes[pending.pop(ready[0])] = outcome
+            if progress:
+                progress(outcome)
+        return [outcomes[cell.name] for cell in todo]
+    finally:
+        if started_here:
+            ray.shutdown()
 
 
 def write_results(root: Path, spec: SweepSpec, outcomes: list[CellOutcome]) -> Path:
