@@ -33,6 +33,7 @@ HELP = """commands:
   /reset             start a new session with the same team
   /sessions          list the saved sessions (reopen one with: retinue chat --session ID)
   /memory            what this session remembers, and the shared memory
+  /share TEXT        put TEXT in the shared memory, which every session can recall
   /save [FILE]       write the conversation to a Markdown file
   /quit              leave (the session is kept)"""
 
@@ -193,6 +194,12 @@ class Terminal:
                 out.print(f"{'this session' if title == 'session' else title}: {len(items)} item(s)")
                 for text in items:
                     out.print(f"  - {text}", markup=False, highlight=False)
+        elif name == "/share":
+            try:
+                self.sessions.share(session, argument)
+                out.print("shared")
+            except RetinueError as error:
+                err.print(f"{error}; usage: /share TEXT", markup=False, highlight=False)
         elif name == "/save":
             path = Path(argument) if argument else Path(f"chat-{session}.md")
             path.write_text(self.sessions.transcript(session), encoding="utf-8")

@@ -135,6 +135,13 @@ class ChatSessions:
             for title, namespace in (("session", session_memory(session)), ("shared", SHARED_MEMORY))
         }
 
+    def share(self, session: str, text: str) -> None:
+        """Put `text` in the shared memory, on purpose: every session's assistant may recall it."""
+        if not text.strip():
+            raise RetinueError("nothing to share")
+        key = f"{session}-{len(self.store.search(SHARED_MEMORY, limit=10_000)):05d}"
+        self.store.put(SHARED_MEMORY, key, {"text": text.strip(), "from_session": session})
+
     def transcript(self, session: str) -> str:
         state = self.values(session)
         lines = [f"# chat session {session} (team {state.get('team', '?')})", ""]

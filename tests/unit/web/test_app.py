@@ -80,3 +80,18 @@ def test_concurrent_sessions_see_only_their_own_messages(tmp_path: Path) -> None
         for n in range(12):
             history = client.get(f"/api/sessions/s{n}").json()["messages"]
             assert [m["text"] for m in history if m["speaker"] == "you"] == [f"message {n}"]
+
+
+def test_only_what_is_shared_on_purpose_reaches_other_sessions(tmp_path: Path) -> None:
+    usage = UsageRecorder()
+    model = ScriptedChatModel(responses=["ok.", "ok."], callbacks=[usage])
+    with ChatSessions(tmp_path, model, usage, LLMConfig(cache=False), None, embed=HashEmbeddings(64)) as sessions:
+        list(sessions.turn("a", "assistant", "my secret is 42"))
+        sessions.share("a", "the office opens at nine")
+        list(sessions.turn("b", "assistant", "when does the office open"))
+        prompt = str(model.calls[1].messages[0].content)
+        assert "the office opens at nine" in prompt and "secret" not in prompt
+        assert sessions.memory("b") == {
+            "session": ["when does the office open"],
+            "shared": ["the office opens at nine"],
+        }
