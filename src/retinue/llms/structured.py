@@ -21,6 +21,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
 
+from retinue.config import LLMConfig
 from retinue.llms.usage import ROLE_KEY, UsageRecorder
 
 log = logging.getLogger(__name__)
@@ -126,3 +127,26 @@ def decide(
     if usage is not None:
         usage.record_fallback(role)
     return Decision(value=default, valid=False, attempts=attempts, raw=raw, fallback_reason=reason)
+
+
+def decide_as_configured(
+    llm: BaseChatModel,
+    llm_config: LLMConfig,
+    messages: Sequence[BaseMessage],
+    schema: type[BaseModel] | dict[str, Any] | OutputSchema[Any],
+    *,
+    default: T,
+    role: str,
+    usage: UsageRecorder | None,
+) -> Decision[T]:
+    """`decide` with the tries and back-off of the run's model settings."""
+    return decide(
+        llm,
+        messages,
+        schema,
+        default=default,
+        role=role,
+        attempts=llm_config.decision_attempts,
+        backoff_seconds=llm_config.backoff_seconds,
+        usage=usage,
+    )

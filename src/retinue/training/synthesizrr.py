@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from retinue.agents.prompts import load_prompts
 from retinue.config import LLMConfig
 from retinue.errors import RetinueError
-from retinue.llms.structured import decide
+from retinue.llms.structured import decide_as_configured
 from retinue.llms.usage import UsageRecorder
 from retinue.training.student import embed
 
@@ -80,15 +80,8 @@ def _demonstrations(seeds: Sequence[tuple[str, str]], label: str, rng: random.Ra
 
 
 def _generate(llm: BaseChatModel, config: LLMConfig, usage: UsageRecorder | None, prompt: str) -> str:
-    return decide(
-        llm,
-        [HumanMessage(prompt)],
-        Example,
-        default=NO_EXAMPLE,
-        role=ROLE,
-        attempts=config.decision_attempts,
-        backoff_seconds=config.backoff_seconds,
-        usage=usage,
+    return decide_as_configured(
+        llm, config, [HumanMessage(prompt)], Example, default=NO_EXAMPLE, role=ROLE, usage=usage
     ).value.text.strip()
 
 

@@ -6,7 +6,6 @@ from langgraph.runtime import Runtime
 
 from retinue.agents.ask.state import Answer, AskContext, AskState
 from retinue.agents.prompts import load_prompts
-from retinue.llms.structured import decide
 from retinue.llms.usage import ROLE_KEY
 from retinue.runs.context import report_progress
 
@@ -24,16 +23,8 @@ def answer_next(state: AskState, runtime: Runtime[AskContext]) -> dict[str, list
             prompt=prompt, text=str(reply.content), value=None, valid=True, attempts=1, fallback_reason=None
         )
     else:
-        decision = decide(
-            ctx.llm,
-            messages,
-            ctx.schema,
-            default=None,  # a user's schema has no known safe value: "no answer", reported as such
-            role=ROLE,
-            attempts=ctx.llm_config.decision_attempts,
-            backoff_seconds=ctx.llm_config.backoff_seconds,
-            usage=ctx.usage,
-        )
+        # a user's schema has no known safe value: "no answer", reported as such
+        decision = ctx.decide(messages, ctx.schema, default=None, role=ROLE)
         answer = Answer(
             prompt=prompt,
             text=decision.raw,

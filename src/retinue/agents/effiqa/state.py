@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from rdflib.term import Identifier
 from rdflib.util import from_n3
 
-from retinue.llms.structured import Decision, decide
+from retinue.llms.structured import Decision
 from retinue.runs.context import RunContext
 from retinue.tools.kg_explorer import PathExplorer
 from retinue.tools.knowledge_graph import KnowledgeGraph
@@ -94,16 +94,7 @@ def ask_model(
 ) -> Decision[Any]:
     """A schema-constrained decision whose calls and tokens are charged to the question in hand."""
     before = ctx.usage.total()
-    decision = decide(
-        ctx.llm,
-        messages,
-        schema,
-        default=default,
-        role=role,
-        attempts=ctx.llm_config.decision_attempts,
-        backoff_seconds=ctx.llm_config.backoff_seconds,
-        usage=ctx.usage,
-    )
+    decision = ctx.decide(messages, schema, default=default, role=role)
     after = ctx.usage.total()
     work["llm_calls"] = work.get("llm_calls", 0) + (after.calls + after.cache_hits) - (before.calls + before.cache_hits)
     work["tokens"] = (

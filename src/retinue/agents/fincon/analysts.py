@@ -25,7 +25,6 @@ from retinue.agents.fincon.state import (
 from retinue.agents.prompts import load_prompts
 from retinue.datasets.market_text import EARNINGS_CALL, TextArchive, TextItem
 from retinue.errors import RetinueError
-from retinue.llms.structured import decide
 
 NEWS_DAYS = 3  # calendar days of news the first day of a run starts from
 MEMORY_CHARS = 300  # of each recalled memory, in the prompt
@@ -58,16 +57,7 @@ def unseen(archive: TextArchive, ticker: str, kinds: tuple[str, ...], day: date,
 
 
 def _read(ctx: FinconContext, role: str, prompt: str) -> tuple[SourceReading, bool]:
-    decision = decide(
-        ctx.llm,
-        [HumanMessage(prompt)],
-        SourceReading,
-        default=SAFE_READING,
-        role=f"{role}_analyst",
-        attempts=ctx.llm_config.decision_attempts,
-        backoff_seconds=ctx.llm_config.backoff_seconds,
-        usage=ctx.usage,
-    )
+    decision = ctx.decide([HumanMessage(prompt)], SourceReading, default=SAFE_READING, role=f"{role}_analyst")
     return decision.value, not decision.valid
 
 

@@ -26,7 +26,7 @@ from retinue.agents.fincon.state import ASPECTS
 from retinue.agents.prompts import load_prompts
 from retinue.agents.trading.state import DayRecord
 from retinue.config import LLMConfig
-from retinue.llms.structured import decide
+from retinue.llms.structured import decide_as_configured
 from retinue.llms.usage import UsageRecorder
 
 BELIEFS = ("fincon", "beliefs")
@@ -122,15 +122,8 @@ def reinforce(
     prompts = load_prompts("retinue.agents.fincon")
 
     def ask(prompt: str, schema: type[Schema], default: Schema) -> Schema:
-        return decide(
-            llm,
-            [HumanMessage(prompt)],
-            schema,
-            default=default,
-            role=ROLE,
-            attempts=llm_config.decision_attempts,
-            backoff_seconds=llm_config.backoff_seconds,
-            usage=usage,
+        return decide_as_configured(
+            llm, llm_config, [HumanMessage(prompt)], schema, default=default, role=ROLE, usage=usage
         ).value
 
     prompt = prompts["cvrf_insights"].format(

@@ -8,7 +8,6 @@ from retinue.agents.fincon.memory import recall_episodes
 from retinue.agents.fincon.state import SAFE_DECISION, FinconContext, FinconDayState, ManagerDecision
 from retinue.agents.prompts import load_prompts
 from retinue.errors import RetinueError
-from retinue.llms.structured import decide
 
 ROLE = "manager"
 EPISODES = 3  # past decisions recalled per ticker
@@ -48,15 +47,6 @@ def manager(state: FinconDayState, runtime: Runtime[FinconContext]) -> dict[str,
         ]
         if state["risk_alert"]:
             messages.insert(0, SystemMessage(prompts["manager_risk_averse"].format(alert=state["risk_alert"])))
-        decision = decide(
-            ctx.llm,
-            messages,
-            ManagerDecision,
-            default=SAFE_DECISION,
-            role=ROLE,
-            attempts=ctx.llm_config.decision_attempts,
-            backoff_seconds=ctx.llm_config.backoff_seconds,
-            usage=ctx.usage,
-        )
+        decision = ctx.decide(messages, ManagerDecision, default=SAFE_DECISION, role=ROLE)
         decisions[ticker] = {**decision.value.model_dump(), "valid": decision.valid}
     return {"decisions": decisions, "manager_recalled": sorted(set(recalled))}
