@@ -13,7 +13,7 @@ classifier (the caller's).
 import math
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import faiss
@@ -101,23 +101,9 @@ def synthesize(
     per_seed: int = 1,
     seed: int = 0,
 ) -> list[Synthetic]:
-    rng = random.Random(seed)
-    prompt = load_prompts("retinue.training")["synthesizrr"]
-    found: list[Synthetic] = []
-    seen: set[str] = set()
-    for text, label in seeds:
-        documents = corpus.related(text)[:per_seed]
-        for document in documents:
-            reply = _generate(
-                llm,
-                config,
-                usage,
-                prompt.format(
-                    label=label, document=document[:DOCUMENT_CHARS], demonstrations=_demonstrations(seeds, label, rng)
-                ),
-            )
-            _keep(found, Synthetic(reply, label, text, document), seen)
-    return found
+    """SynthesizRR: each new example grounded in one of the documents retrieved for its seed."""
+    template = load_prompts("retinue.training")["synthesizrr"]
+    return _write(seeds, template, lambda text: corpus.related(text)[:per_seed], llm, config, usage, seed)
 
 
 def few_shot(
@@ -128,16 +114,30 @@ def few_shot(
     per_seed: int = 1,
     seed: int = 0,
 ) -> list[Synthetic]:
+    """The baseline: demonstrations only, no document."""
+    template = load_prompts("retinue.training")["few_shot"]
+    return _write(seeds, template, lambda text: [""] * per_seed, llm, config, usage, seed)
+
+
+def _write(
+    seeds: Sequence[tuple[str, str]],
+    template: str,
+    documents_of: Callable[[str], list[str]],
+    llm: BaseChatModel,
+    config: LLMConfig,
+    usage: UsageRecorder | None,
+    seed: int,
+) -> list[Synthetic]:
+    """One example per (seed, document); duplicates dropped. A template without {document} ignores it."""
     rng = random.Random(seed)
-    prompt = load_prompts("retinue.training")["few_shot"]
     found: list[Synthetic] = []
     seen: set[str] = set()
     for text, label in seeds:
-        for _ in range(per_seed):
-            reply = _generate(
-                llm, config, usage, prompt.format(label=label, demonstrations=_demonstrations(seeds, label, rng))
+        for document in documents_of(text):
+            prompt = template.format(
+                label=label, document=document[:DOCUMENT_CHARS], demonstrations=_demonstrations(seeds, label, rng)
             )
-            _keep(found, Synthetic(reply, label, text, ""), seen)
+            _keep(found, Synthetic(_generate(llm, config, usage, prompt), label, text, document), seen)
     return found
 
 
