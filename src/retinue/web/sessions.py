@@ -3,7 +3,6 @@ checkpointer (a session is a thread) and one FaissStore (each session's memory i
 
 import secrets
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,7 +58,6 @@ class ChatSessions:
         self.graph = build_chat_graph().compile(checkpointer=saver, store=self.store)
         self.llm, self.usage, self.llm_config = llm, usage, llm_config
         self.tools = ChatTools(load_effiqa=load_effiqa, load_fincon=load_fincon)
-        self._tools_lock = threading.Lock()
 
     def close(self) -> None:
         self.store.close()
@@ -85,11 +83,7 @@ class ChatSessions:
             raise RetinueError(f"no team {team!r}; teams: {', '.join(TEAMS)}")
         if not text.strip():
             raise RetinueError("the message is empty")
-        with self._tools_lock:  # the first effiqa turn loads the graph; others wait rather than load it twice
-            if team == "effiqa":
-                self.tools.effiqa()
-            elif team == "fincon":
-                self.tools.fincon()
+        self.tools.prepare(team)  # a team's tools fail to load here, before the turn is recorded
         context = ChatContext(
             llm=self.llm, usage=self.usage, llm_config=self.llm_config, session=session, tools=self.tools
         )

@@ -1,5 +1,6 @@
 """State and context of a chat session: the conversation, and which team answers the next turn."""
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,26 +26,34 @@ def session_memory(session: str) -> tuple[str, ...]:
 @dataclass
 class ChatTools:
     """What teams reach beyond the model, loaded by the front end's loaders when a team first needs it:
-    EffiQA's compiled graph, knowledge graph and plug-in explorer; FinCon's day graph and data."""
+    EffiQA's compiled graph, knowledge graph and plug-in explorer; FinCon's day graph and data. Sessions
+    may run at once: a loader runs once, the others wait for it."""
 
     load_effiqa: Callable[[], tuple[Any, Any, Any]] | None = None
     load_fincon: Callable[[], tuple[Any, Any]] | None = None  # FinCon's compiled day graph and the data root
-    _effiqa: tuple[Any, Any, Any] | None = field(default=None, init=False)
-    _fincon: tuple[Any, Any] | None = field(default=None, init=False)
+    _loaded: dict[str, Any] = field(default_factory=dict, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def effiqa(self) -> tuple[Any, Any, Any]:
-        if self._effiqa is None:
-            if self.load_effiqa is None:
-                raise RetinueError("the effiqa team is not available in this session")
-            self._effiqa = self.load_effiqa()
-        return self._effiqa
+        return self._load("effiqa", self.load_effiqa)  # type: ignore[no-any-return]
 
     def fincon(self) -> tuple[Any, Any]:
-        if self._fincon is None:
-            if self.load_fincon is None:
-                raise RetinueError("the fincon team is not available in this session")
-            self._fincon = self.load_fincon()
-        return self._fincon
+        return self._load("fincon", self.load_fincon)  # type: ignore[no-any-return]
+
+    def prepare(self, team: str) -> None:
+        """Load what `team` needs before its turn starts (the assistant needs nothing)."""
+        if team == "effiqa":
+            self.effiqa()
+        elif team == "fincon":
+            self.fincon()
+
+    def _load(self, team: str, loader: Callable[[], Any] | None) -> Any:
+        with self._lock:
+            if team not in self._loaded:
+                if loader is None:
+                    raise RetinueError(f"the {team} team is not available in this session")
+                self._loaded[team] = loader()
+            return self._loaded[team]
 
 
 @dataclass(frozen=True)
