@@ -70,12 +70,16 @@ class ExplorerModel:
     vocabulary: list[Step]
     step_vectors: torch.Tensor
     card: dict[str, Any] = field(default_factory=dict)
+    _vectors: dict[Step, torch.Tensor] = field(default_factory=dict, init=False, repr=False)
 
     def vectors_for(self, steps: Sequence[Step]) -> torch.Tensor:
-        known = {step: i for i, step in enumerate(self.vocabulary)}
-        missing = [s for s in steps if s not in known]
-        extra = dict(zip(missing, embed_texts([s.words for s in missing]), strict=True)) if missing else {}
-        return torch.stack([self.step_vectors[known[s]] if s in known else extra[s] for s in steps])
+        """The steps' vectors; a step the model never saw is embedded from its words, once."""
+        if not self._vectors:
+            self._vectors.update(zip(self.vocabulary, self.step_vectors, strict=True))
+        missing = [s for s in dict.fromkeys(steps) if s not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, embed_texts([s.words for s in missing]), strict=True))
+        return torch.stack([self._vectors[s] for s in steps])
 
     def prefix_vector(self, prefix: Sequence[Step]) -> torch.Tensor:
         slots = torch.zeros(self.scorer.max_hops, DIMENSIONS)
