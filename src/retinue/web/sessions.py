@@ -133,8 +133,9 @@ class ChatSessions:
         """Put `text` in the shared memory, on purpose: every session's assistant may recall it."""
         if not text.strip():
             raise RetinueError("nothing to share")
-        key = f"{session}-{len(self.store.search(SHARED_MEMORY, limit=10_000)):05d}"
-        self.store.put(SHARED_MEMORY, key, {"text": text.strip(), "from_session": session})
+        self.store.put(
+            SHARED_MEMORY, f"{session}-{secrets.token_hex(6)}", {"text": text.strip(), "from_session": session}
+        )
 
     def transcript(self, session: str) -> str:
         state = self.values(session)
