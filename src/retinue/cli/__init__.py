@@ -12,9 +12,11 @@ from retinue.cli.common import err
 from retinue.cli.effiqa import ask_kg, eval_effiqa, train_explorer
 from retinue.cli.models import models_app
 from retinue.cli.plan_training import plan_training
+from retinue.cli.play import play
 from retinue.cli.runs import runs_app
 from retinue.cli.serve import serve
 from retinue.cli.sweep import sweep
+from retinue.cli.tips import eval_tips, games_app
 from retinue.cli.train import train_app
 from retinue.errors import RetinueError
 from retinue.llms.scripted import ScriptExhaustedError
@@ -31,13 +33,16 @@ app.command("plan-training")(plan_training)
 app.add_typer(runs_app, name="runs")
 app.add_typer(train_app, name="train")
 app.add_typer(models_app, name="models")
+app.add_typer(games_app, name="games")
 app.command("ask-kg")(ask_kg)
 app.command()(chat)
 app.command()(serve)
 app.command()(sweep)
+app.command()(play)
 train_app.command("explorer")(train_explorer)
 eval_app = typer.Typer(help="Evaluate agent systems on their benchmarks.", no_args_is_help=True)
 eval_app.command("effiqa")(eval_effiqa)
+eval_app.command("tips")(eval_tips)
 app.add_typer(eval_app, name="eval")
 
 

@@ -1,6 +1,6 @@
 """What nodes receive through LangGraph's `Runtime.context`, and how they report progress."""
 
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,11 +23,28 @@ class RunContext:
     usage: UsageRecorder
     llm_config: LLMConfig
 
-    def decide(self, messages: Sequence[BaseMessage], schema: Any, *, default: T, role: str) -> Decision[T]:
-        """A schema-constrained decision from the run's model, with its settings, counted in its usage."""
-        return decide_as_configured(
+    def decide(
+        self,
+        messages: Sequence[BaseMessage],
+        schema: Any,
+        *,
+        default: T,
+        role: str,
+        charge_to: MutableMapping[str, Any] | None = None,
+    ) -> Decision[T]:
+        """A schema-constrained decision from the run's model, with its settings, counted in its usage; its
+        calls (cache hits included) and tokens are also added to `charge_to["llm_calls"]` and `["tokens"]`."""
+        before = self.usage.total()
+        decision = decide_as_configured(
             self.llm, self.llm_config, messages, schema, default=default, role=role, usage=self.usage
         )
+        if charge_to is not None:
+            after = self.usage.total()
+            calls = (after.calls + after.cache_hits) - (before.calls + before.cache_hits)
+            tokens = (after.prompt_tokens + after.completion_tokens) - (before.prompt_tokens + before.completion_tokens)
+            charge_to["llm_calls"] = charge_to.get("llm_calls", 0) + calls
+            charge_to["tokens"] = charge_to.get("tokens", 0) + tokens
+        return decision
 
 
 def report_progress(writer: StreamWriter, task: str, completed: int, total: int) -> None:

@@ -93,16 +93,7 @@ def ask_model(
     ctx: EffiQAContext, work: QuestionWork, role: str, messages: list[BaseMessage], schema: Any, default: Any
 ) -> Decision[Any]:
     """A schema-constrained decision whose calls and tokens are charged to the question in hand."""
-    before = ctx.usage.total()
-    decision = ctx.decide(messages, schema, default=default, role=role)
-    after = ctx.usage.total()
-    work["llm_calls"] = work.get("llm_calls", 0) + (after.calls + after.cache_hits) - (before.calls + before.cache_hits)
-    work["tokens"] = (
-        work.get("tokens", 0)
-        + (after.prompt_tokens + after.completion_tokens)
-        - (before.prompt_tokens + before.completion_tokens)
-    )
-    return decision
+    return ctx.decide(messages, schema, default=default, role=role, charge_to=work)  # type: ignore[arg-type]
 
 
 def finish(work: QuestionWork, answer: str | None, path: list[str], note: str | None = None) -> dict[str, Any]:

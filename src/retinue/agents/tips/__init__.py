@@ -1,0 +1,32 @@
+"""Introspective Tips (Chen et al., 2023): TextWorld agents that learn short tips without fine-tuning."""
+
+from retinue.agents.tips.actor import act, after_act, start_episode
+from retinue.agents.tips.introspector import after_review, before_play, review_episode, study_demonstration
+from retinue.agents.tips.state import (
+    LLM_METHODS,
+    METHODS,
+    SETTINGS,
+    EpisodeResult,
+    TipsContext,
+    TipsSettings,
+    TipsState,
+    plan_episodes,
+)
+
+__all__ = [
+    "LLM_METHODS",
+    "METHODS",
+    "SETTINGS",
+    "EpisodeResult",
+    "TipsContext",
+    "TipsSettings",
+    "TipsState",
+    "act",
+    "after_act",
+    "after_review",
+    "before_play",
+    "plan_episodes",
+    "review_episode",
+    "start_episode",
+    "study_demonstration",
+]

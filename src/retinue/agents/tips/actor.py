@@ -1,0 +1,132 @@
+"""Playing: start an episode, then one command per step from the actor (or a baseline).
+
+The LLM actor sees the goal, what it has learned (tips, reflections or earlier playthroughs, by method),
+its last few steps and the current observation, and must answer with one of the admissible commands: the
+schema's enum is that list, so constrained decoding cannot produce anything else. When the model fails
+the safe default is "look" (or the first admissible command).
+"""
+
+import random
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langgraph.runtime import Runtime
+
+from retinue.agents.prompts import load_prompts
+from retinue.agents.tips import notes
+from retinue.agents.tips.state import (
+    EpisodePlan,
+    EpisodeWork,
+    StepRecord,
+    TipsContext,
+    TipsState,
+    current_episode,
+    live_env,
+    observation_of,
+    start_work,
+)
+from retinue.envs.textworld import GameObservation, TextWorldEnv
+from retinue.runs.context import report_progress
+
+PROMPTS = "retinue.agents.tips"
+SAFE_COMMAND = "look"
+GUIDANCE_KIND = {"tips": "tips", "reflexion": "reflections", "raw": "trajectories"}
+
+
+def start_episode(state: TipsState, runtime: Runtime[TipsContext]) -> dict[str, Any]:
+    """Reset the next scheduled game and fix what the actor is given for the whole episode."""
+    ctx = runtime.context
+    index = len(state["episodes"])
+    report_progress(runtime.stream_writer, "episodes", index + 1, len(state["schedule"]))
+    plan = state["schedule"][index]
+    work = start_work(ctx, plan)
+    work["guidance"] = guidance_notes(ctx, runtime.store, plan)
+    return {"current": work}
+
+
+def guidance_notes(ctx: TipsContext, store: Any, plan: EpisodePlan) -> list[str]:
+    """What the method learned that applies to this game (nothing for none and the baselines)."""
+    kind = GUIDANCE_KIND.get(ctx.method)
+    if kind is None or store is None:
+        return []
+    return notes.for_game(store, kind, plan["game"], ctx.games[plan["game"]].level)
+
+
+def act(state: TipsState, runtime: Runtime[TipsContext]) -> dict[str, Any]:
+    """One step: choose a command, play it, record what the game answered."""
+    ctx = runtime.context
+    work = current_episode(state)
+    env = live_env(ctx, work)
+    seen = observation_of(work)
+    number = len(work.get("steps", [])) + 1
+    command, fallback = choose_command(ctx, work, seen, env, number)
+    after, reward, done, info = env.step(command)
+    record = StepRecord(
+        step=number,
+        command=command,
+        observation=after.text,
+        score=after.score,
+        reward=reward,
+        admissible=bool(info["admissible"]),
+        fallback=fallback,
+    )
+    work["steps"] = [*work.get("steps", []), record]
+    work["observation"] = after.to_dict()
+    work["done"] = done
+    return {"current": work}
+
+
+def after_act(state: TipsState) -> str:
+    return "review_episode" if (state["current"] or {}).get("done") else "act"
+
+
+def choose_command(
+    ctx: TipsContext, work: EpisodeWork, seen: GameObservation, env: TextWorldEnv, number: int
+) -> tuple[str, bool]:
+    """(command, whether it is a fallback) by the run's method."""
+    plan = work["plan"]
+    if ctx.method == "walkthrough":
+        return (env.walkthrough[number - 1] if number <= len(env.walkthrough) else SAFE_COMMAND), False
+    if not seen.admissible:
+        return SAFE_COMMAND, False
+    if ctx.method == "random":
+        draw = random.Random(f"{ctx.settings.seed}:{plan['game']}:{plan['trial']}:{plan['phase']}:{number}")
+        return draw.choice(seen.admissible), False
+    return llm_command(ctx, work, seen)
+
+
+def llm_command(ctx: TipsContext, work: EpisodeWork, seen: GameObservation) -> tuple[str, bool]:
+    prompts = load_prompts(PROMPTS)
+    schema = {
+        "type": "object",
+        "properties": {"command": {"type": "string", "enum": seen.admissible}},
+        "required": ["command"],
+        "additionalProperties": False,
+    }
+    recent = work.get("steps", [])[-ctx.settings.history_steps :] if ctx.settings.history_steps else []
+    history = "\n".join(f"> {r['command']}: {_first_line(r['observation'])}" for r in recent) or "(none yet)"
+    text = prompts["actor"].format(
+        objective=seen.objective,
+        guidance=guidance_text(ctx.method, work.get("guidance", [])),
+        history=history,
+        observation=seen.text[-ctx.settings.observation_chars :],
+        commands=", ".join(seen.admissible),
+    )
+    default = {"command": SAFE_COMMAND if SAFE_COMMAND in seen.admissible else seen.admissible[0]}
+    decision = ctx.decide([HumanMessage(text)], schema, default=default, role="actor", charge_to=work)  # type: ignore[arg-type]
+    return str(decision.value["command"]), not decision.valid
+
+
+def guidance_text(method: str, found: list[str]) -> str:
+    kind = GUIDANCE_KIND.get(method)
+    if kind is None or not found:
+        return ""
+    prompts = load_prompts(PROMPTS)
+    if kind == "trajectories":
+        return prompts["guidance_raw"].format(notes="\n\n".join(found))
+    return prompts[f"guidance_{kind}"].format(notes="\n".join(f"- {note}" for note in found))
+
+
+def _first_line(text: str, limit: int = 120) -> str:
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return line[:limit]

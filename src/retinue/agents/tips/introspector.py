@@ -1,0 +1,192 @@
+"""Learning between episodes: introspection into tips, Reflexion's reflections, raw trajectories.
+
+- tips: the introspector reads the trajectory (with score gains and outcome) and the tips it already has,
+  and writes at most K short, general tips that replace them (own: per game; cross: globally).
+- reflexion: after a failed episode, a reflection on this attempt is added (at most N kept).
+- raw: the trajectory itself, as commands and score gains, is kept for the next prompts.
+- expert setting: before play, each train game's walkthrough is played and distilled into tips (tips) or
+  kept as a raw demonstration (raw), in its level's namespace.
+"""
+
+import time
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langgraph.runtime import Runtime
+from langgraph.store.base import BaseStore
+
+from retinue.agents.prompts import load_prompts
+from retinue.agents.tips import notes
+from retinue.agents.tips.actor import PROMPTS
+from retinue.agents.tips.state import EpisodeResult, EpisodeWork, StepRecord, TipsContext, TipsState, current_episode
+from retinue.envs.textworld import TextWorldEnv
+from retinue.runs.context import report_progress
+
+TIP_CHARS = 160
+
+
+def review_episode(state: TipsState, runtime: Runtime[TipsContext]) -> dict[str, Any]:
+    """Close the episode in hand: learn from it if the schedule says so, and record it."""
+    ctx = runtime.context
+    work = current_episode(state)
+    plan = work["plan"]
+    learned = learn(ctx, runtime.store, work) if plan["learn"] and runtime.store is not None else []
+    last = work["observation"]
+    steps = work.get("steps", [])
+    result = EpisodeResult(
+        game=plan["game"],
+        level=ctx.games[plan["game"]].level,
+        trial=plan["trial"],
+        phase=plan["phase"],
+        score=int(last["score"]),
+        max_score=int(last["max_score"]),
+        normalized_score=round(last["score"] / last["max_score"], 6) if last["max_score"] else 0.0,
+        won=bool(last["won"]),
+        lost=bool(last["lost"]),
+        steps=len(steps),
+        invalid_actions=sum(1 for s in steps if s["fallback"] or not s["admissible"]),
+        llm_calls=work.get("llm_calls", 0),
+        tokens=work.get("tokens", 0),
+        seconds=round(time.time() - work["started"], 3),
+        guidance=work.get("guidance", []),
+        learned=learned,
+        trajectory=steps,
+    )
+    ctx.live.stop(plan["game"])
+    return {"current": None, "episodes": [result]}
+
+
+def after_review(state: TipsState) -> str:
+    return "start_episode" if len(state["episodes"]) < len(state["schedule"]) else "__end__"
+
+
+def learn(ctx: TipsContext, store: BaseStore, work: EpisodeWork) -> list[str]:
+    """What the method learns from the finished episode; returns what it wrote."""
+    game = work["plan"]["game"]
+    kind = {"tips": "tips", "reflexion": "reflections", "raw": "trajectories"}.get(ctx.method)
+    if kind is None:
+        return []
+    scope = notes.global_scope(kind) if ctx.setting == "cross" else notes.game_scope(kind, game)
+    steps = work.get("steps", [])
+    if ctx.method == "raw":
+        note = trajectory_text(steps, ctx.settings.trajectory_steps, feedback=False)
+        notes.append(store, scope, note, keep=2)
+        return [note]
+    last = work["observation"]
+    facts = {
+        "objective": last["objective"],
+        "outcome": "won" if last["won"] else "lost" if last["lost"] else "ran out of steps",
+        "score": last["score"],
+        "max_score": last["max_score"],
+        "steps": len(steps),
+        "trajectory": trajectory_text(steps, ctx.settings.trajectory_steps, feedback=True),
+    }
+    if ctx.method == "reflexion":
+        if last["won"]:
+            return []
+        reflection = _reflect(ctx, work, facts)
+        if reflection:
+            notes.append(store, scope, reflection, keep=ctx.settings.reflections_kept)
+        return [reflection] if reflection else []
+    return _rewrite_tips(ctx, store, scope, "introspect", facts, work)
+
+
+def study_demonstration(state: TipsState, runtime: Runtime[TipsContext]) -> dict[str, Any]:
+    """Expert setting: play the next train game's walkthrough and learn from it (tips or raw)."""
+    ctx = runtime.context
+    index = state["studied"]
+    game = state["demonstrations"][index]
+    report_progress(runtime.stream_writer, "demonstrations", index + 1, len(state["demonstrations"]))
+    entry = ctx.games[game]
+    env = TextWorldEnv(ctx.paths[game], entry.step_limit)
+    try:
+        first = env.reset()
+        steps: list[StepRecord] = []
+        for number, command in enumerate(env.walkthrough, start=1):
+            after, reward, _, info = env.step(command)
+            steps.append(
+                StepRecord(
+                    step=number,
+                    command=command,
+                    observation=after.text,
+                    score=after.score,
+                    reward=reward,
+                    admissible=bool(info["admissible"]),
+                    fallback=False,
+                )
+            )
+    finally:
+        env.close()
+    if runtime.store is not None:
+        kind = "tips" if ctx.method == "tips" else "trajectories"
+        scope = notes.level_scope(kind, entry.level)
+        if ctx.method == "raw":
+            notes.append(runtime.store, scope, trajectory_text(steps, ctx.settings.trajectory_steps, False), keep=2)
+        else:
+            facts = {"objective": first.objective, "trajectory": trajectory_text(steps, ctx.settings.trajectory_steps)}
+            _rewrite_tips(ctx, runtime.store, scope, "study", facts, {})
+    return {"studied": index + 1}
+
+
+def before_play(state: TipsState) -> str:
+    """From the start (and after each demonstration): study the next one, play, or stop."""
+    if state["studied"] < len(state["demonstrations"]):
+        return "study_demonstration"
+    if state["current"] is not None:
+        return "act"
+    return "start_episode" if len(state["episodes"]) < len(state["schedule"]) else "__end__"
+
+
+def trajectory_text(steps: list[StepRecord], limit: int, feedback: bool = True) -> str:
+    """The last `limit` steps, one per line: "> command: what the game answered (+points)"."""
+    lines = []
+    for record in steps[-limit:]:
+        answer = next((line.strip() for line in record["observation"].splitlines() if line.strip()), "")
+        gained = f" (+{record['reward']:g})" if record["reward"] else ""
+        lines.append(f"> {record['command']}" + (f": {answer[:100]}" if feedback else "") + gained)
+    skipped = f"(... {len(steps) - limit} earlier steps)\n" if len(steps) > limit else ""
+    return skipped + "\n".join(lines)
+
+
+def _rewrite_tips(
+    ctx: TipsContext, store: BaseStore, scope: tuple[str, ...], prompt: str, facts: dict[str, Any], charge: Any
+) -> list[str]:
+    """Ask for the merged tips and make them the namespace's content; a failed decision keeps the old ones."""
+    existing = notes.read(store, scope)
+    k = ctx.settings.max_tips
+    schema = {
+        "type": "object",
+        "properties": {
+            "tips": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 10, "maxLength": TIP_CHARS},
+                "minItems": 1,
+                "maxItems": k,
+            }
+        },
+        "required": ["tips"],
+        "additionalProperties": False,
+    }
+    text = load_prompts(PROMPTS)[prompt].format(
+        max_tips=k, tips="\n".join(f"- {t}" for t in existing) or "(none yet)", **facts
+    )
+    decision = ctx.decide(
+        [HumanMessage(text)], schema, default={"tips": existing}, role="introspector", charge_to=charge
+    )
+    tips = list(dict.fromkeys(t.strip() for t in decision.value["tips"] if t.strip()))[:k]
+    if decision.valid and tips:
+        notes.replace(store, scope, tips)
+        return tips
+    return []
+
+
+def _reflect(ctx: TipsContext, work: EpisodeWork, facts: dict[str, Any]) -> str:
+    schema = {
+        "type": "object",
+        "properties": {"reflection": {"type": "string", "minLength": 10, "maxLength": 300}},
+        "required": ["reflection"],
+        "additionalProperties": False,
+    }
+    text = load_prompts(PROMPTS)["reflect"].format(**facts)
+    decision = ctx.decide([HumanMessage(text)], schema, default={"reflection": ""}, role="reflexion", charge_to=work)  # type: ignore[arg-type]
+    return str(decision.value["reflection"]).strip() if decision.valid else ""

@@ -1,0 +1,58 @@
+"""What the agents learn, kept in the run's store: tips, Reflexion's reflections and raw trajectories.
+
+Each kind lives in namespaces per game, per level and globally, e.g. ("tips", "game", "L1-train-000"),
+("tips", "level", "1"), ("tips", "global"). Items are {"text": ...} under ordered keys (note-000001, ...),
+so reading a namespace gives its notes in the order they were written.
+"""
+
+from langgraph.store.base import BaseStore
+
+KINDS = ("tips", "reflections", "trajectories")
+MAX_NOTES = 200
+
+
+def game_scope(kind: str, game: str) -> tuple[str, ...]:
+    return (kind, "game", game)
+
+
+def level_scope(kind: str, level: int | None) -> tuple[str, ...]:
+    return (kind, "level", str(level))
+
+
+def global_scope(kind: str) -> tuple[str, ...]:
+    return (kind, "global")
+
+
+def read(store: BaseStore, namespace: tuple[str, ...]) -> list[str]:
+    """The notes of one namespace (or of every namespace under a prefix), in the order written."""
+    items = store.search(namespace, limit=MAX_NOTES)
+    return [str(item.value["text"]) for item in sorted(items, key=lambda item: (item.namespace, item.key))]
+
+
+def replace(store: BaseStore, namespace: tuple[str, ...], notes: list[str]) -> None:
+    """Make `notes` the whole content of `namespace` (an introspector's merged tips)."""
+    for item in store.search(namespace, limit=MAX_NOTES):
+        if item.namespace == namespace:
+            store.delete(namespace, item.key)
+    for i, note in enumerate(notes):
+        store.put(namespace, f"note-{i:06d}", {"text": note})
+
+
+def append(store: BaseStore, namespace: tuple[str, ...], note: str, keep: int) -> None:
+    """Add `note` after the others and keep only the `keep` most recent."""
+    items = sorted(
+        (i for i in store.search(namespace, limit=MAX_NOTES) if i.namespace == namespace), key=lambda i: i.key
+    )
+    number = int(items[-1].key.removeprefix("note-")) + 1 if items else 0
+    store.put(namespace, f"note-{number:06d}", {"text": note})
+    for old in items[: max(0, len(items) + 1 - keep)]:
+        store.delete(namespace, old.key)
+
+
+def for_game(store: BaseStore, kind: str, game: str, level: int | None) -> list[str]:
+    """What an agent playing `game` is given: the game's own notes, its level's (every level's when its own
+    level has none), then the global ones; duplicates dropped."""
+    own_level = read(store, level_scope(kind, level)) if level is not None else []
+    levels = own_level or read(store, (kind, "level"))
+    found = read(store, game_scope(kind, game)) + levels + read(store, global_scope(kind))
+    return list(dict.fromkeys(found))

@@ -1,0 +1,121 @@
+"""TextWorld games behind the `Env` protocol: one command per step, a step limit, clean observations.
+
+`TextWorldEnv` wraps `textworld.start` with the `EnvInfos` the agents need (admissible commands,
+objective, score, max score, win/lose, walkthrough). Rewards are score gains; an episode ends when the
+game is won or lost or the step limit is reached. Observations drop TextWorld's ASCII-art banner.
+"""
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from retinue.errors import RetinueError
+
+DEFAULT_STEP_LIMIT = 50
+_BANNER_LINE = re.compile(r"^[\s$|\\/_]*$|\$\$")
+
+
+@dataclass(frozen=True)
+class GameObservation:
+    """What the player sees after a reset or a step."""
+
+    text: str
+    admissible: list[str]
+    objective: str
+    score: int
+    max_score: int
+    moves: int
+    won: bool
+    lost: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def clean_text(text: str) -> str:
+    """The game's text without its banner and with runs of blank lines collapsed."""
+    lines = [line.rstrip() for line in text.splitlines() if not (_BANNER_LINE.search(line) and line.strip())]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def check_game_file(path: Path) -> None:
+    """Raise a clear error unless `path` is a compiled game with its .json beside it."""
+    if not path.is_file():
+        raise RetinueError(f"{path}: no such game file")
+    if path.suffix not in (".z8", ".ulx"):
+        raise RetinueError(f"{path}: not a TextWorld game (expected a .z8 or .ulx file)")
+    if not path.with_suffix(".json").is_file():
+        raise RetinueError(f"{path}: its {path.with_suffix('.json').name} is missing (keep it beside the game)")
+
+
+class TextWorldEnv:
+    """One game. `reset()` starts it, `step(command)` plays one command; see the module doc."""
+
+    def __init__(self, path: Path, step_limit: int = DEFAULT_STEP_LIMIT) -> None:
+        import textworld
+
+        check_game_file(path)
+        if step_limit < 1:
+            raise RetinueError("the step limit must be at least 1")
+        self.path = path
+        self.step_limit = step_limit
+        self.walkthrough: list[str] = []
+        self._steps = 0
+        self._score = 0
+        infos = textworld.EnvInfos(
+            admissible_commands=True,
+            objective=True,
+            score=True,
+            max_score=True,
+            won=True,
+            lost=True,
+            moves=True,
+            feedback=True,
+            extras=["walkthrough"],
+        )
+        try:
+            self._env = textworld.start(str(path), request_infos=infos)
+        except Exception as error:  # textworld and jericho raise many types for a bad file
+            raise RetinueError(f"{path}: not a playable TextWorld game ({type(error).__name__}: {error})") from None
+
+    def reset(self) -> GameObservation:
+        try:
+            state = self._env.reset()
+        except Exception as error:
+            raise RetinueError(f"{self.path}: the game does not start ({type(error).__name__}: {error})") from None
+        self.walkthrough = list(state.get("extra.walkthrough") or [])
+        self._steps = 0
+        self._score = 0
+        return self._observation(state)
+
+    def step(self, command: str) -> tuple[GameObservation, float, bool, dict[str, Any]]:
+        """Play `command`; reward is the score gained. `info["admissible"]` says whether it was admissible."""
+        admissible = command in self._admissible
+        state, score, done = self._env.step(command)
+        self._steps += 1
+        observation = self._observation(state)
+        reward = float(observation.score - self._score)
+        self._score = observation.score
+        truncated = self._steps >= self.step_limit and not done
+        return observation, reward, bool(done) or truncated, {"admissible": admissible, "truncated": truncated}
+
+    @property
+    def steps(self) -> int:
+        return self._steps
+
+    def close(self) -> None:
+        self._env.close()
+
+    def _observation(self, state: Any) -> GameObservation:
+        self._admissible = list(state.get("admissible_commands") or [])
+        return GameObservation(
+            text=clean_text(str(state.get("feedback") or "")),
+            admissible=self._admissible,
+            objective=str(state.get("objective") or ""),
+            score=int(state.get("score") or 0),
+            max_score=int(state.get("max_score") or 0),
+            moves=int(state.get("moves") or 0),
+            won=bool(state.get("won")),
+            lost=bool(state.get("lost")),
+        )

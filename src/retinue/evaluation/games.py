@@ -1,0 +1,86 @@
+"""Scores of played TextWorld episodes: metrics.json, episodes.jsonl and the learning curve.
+
+Only "eval" episodes are scored (cross's train episodes are reported apart, with a `train_` prefix).
+normalized_score is the mean of score / max score; per-trial values show learning across trials.
+"""
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+
+def game_metrics(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Flat metrics over the eval episodes, per trial, and over the train episodes when there are any."""
+    scored = [e for e in episodes if e["phase"] == "eval"]
+    metrics = _summary(scored)
+    for trial, group in sorted(_by_trial(scored).items()):
+        metrics[f"normalized_score_trial_{trial}"] = _summary(group)["normalized_score"]
+        metrics[f"success_rate_trial_{trial}"] = _summary(group)["success_rate"]
+    training = [e for e in episodes if e["phase"] == "train"]
+    if training:
+        metrics |= {f"train_{key}": value for key, value in _summary(training).items()}
+    return metrics
+
+
+def _summary(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    steps = sum(e["steps"] for e in episodes)
+    return {
+        "episodes": len(episodes),
+        "normalized_score": round(mean(e["normalized_score"] for e in episodes), 4) if episodes else 0.0,
+        "success_rate": round(mean(1.0 if e["won"] else 0.0 for e in episodes), 4) if episodes else 0.0,
+        "mean_steps": round(steps / len(episodes), 2) if episodes else 0.0,
+        "invalid_action_rate": round(sum(e["invalid_actions"] for e in episodes) / steps, 4) if steps else 0.0,
+        "llm_calls": sum(e["llm_calls"] for e in episodes),
+        "tokens": sum(e["tokens"] for e in episodes),
+    }
+
+
+def _by_trial(episodes: Sequence[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for episode in episodes:
+        groups[episode["trial"]].append(episode)
+    return groups
+
+
+def write_episodes(path: Path, episodes: Sequence[dict[str, Any]]) -> None:
+    """One line per step of every episode: game, trial, phase, step, command, observation, score."""
+    with path.open("w", encoding="utf-8") as lines:
+        for episode in episodes:
+            head = {k: episode[k] for k in ("game", "level", "trial", "phase")}
+            for record in episode["trajectory"]:
+                lines.write(json.dumps(head | dict(record)) + "\n")
+
+
+def plot_learning_curve(path: Path, curves: dict[str, list[tuple[int, float]]], title: str) -> None:
+    """Normalized score per trial, one line per method run."""
+    figure, axis = plt.subplots(figsize=(6, 3.6))
+    for label, points in curves.items():
+        trials, scores = zip(*points, strict=True) if points else ((), ())
+        axis.plot(trials, scores, marker="o", label=label)
+    axis.set_xlabel("trial")
+    axis.set_ylabel("normalized score")
+    axis.set_ylim(0, 1.05)
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_title(title)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def learning_curve(episodes: Sequence[dict[str, Any]]) -> list[tuple[int, float]]:
+    """(trial, normalized score) of the eval episodes."""
+    return [
+        (trial, round(mean(e["normalized_score"] for e in group), 4))
+        for trial, group in sorted(_by_trial([e for e in episodes if e["phase"] == "eval"]).items())
+    ]
