@@ -100,3 +100,13 @@ def llama_server(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     process.terminate()
     process.wait(timeout=30)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def tw_suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real cooking game per GATA level (1-5), made by tw-make, with its manifest."""
+    from retinue.envs.textworld_suite import make_games
+
+    suite = tmp_path_factory.getbasetemp() / "tw_suite"
+    make_games([1, 2, 3, 4, 5], "train", 1, 0, suite)
+    return suite

@@ -6,6 +6,9 @@ game is won or lost or the step limit is reached. Observations drop TextWorld's 
 """
 
 import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,7 @@ from typing import Any
 from retinue.errors import RetinueError
 
 DEFAULT_STEP_LIMIT = 50
-_BANNER_LINE = re.compile(r"^[\s$|\\/_]*$|\$\$")
+_BANNER_LINE = re.compile(r"^[\s$|\\/_>]*$|\$\$")  # the ASCII-art banner and the ">" prompt
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class GameObservation:
 
 
 def clean_text(text: str) -> str:
-    """The game's text without its banner and with runs of blank lines collapsed."""
+    """The game's text without its banner and prompt, and with runs of blank lines collapsed."""
     lines = [line.rstrip() for line in text.splitlines() if not (_BANNER_LINE.search(line) and line.strip())]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
@@ -47,6 +50,28 @@ def check_game_file(path: Path) -> None:
         raise RetinueError(f"{path}: not a TextWorld game (expected a .z8 or .ulx file)")
     if not path.with_suffix(".json").is_file():
         raise RetinueError(f"{path}: its {path.with_suffix('.json').name} is missing (keep it beside the game)")
+    if path.suffix == ".z8":
+        _check_z8_header(path)
+
+
+def _check_z8_header(path: Path) -> None:
+    """Jericho's interpreter exits the whole process on a bad story file, so look at its header first:
+    byte 0 is the Z-machine version (8), bytes 0x1A-0x1B the file length in units of 8 bytes."""
+    with path.open("rb") as story:
+        header = story.read(64)
+    size = path.stat().st_size
+    declared = int.from_bytes(header[0x1A:0x1C], "big") * 8 if len(header) == 64 else 0
+    if len(header) < 64 or header[0] != 8 or not 64 < declared <= size:
+        raise RetinueError(f"{path}: not a playable TextWorld game (not a complete Z-machine version 8 story file)")
+
+
+@contextmanager
+def _jericho_quiet() -> Iterator[None]:
+    """Jericho warns that it cannot detect scores in TextWorld's games; TextWorld keeps the score itself
+    (and ignores the warning too, but only until a caller's own warning filters say otherwise)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*is not fully supported")
+        yield
 
 
 class TextWorldEnv:
@@ -75,13 +100,15 @@ class TextWorldEnv:
             extras=["walkthrough"],
         )
         try:
-            self._env = textworld.start(str(path), request_infos=infos)
+            with _jericho_quiet():
+                self._env = textworld.start(str(path), request_infos=infos)
         except Exception as error:  # textworld and jericho raise many types for a bad file
             raise RetinueError(f"{path}: not a playable TextWorld game ({type(error).__name__}: {error})") from None
 
     def reset(self) -> GameObservation:
         try:
-            state = self._env.reset()
+            with _jericho_quiet():
+                state = self._env.reset()
         except Exception as error:
             raise RetinueError(f"{self.path}: the game does not start ({type(error).__name__}: {error})") from None
         self.walkthrough = list(state.get("extra.walkthrough") or [])

@@ -13,6 +13,7 @@ from langgraph.graph import StateGraph
 from retinue.graphs import build_ask_graph, build_backtest_graph, build_fincon_day_graph
 from retinue.graphs.chat import build_chat_graph
 from retinue.graphs.effiqa import BUILDERS as EFFIQA_BUILDERS
+from retinue.graphs.tips import build_tips_graph
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
@@ -25,6 +26,7 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
         ("fincon_day", build_fincon_day_graph),
         *((f"effiqa_{method}", build) for method, build in EFFIQA_BUILDERS.items()),
         ("chat", build_chat_graph),
+        ("tips", build_tips_graph),
     ],
 )
 def test_graph_shape_matches_snapshot(name: str, build: Callable[[], StateGraph]) -> None:

@@ -146,14 +146,14 @@ class TipsContext(RunContext):
 
 
 def plan_episodes(setting: str, games: list[str], train_games: list[str], trials: int) -> list[EpisodePlan]:
-    """own/expert: every game `trials` times, learning after each trial; cross: the train games `trials`
-    times (learning), then every test game once without learning."""
+    """own/expert: every game `trials` times, learning after each trial but the last (nothing would use
+    it); cross: the train games `trials` times, learning after each, then every test game once."""
     if setting == "cross":
         train = [
             EpisodePlan(game=g, trial=t, phase="train", learn=True) for t in range(1, trials + 1) for g in train_games
         ]
         return train + [EpisodePlan(game=g, trial=1, phase="eval", learn=False) for g in games]
-    return [EpisodePlan(game=g, trial=t, phase="eval", learn=True) for t in range(1, trials + 1) for g in games]
+    return [EpisodePlan(game=g, trial=t, phase="eval", learn=t < trials) for t in range(1, trials + 1) for g in games]
 
 
 def current_episode(state: TipsState) -> EpisodeWork:

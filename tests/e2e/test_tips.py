@@ -1,0 +1,325 @@
+"""Introspective Tips on real TextWorld games made by tw-make: the suite, the adapter, the baselines, the
+learning settings (scripted model, for the mechanism) and one run with the embedded model, through the CLI."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from retinue.agents.tips import TipsContext
+from retinue.agents.tips.actor import llm_command
+from retinue.config import LLMConfig
+from retinue.envs.textworld import TextWorldEnv
+from retinue.envs.textworld_suite import load_manifest, make_games
+from retinue.llms import UsageRecorder
+from retinue.llms.scripted import ScriptedChatModel
+
+pytestmark = pytest.mark.e2e
+GATA_MAX_SCORES = {1: 4, 2: 5, 3: 3, 4: 11, 5: 11}
+
+
+def _cli(*args: str, stdin: str | None = None, home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RETINUE_HOME": str(home)} if home else None
+    return subprocess.run(
+        [sys.executable, "-m", "retinue.cli", *args], capture_output=True, text=True, timeout=900, input=stdin, env=env
+    )
+
+
+def _results(run: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    metrics = json.loads((run / "metrics.json").read_text())
+    steps = [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines()]
+    return metrics, steps
+
+
+def _subset(suite: Path, tmp_path: Path, levels: list[int], name: str) -> Path:
+    """A suite folder holding some of `suite`'s games (links), with its own manifest."""
+    folder = tmp_path / name
+    folder.mkdir()
+    kept = [e for e in json.loads((suite / "manifest.json").read_text())["games"] if e["level"] in levels]
+    for entry in kept:
+        for suffix in (".z8", ".json"):
+            (folder / entry["file"]).with_suffix(suffix).symlink_to((suite / entry["file"]).with_suffix(suffix))
+    (folder / "manifest.json").write_text(json.dumps({"games": kept}))
+    return folder
+
+
+def test_level_flags_give_the_gata_max_scores_and_a_rerun_makes_nothing(tw_suite: Path) -> None:
+    entries = load_manifest(tw_suite)
+    assert {e.level: e.max_score for e in entries} == GATA_MAX_SCORES
+    assert {e.level: e.step_limit for e in entries} == {1: 50, 2: 50, 3: 50, 4: 50, 5: 100}
+    assert len({e.seed for e in entries}) == 5 and all(len(e.fingerprint) == 64 for e in entries)
+    seen: list[tuple[int, int]] = []
+    again = make_games(
+        [1, 2, 3, 4, 5], "train", 1, 0, tw_suite, progress=lambda done, total: seen.append((done, total))
+    )
+    assert again == entries and seen == [(5, 5)]
+
+
+def test_the_walkthrough_agent_wins_every_generated_game(tw_suite: Path, tmp_path: Path) -> None:
+    done = _cli(
+        "eval",
+        "tips",
+        "--games",
+        str(tw_suite),
+        "--method",
+        "walkthrough",
+        "--trials",
+        "1",
+        "--out",
+        str(tmp_path / "run"),
+    )
+    assert done.returncode == 0, done.stderr
+    metrics, steps = _results(tmp_path / "run")
+    assert metrics["episodes"] == 5 and metrics["success_rate"] == 1.0 and metrics["normalized_score"] == 1.0
+    assert metrics["llm_calls"] == 0
+    assert {s["game"] for s in steps} == {e.id for e in load_manifest(tw_suite)}
+    # Walkthroughs open doors that are already open: real commands, just not admissible ones.
+    assert all("already open" in s["observation"] for s in steps if not s["admissible"])
+    assert all(not s["observation"].endswith(">") for s in steps)
+
+
+def test_the_random_agent_plays_every_level_to_its_step_limit_without_an_error(tw_suite: Path, tmp_path: Path) -> None:
+    done = _cli(
+        "eval", "tips", "--games", str(tw_suite), "--method", "random", "--trials", "2", "--out", str(tmp_path / "run")
+    )
+    assert done.returncode == 0, done.stderr
+    metrics, steps = _results(tmp_path / "run")
+    episodes = [json.loads(line) for line in (tmp_path / "run" / "episodes.jsonl").read_text().splitlines()]
+    assert metrics["episodes"] == 10 and metrics["invalid_action_rate"] == 0.0
+    assert len(steps) == len(episodes) >= 100  # every step was recorded, none raised
+    assert all(s["admissible"] for s in steps)
+    assert 0.0 <= metrics["normalized_score"] < 1.0
+    assert (tmp_path / "run" / "learning_curve.png").stat().st_size > 0
+
+
+def test_the_actor_can_only_choose_an_admissible_command(tw_suite: Path) -> None:
+    game = tw_suite / "L1-train-000.z8"
+    env = TextWorldEnv(game)
+    seen = env.reset()
+    env.close()
+    wrong = {"command": "eat the fridge"}
+    usage = UsageRecorder()
+    model = ScriptedChatModel(responses=[wrong, wrong, wrong, {"command": seen.admissible[2]}], callbacks=[usage])
+    config = LLMConfig(provider="scripted", decision_attempts=3, backoff_seconds=0)
+    context = TipsContext(llm=model, usage=usage, llm_config=config, method="none")
+    work: dict[str, Any] = {"steps": [], "guidance": []}
+    assert llm_command(context, work, seen) == ("look", True)  # three invalid replies: the safe default
+    assert llm_command(context, work, seen) == (seen.admissible[2], False)
+    schema = model.calls[0].kwargs["response_schema"]
+    assert schema["properties"]["command"]["enum"] == seen.admissible
+    assert work["llm_calls"] == 4
+    model.assert_all_used()
+
+
+def _script(path: Path, responses: list[Any]) -> Path:
+    path.write_text(json.dumps({"responses": responses}))
+    return path
+
+
+def test_own_tips_are_written_per_game_and_given_to_the_next_trial(tw_suite: Path, tmp_path: Path) -> None:
+    games = _subset(tw_suite, tmp_path, [1], "l1")
+    tips = ["Read the cookbook before anything else.", "Take the ingredients the recipe names."]
+    script = _script(
+        tmp_path / "script.json",
+        [{"command": "inventory"}, {"command": "examine cookbook"}, {"tips": tips}]
+        + [{"command": "inventory"}, {"command": "examine cookbook"}],
+    )
+    run = tmp_path / "run"
+    done = _cli(
+        "eval",
+        "tips",
+        "--games",
+        str(games),
+        "--method",
+        "tips",
+        "--trials",
+        "2",
+        "--max-steps",
+        "2",
+        "--llm",
+        "scripted",
+        "--script",
+        str(script),
+        "--no-cache",
+        "--out",
+        str(run),
+    )
+    assert done.returncode == 0, done.stderr
+    metrics, steps = _results(run)
+    assert [s["command"] for s in steps] == ["inventory", "examine cookbook"] * 2
+    assert [s["trial"] for s in steps] == [1, 1, 2, 2]
+    assert metrics["llm_calls"] == 5 and metrics["mean_steps"] == 2  # no introspection after the last trial
+    assert set(metrics) >= {"normalized_score_trial_1", "normalized_score_trial_2", "tokens", "success_rate"}
+    assert json.loads((run / "tips.json").read_text()) == {"tips/game/L1-train-000": tips}
+    state = _final_state(run)
+    assert [e["guidance"] for e in state["episodes"]] == [[], tips]
+    assert state["episodes"][0]["learned"] == tips
+
+
+def _final_state(run: Path) -> dict[str, Any]:
+    """The run's last checkpoint, read with LangGraph's own saver."""
+    import sqlite3
+
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    thread = json.loads((run / "run.json").read_text())["thread_id"]
+    with sqlite3.connect(run / "checkpoints.sqlite") as conn:
+        checkpoint = SqliteSaver(conn).get({"configurable": {"thread_id": thread}})
+    assert checkpoint is not None
+    return checkpoint["channel_values"]
+
+
+def test_cross_gives_what_was_learned_on_train_games_to_unseen_test_games(tw_suite: Path, tmp_path: Path) -> None:
+    train = _subset(tw_suite, tmp_path, [1], "train")
+    test = _subset(tw_suite, tmp_path, [2], "test")
+    script = _script(tmp_path / "script.json", [{"command": "inventory"}, {"command": "inventory"}])
+    run = tmp_path / "run"
+    done = _cli(
+        "eval",
+        "tips",
+        "--games",
+        str(test),
+        "--train-games",
+        str(train),
+        "--setting",
+        "cross",
+        "--method",
+        "raw",
+        "--trials",
+        "1",
+        "--max-steps",
+        "1",
+        "--llm",
+        "scripted",
+        "--script",
+        str(script),
+        "--no-cache",
+        "--out",
+        str(run),
+    )
+    assert done.returncode == 0, done.stderr
+    metrics, _ = _results(run)
+    assert metrics["episodes"] == 1 and metrics["train_episodes"] == 1
+    learned = json.loads((run / "tips.json").read_text())
+    assert learned == {"trajectories/global": ["> inventory"]}
+
+
+def test_expert_distils_walkthroughs_into_level_tips(tw_suite: Path, tmp_path: Path) -> None:
+    train = _subset(tw_suite, tmp_path, [1], "train")
+    test = _subset(tw_suite, tmp_path, [1, 2], "test")
+    tips = ["Read the cookbook, then take and prepare what it lists."]
+    script = _script(tmp_path / "script.json", [{"tips": tips}, {"command": "inventory"}, {"command": "inventory"}])
+    run = tmp_path / "run"
+    done = _cli(
+        "eval",
+        "tips",
+        "--games",
+        str(test),
+        "--train-games",
+        str(train),
+        "--setting",
+        "expert",
+        "--method",
+        "tips",
+        "--trials",
+        "1",
+        "--max-steps",
+        "1",
+        "--llm",
+        "scripted",
+        "--script",
+        str(script),
+        "--no-cache",
+        "--out",
+        str(run),
+    )
+    assert done.returncode == 0, done.stderr
+    # tips learned from the walkthroughs go to level 1; the level-2 game falls back to every level's tips
+    learned = json.loads((run / "tips.json").read_text())
+    assert learned["tips/level/1"] == tips
+    episodes = [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines()]
+    assert episodes
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--setting", "cross"], "needs --train-games"),
+        (["--setting", "expert", "--method", "reflexion", "--train-games", "{suite}"], "reflexion reflects"),
+        (["--method", "oracle"], "not one of"),
+        (["--trials", "0"], "at least 1"),
+    ],
+)
+def test_bad_options_get_a_clear_error(tw_suite: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    done = _cli(
+        "eval",
+        "tips",
+        "--games",
+        str(tw_suite),
+        *[a.format(suite=tw_suite) for a in args],
+        "--out",
+        str(tmp_path / "run"),
+    )
+    assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_corrupt_or_incomplete_game_gets_a_clear_error(tw_suite: Path, tmp_path: Path) -> None:
+    corrupt = tmp_path / "broken.z8"
+    corrupt.write_bytes(b"not a story file" * 100)
+    (tmp_path / "broken.json").write_text((tw_suite / "L1-train-000.json").read_text())
+    done = _cli("eval", "tips", "--games", str(corrupt), "--method", "random", "--out", str(tmp_path / "a"))
+    assert done.returncode == 1 and "not a playable TextWorld game" in done.stderr and "Traceback" not in done.stderr
+    lonely = tmp_path / "lonely.z8"
+    lonely.write_bytes((tw_suite / "L1-train-000.z8").read_bytes())
+    done = _cli("play", str(lonely))
+    assert done.returncode == 1 and "lonely.json is missing" in done.stderr
+
+
+def test_a_person_plays_a_game_to_the_end_in_the_terminal(tw_suite: Path) -> None:
+    game = tw_suite / "L1-train-000.z8"
+    env = TextWorldEnv(game)
+    env.reset()
+    walkthrough = env.walkthrough
+    env.close()
+    done = _cli("play", str(game), stdin="/commands\n/tips\n/nonsense\n" + "\n".join(walkthrough) + "\n")
+    assert done.returncode == 0, done.stderr
+    assert "examine cookbook" in done.stdout and "unknown command '/nonsense'" in done.stdout
+    assert "no tips" in done.stdout and "You won! Score 4 of 4" in done.stdout
+
+
+@pytest.mark.slow
+def test_own_with_the_embedded_model_plays_two_trials_on_two_games(
+    tw_suite: Path, tmp_path: Path, model_home: Path
+) -> None:
+    games = _subset(tw_suite, tmp_path, [1, 2], "small")
+    run = tmp_path / "run"
+    done = _cli(
+        "eval",
+        "tips",
+        "--games",
+        str(games),
+        "--method",
+        "tips",
+        "--trials",
+        "2",
+        "--max-steps",
+        "4",
+        "--out",
+        str(run),
+        home=model_home,
+    )
+    assert done.returncode == 0, done.stderr
+    metrics, steps = _results(run)
+    usage = json.loads((run / "usage.json").read_text())
+    assert metrics["episodes"] == 4 and len(steps) == 16 and metrics["invalid_action_rate"] <= 1.0
+    assert metrics["llm_calls"] == usage["total"]["calls"] + usage["total"]["cache_hits"]
+    actor, introspector = usage["by_role"]["actor"], usage["by_role"]["introspector"]
+    # Trial 2 repeats trial 1's prompts wherever the tips did not change: those come from the response cache.
+    assert actor["calls"] + actor["cache_hits"] == 16 and introspector["calls"] + introspector["cache_hits"] == 2
+    assert all(s["admissible"] for s in steps)  # constrained decoding: only admissible commands
+    learned = json.loads((run / "tips.json").read_text())
+    assert set(learned) <= {"tips/game/L1-train-000", "tips/game/L2-train-000"}
