@@ -2,7 +2,7 @@
 
 A sweep file (TOML) names the command, the options every cell shares and a grid of options to vary:
 
-    command = "backtest"            # or "eval effiqa"
+    command = "backtest"            # or "eval effiqa", "eval tips"
     retries = 1                      # extra tries for a cell that fails
     [options]
     start = "2022-10-05"
@@ -33,14 +33,14 @@ from retinue.config import validate_config
 from retinue.errors import RetinueError
 from retinue.jsonfiles import read_json
 
-COMMANDS = {"backtest": ["backtest"], "eval effiqa": ["eval", "effiqa"]}
+COMMANDS = {"backtest": ["backtest"], "eval effiqa": ["eval", "effiqa"], "eval tips": ["eval", "tips"]}
 Scalar = str | int | float | bool
 
 
 class SweepSpec(BaseModel):
     """A sweep file."""
 
-    command: str = Field(description="The command every cell runs: backtest | eval effiqa.")
+    command: str = Field(description="The command every cell runs: backtest | eval effiqa | eval tips.")
     retries: int = Field(0, ge=0, le=5, description="Extra tries for a cell that fails.")
     cpus: float = Field(1.0, gt=0, description="Ray: CPUs each cell asks for.")
     memory_gb: float | None = Field(None, gt=0, description="Ray: memory each cell asks for (default: none).")

@@ -51,7 +51,7 @@ def test_the_grid_expands_to_named_cells_with_shared_options(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('command = "train"\n[grid]\nseed = [1]\n', "'train' is not one of backtest, eval effiqa"),
+        ('command = "train"\n[grid]\nseed = [1]\n', "'train' is not one of backtest, eval effiqa, eval tips"),
         ('command = "backtest"\n[grid]\n', "the grid needs at least one option"),
         ('command = "backtest"\n[grid]\nmethod = []\n', "the grid needs at least one option"),
         ("command = ", "is not valid TOML"),
