@@ -341,3 +341,59 @@ def test_a_sweep_runs_eval_tips_cells(tw_suite: Path, tmp_path: Path) -> None:
         rows["method_walkthrough"]["status"] == "completed" and float(rows["method_walkthrough"]["success_rate"]) == 1
     )
     assert float(rows["method_random"]["normalized_score"]) < 1
+
+
+def _chat_turn(sessions: Any, session: str, text: str) -> tuple[str, list[dict[str, str]]]:
+    events = list(sessions.turn(session, "tips", text))
+    reply = "".join(e["text"] for kind, e in events if kind in ("message", "token"))
+    return reply, [e for kind, e in events if kind == "step"]
+
+
+def test_the_tips_team_plays_a_game_in_chat_learns_tips_and_keeps_them_to_its_session(
+    tw_suite: Path, tmp_path: Path
+) -> None:
+    from retinue.envs.textworld_suite import load_games
+    from retinue.web.sessions import ChatSessions
+    from tests.conftest import HashEmbeddings
+
+    games = _subset(tw_suite, tmp_path, [1], "chat-games")
+    entries = {e.id: e for e in load_games(games)}
+    env = TextWorldEnv(games / "L1-train-000.z8")
+    env.reset()
+    walkthrough = env.walkthrough
+    env.close()
+    learned = ["Read the cookbook first.", "Prepare the meal only when every ingredient is ready."]
+    usage = UsageRecorder()
+    model = ScriptedChatModel(
+        responses=[{"command": "examine cookbook", "why": "The recipe says what to do."}, {"tips": learned}],
+        callbacks=[usage],
+    )
+
+    def open_sessions() -> ChatSessions:
+        return ChatSessions(
+            tmp_path / "chat",
+            model,
+            usage,
+            LLMConfig(cache=False),
+            None,
+            embed=HashEmbeddings(64),
+            load_tips=lambda: (games, entries),
+        )
+
+    with open_sessions() as sessions:
+        reply, _ = _chat_turn(sessions, "a", "open fridge")
+        assert "new game" in reply  # no game yet: how to start one
+        reply, _ = _chat_turn(sessions, "a", "new game")
+        assert reply.startswith("Game L1-train-000 (level 1, 4 points") and "cookbook" in reply
+        reply, steps = _chat_turn(sessions, "a", "hint")
+        assert "I would type: examine cookbook" in reply and steps[0]["agent"] == "actor"
+        for command in walkthrough[:3]:
+            reply, _ = _chat_turn(sessions, "a", command)
+    with open_sessions() as sessions:  # closed and reopened: the game goes on where it stopped
+        for command in walkthrough[3:]:
+            reply, steps = _chat_turn(sessions, "a", command)
+        assert "You won! Score 4 of 4" in reply and "Read the cookbook first." in reply
+        assert steps[-1] == {"agent": "introspector", "text": "2 tips written"}
+        assert _chat_turn(sessions, "a", "tips")[0] == "\n".join(f"- {t}" for t in learned)
+        assert _chat_turn(sessions, "b", "tips")[0].startswith("No tips yet")  # another session learned nothing
+    model.assert_all_used()

@@ -25,11 +25,12 @@ from retinue.cli.common import (
     run_chat_model,
 )
 from retinue.cli.effiqa import DataDirOption, ExplorerOption, KGOption
+from retinue.cli.tips import GamesOption
 from retinue.errors import RetinueError
 
 HELP = """commands:
   /help              this list
-  /team [NAME]       show the team, or switch to NAME (assistant, effiqa, fincon)
+  /team [NAME]       show the team, or switch to NAME (assistant, effiqa, fincon, tips)
   /reset             start a new session with the same team
   /sessions          list the saved sessions (reopen one with: retinue chat --session ID)
   /memory            what this session remembers, and the shared memory
@@ -39,11 +40,12 @@ HELP = """commands:
 
 
 def chat(
-    team: Annotated[str, typer.Option(help="assistant | effiqa | fincon.")] = "assistant",
+    team: Annotated[str, typer.Option(help="assistant | effiqa | fincon | tips.")] = "assistant",
     session: Annotated[str | None, typer.Option(help="Reopen this session (or start one with this id).")] = None,
     kg: KGOption = None,
     explorer: ExplorerOption = None,
     data_dir: DataDirOption = None,
+    games: GamesOption = None,
     llm: LLMOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
@@ -57,7 +59,7 @@ def chat(
 
     if team not in TEAMS:
         raise RetinueError(f"--team: {team!r} is not one of {', '.join(TEAMS)}")
-    with open_sessions(config, llm, model, base_url, script, no_cache, kg, explorer, data_dir) as sessions:
+    with open_sessions(config, llm, model, base_url, script, no_cache, kg, explorer, data_dir, games) as sessions:
         Terminal(sessions).run(session or new_session_id(), team)
 
 
@@ -71,8 +73,9 @@ def open_sessions(
     kg: Path | None,
     explorer: Path | None,
     data_dir: Path | None,
+    games: Path | None = None,
 ) -> Any:
-    """The chat sessions under RETINUE_HOME/chat, with the configured model and EffiQA on demand."""
+    """The chat sessions under RETINUE_HOME/chat, with the configured model and each team's tools on demand."""
     from retinue.config import load_settings
     from retinue.llms import UsageRecorder
     from retinue.paths import retinue_home
@@ -87,7 +90,22 @@ def open_sessions(
         llm_config,
         lambda: load_effiqa(kg, explorer, data_dir),
         load_fincon=lambda: load_fincon(data_dir),
+        load_tips=lambda: load_games_for_chat(games),
     )
+
+
+def load_games_for_chat(games: Path | None) -> tuple[Path, dict[str, Any]]:
+    """The tips team's games: --games, else a few level-1 games made once under RETINUE_HOME/games/chat."""
+    from retinue.envs.textworld_suite import MANIFEST, load_games, make_games
+    from retinue.paths import retinue_home
+
+    folder = games or retinue_home() / "games" / "chat"
+    if games is None and not (folder / MANIFEST).exists():
+        err.print("[dim]making three level-1 cooking games for the tips team (once, about 20 s)...[/dim]")
+        make_games([1], "train", 3, 0, folder)
+    if not folder.is_dir():
+        raise RetinueError(f"--games: {folder} is not a folder made by `retinue games make`")
+    return folder, {entry.id: entry for entry in load_games(folder)}
 
 
 def load_fincon(data_dir: Path | None) -> tuple[Any, Any]:

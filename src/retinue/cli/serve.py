@@ -15,6 +15,7 @@ from retinue.cli.common import (
     err,
 )
 from retinue.cli.effiqa import DataDirOption, ExplorerOption, KGOption
+from retinue.cli.tips import GamesOption
 from retinue.errors import RetinueError
 
 
@@ -34,6 +35,7 @@ def serve(
     kg: KGOption = None,
     explorer: ExplorerOption = None,
     data_dir: DataDirOption = None,
+    games: GamesOption = None,
     llm: LLMOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
@@ -52,7 +54,7 @@ def serve(
         raise RetinueError(f"--host {host} is reachable beyond this machine: give --token as well")
     if not 0 < port < 65536:
         raise RetinueError(f"--port must be between 1 and 65535, not {port}")
-    with open_sessions(config, llm, model, base_url, script, no_cache, kg, explorer, data_dir) as sessions:
+    with open_sessions(config, llm, model, base_url, script, no_cache, kg, explorer, data_dir, games) as sessions:
         address = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
         err.print(f"chat page: {address}  (Ctrl-C stops the server; sessions are kept)", highlight=False)
         uvicorn.run(create_app(sessions, token), host=host, port=port, log_level="warning")

@@ -21,6 +21,7 @@ from retinue.cli.common import (
 from retinue.errors import RetinueError
 
 games_app = typer.Typer(help="Generate TextWorld cooking games.", no_args_is_help=True)
+GamesOption = Annotated[Path | None, typer.Option(help="The tips team's games: a folder made by `retinue games make`.")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")]
 
 

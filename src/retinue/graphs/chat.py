@@ -2,7 +2,7 @@
 
 from langgraph.graph import END, START, StateGraph
 
-from retinue.agents.chat import TEAMS, ChatContext, ChatState, assistant, effiqa, fincon
+from retinue.agents.chat import TEAMS, ChatContext, ChatState, assistant, effiqa, fincon, tips
 
 
 def route_to_team(state: ChatState) -> str:
@@ -14,6 +14,7 @@ def build_chat_graph() -> StateGraph[ChatState, ChatContext, ChatState, ChatStat
     graph.add_node("assistant", assistant)
     graph.add_node("effiqa", effiqa)
     graph.add_node("fincon", fincon)
+    graph.add_node("tips", tips)
     graph.add_conditional_edges(START, route_to_team, list(TEAMS))
     for team in TEAMS:
         graph.add_edge(team, END)

@@ -40,6 +40,7 @@ class ChatSessions:
         load_effiqa: EffiQALoader | None,
         embed: Embeddings | None = None,
         load_fincon: Callable[[], tuple[Any, Any]] | None = None,
+        load_tips: Callable[[], tuple[Any, Any]] | None = None,
     ) -> None:
         """`embed` indexes the memory (default: MiniLM, as every run's memory)."""
         from langgraph.checkpoint.sqlite import SqliteSaver
@@ -57,7 +58,7 @@ class ChatSessions:
         saver.setup()  # the tables exist before the first turn, so an empty list of sessions reads as one
         self.graph = build_chat_graph().compile(checkpointer=saver, store=self.store)
         self.llm, self.usage, self.llm_config = llm, usage, llm_config
-        self.tools = ChatTools(load_effiqa=load_effiqa, load_fincon=load_fincon)
+        self.tools = ChatTools(load_effiqa=load_effiqa, load_fincon=load_fincon, load_tips=load_tips)
 
     def close(self) -> None:
         self.store.close()

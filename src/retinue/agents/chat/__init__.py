@@ -1,8 +1,10 @@
-"""Chat sessions with agent teams: plain assistant, EffiQA over the knowledge graph, FinCon on a day."""
+"""Chat sessions with agent teams: plain assistant, EffiQA over the knowledge graph, FinCon on a day, and
+Introspective Tips playing a TextWorld game with the person."""
 
 from retinue.agents.chat.assistant import assistant
 from retinue.agents.chat.effiqa_team import effiqa
 from retinue.agents.chat.fincon_team import fincon
 from retinue.agents.chat.state import TEAMS, ChatContext, ChatState, ChatTools, session_memory
+from retinue.agents.chat.tips_team import tips
 
-__all__ = ["TEAMS", "ChatContext", "ChatState", "ChatTools", "assistant", "effiqa", "fincon", "session_memory"]
+__all__ = ["TEAMS", "ChatContext", "ChatState", "ChatTools", "assistant", "effiqa", "fincon", "session_memory", "tips"]

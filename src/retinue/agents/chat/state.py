@@ -3,19 +3,20 @@
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired
 
 from langgraph.graph import MessagesState
 
 from retinue.errors import RetinueError
 from retinue.runs.context import RunContext
 
-TEAMS = ("assistant", "effiqa", "fincon")
+TEAMS = ("assistant", "effiqa", "fincon", "tips")
 SHARED_MEMORY = ("shared", "memory")
 
 
 class ChatState(MessagesState):
     team: str
+    game: NotRequired[dict[str, Any] | None]  # the tips team's game in progress: its id and steps
 
 
 def session_memory(session: str) -> tuple[str, ...]:
@@ -26,11 +27,13 @@ def session_memory(session: str) -> tuple[str, ...]:
 @dataclass
 class ChatTools:
     """What teams reach beyond the model, loaded by the front end's loaders when a team first needs it:
-    EffiQA's compiled graph, knowledge graph and plug-in explorer; FinCon's day graph and data. Sessions
+    EffiQA's compiled graph, knowledge graph and plug-in explorer; FinCon's day graph and data; the tips
+    team's games. Sessions
     may run at once: a loader runs once, the others wait for it."""
 
     load_effiqa: Callable[[], tuple[Any, Any, Any]] | None = None
     load_fincon: Callable[[], tuple[Any, Any]] | None = None  # FinCon's compiled day graph and the data root
+    load_tips: Callable[[], tuple[Any, Any]] | None = None  # the games folder and its games by id
     _loaded: dict[str, Any] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -40,12 +43,14 @@ class ChatTools:
     def fincon(self) -> tuple[Any, Any]:
         return self._load("fincon", self.load_fincon)  # type: ignore[no-any-return]
 
+    def tips(self) -> tuple[Any, Any]:
+        return self._load("tips", self.load_tips)  # type: ignore[no-any-return]
+
     def prepare(self, team: str) -> None:
         """Load what `team` needs before its turn starts (the assistant needs nothing)."""
-        if team == "effiqa":
-            self.effiqa()
-        elif team == "fincon":
-            self.fincon()
+        loaders = {"effiqa": self.effiqa, "fincon": self.fincon, "tips": self.tips}
+        if team in loaders:
+            loaders[team]()
 
     def _load(self, team: str, loader: Callable[[], Any] | None) -> Any:
         with self._lock:

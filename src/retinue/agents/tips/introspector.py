@@ -88,7 +88,7 @@ def learn(ctx: TipsContext, store: BaseStore, work: EpisodeWork) -> list[str]:
         if reflection:
             notes.append(store, scope, reflection, keep=ctx.settings.reflections_kept)
         return [reflection] if reflection else []
-    return _rewrite_tips(ctx, store, scope, "introspect", facts, work)
+    return rewrite_tips(ctx, store, scope, "introspect", facts, work)
 
 
 def study_demonstration(state: TipsState, runtime: Runtime[TipsContext]) -> dict[str, Any]:
@@ -124,7 +124,7 @@ def study_demonstration(state: TipsState, runtime: Runtime[TipsContext]) -> dict
             notes.append(runtime.store, scope, trajectory_text(steps, ctx.settings.trajectory_steps, False), keep=2)
         else:
             facts = {"objective": first.objective, "trajectory": trajectory_text(steps, ctx.settings.trajectory_steps)}
-            _rewrite_tips(ctx, runtime.store, scope, "study", facts, {})
+            rewrite_tips(ctx, runtime.store, scope, "study", facts, {})
     return {"studied": index + 1}
 
 
@@ -148,7 +148,7 @@ def trajectory_text(steps: list[StepRecord], limit: int, feedback: bool = True) 
     return skipped + "\n".join(lines)
 
 
-def _rewrite_tips(
+def rewrite_tips(
     ctx: TipsContext, store: BaseStore, scope: tuple[str, ...], prompt: str, facts: dict[str, Any], charge: Any
 ) -> list[str]:
     """Ask for the merged tips and make them the namespace's content; a failed decision keeps the old ones."""

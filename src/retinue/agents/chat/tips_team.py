@@ -1,0 +1,161 @@
+"""The tips team in chat: play a TextWorld game together.
+
+The person types game commands; "hint" asks the agent for the next command and why (the actor, with the
+tips this session has learned); when a game ends the introspector turns it into tips for the next one.
+The game in progress is part of the session's state (its commands), so a reopened session replays it and
+goes on; the tips live in the session's own namespace, which no other session reads.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.runtime import Runtime
+
+from retinue.agents.chat.assistant import last_question
+from retinue.agents.chat.state import ChatContext, ChatState
+from retinue.agents.prompts import load_prompts
+from retinue.agents.tips import TipsContext, notes
+from retinue.agents.tips.actor import SAFE_COMMAND, guidance_text
+from retinue.agents.tips.introspector import rewrite_tips, trajectory_text
+from retinue.agents.tips.state import StepRecord
+from retinue.envs.textworld import GameObservation, TextWorldEnv
+from retinue.envs.textworld_suite import GameEntry
+
+USAGE = (
+    "Say 'new game' to start one (or 'new game ID' for a particular one), then type game commands such as "
+    "'open fridge'. 'hint' asks me for the next command and why; 'tips' shows what I have learned."
+)
+HINTS = ("hint", "suggest", "what should i do", "what now", "?")
+CHAT_STEP_LIMIT = 200
+
+
+def session_tips(session: str) -> tuple[str, ...]:
+    """The store namespace of the tips one session has learned."""
+    return ("chat", session, "tips")
+
+
+def tips(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    text = last_question(state).strip()
+    lowered = text.lower().rstrip(".!")
+    folder, entries = ctx.tools.tips()
+    game: dict[str, Any] | None = state.get("game")  # type: ignore[assignment]
+    if lowered.startswith(("new game", "play")):
+        return _start(text, folder, entries, state)
+    if lowered == "tips":
+        learned = _learned(runtime)
+        return _say("\n".join(f"- {t}" for t in learned) or "No tips yet: they come after a finished game.")
+    if game is None or game.get("done"):
+        return _say(USAGE)
+    entry = entries[game["id"]]
+    env, seen = _replay(folder, entry, [s["command"] for s in game["steps"]])
+    try:
+        if lowered in HINTS:
+            return _hint(runtime, game, entry, folder, seen)
+        return _play(runtime, game, env, text)
+    finally:
+        env.close()
+
+
+def _start(text: str, folder: Path, entries: dict[str, GameEntry], state: ChatState) -> dict[str, Any]:
+    wanted = text.split()[2] if text.lower().startswith("new game") and len(text.split()) > 2 else None
+    if wanted is not None and wanted not in entries:
+        return _say(f"There is no game {wanted!r}; games: {', '.join(entries)}.")
+    played = int((state.get("game") or {}).get("number", 0))  # type: ignore[union-attr]
+    ids = sorted(entries)
+    entry = entries[wanted] if wanted else entries[ids[played % len(ids)]]
+    env, seen = _replay(folder, entry, [])
+    env.close()
+    game = {"id": entry.id, "number": played + 1, "steps": [], "done": False}
+    intro = (
+        f"Game {entry.id} (level {entry.level}, {entry.max_score} points to score).\n{seen.objective}\n\n{seen.text}"
+    )
+    return {"messages": [AIMessage(intro, name="tips")], "game": game}
+
+
+def _hint(
+    runtime: Runtime[ChatContext], game: dict[str, Any], entry: GameEntry, folder: Path, seen: GameObservation
+) -> dict[str, Any]:
+    ctx = runtime.context
+    learned = _learned(runtime)
+    recent = game["steps"][-4:]
+    text = load_prompts("retinue.agents.chat")["tips_hint"].format(
+        objective=seen.objective,
+        guidance=guidance_text("tips", learned),
+        history="\n".join(f"> {s['command']}: {s['observation'][:120]}" for s in recent) or "(none yet)",
+        observation=seen.text[-700:],
+        commands=", ".join(seen.admissible),
+    )
+    schema = {
+        "type": "object",
+        "properties": {
+            "command": {"type": "string", "enum": seen.admissible or [SAFE_COMMAND]},
+            "why": {"type": "string", "maxLength": 200},
+        },
+        "required": ["command", "why"],
+        "additionalProperties": False,
+    }
+    default = {"command": SAFE_COMMAND, "why": "(the model gave no usable answer; looking around is safe)"}
+    decision = ctx.decide([HumanMessage(text)], schema, default=default, role="actor")
+    runtime.stream_writer({"step": {"agent": "actor", "text": f"{len(learned)} tips in mind"}})
+    return _say(f"I would type: {decision.value['command']}\nWhy: {decision.value['why']}")
+
+
+def _play(runtime: Runtime[ChatContext], game: dict[str, Any], env: TextWorldEnv, command: str) -> dict[str, Any]:
+    after, reward, done, info = env.step(command)
+    record = StepRecord(
+        step=len(game["steps"]) + 1,
+        command=command,
+        observation=after.text,
+        score=after.score,
+        reward=reward,
+        admissible=bool(info["admissible"]),
+        fallback=False,
+    )
+    game = {**game, "steps": [*game["steps"], record], "done": done}
+    lines = [after.text]
+    if reward:
+        lines.append(f"(+{reward:g} points: {after.score} of {after.max_score})")
+    if done:
+        outcome = "You won!" if after.won else "You lost." if after.lost else "That is the step limit."
+        lines.append(f"{outcome} Score {after.score} of {after.max_score} in {len(game['steps'])} steps.")
+        learned = _introspect(runtime, game, after)
+        if learned:
+            lines.append("What I learned from this game:\n" + "\n".join(f"- {t}" for t in learned))
+        lines.append("Say 'new game' to play another.")
+    return {"messages": [AIMessage("\n".join(lines), name="tips")], "game": game}
+
+
+def _introspect(runtime: Runtime[ChatContext], game: dict[str, Any], last: GameObservation) -> list[str]:
+    ctx = runtime.context
+    if runtime.store is None:
+        return []
+    team = TipsContext(llm=ctx.llm, usage=ctx.usage, llm_config=ctx.llm_config)
+    facts = {
+        "objective": last.objective,
+        "outcome": "won" if last.won else "lost" if last.lost else "ran out of steps",
+        "score": last.score,
+        "max_score": last.max_score,
+        "steps": len(game["steps"]),
+        "trajectory": trajectory_text(game["steps"], team.settings.trajectory_steps),
+    }
+    learned = rewrite_tips(team, runtime.store, session_tips(ctx.session), "introspect", facts, {})
+    runtime.stream_writer({"step": {"agent": "introspector", "text": f"{len(learned)} tips written"}})
+    return learned
+
+
+def _learned(runtime: Runtime[ChatContext]) -> list[str]:
+    return notes.read(runtime.store, session_tips(runtime.context.session)) if runtime.store is not None else []
+
+
+def _replay(folder: Path, entry: GameEntry, commands: list[str]) -> tuple[TextWorldEnv, GameObservation]:
+    env = TextWorldEnv(entry.path(folder), CHAT_STEP_LIMIT)
+    seen = env.reset()
+    for command in commands:
+        seen, _, _, _ = env.step(command)
+    return env, seen
+
+
+def _say(text: str) -> dict[str, Any]:
+    return {"messages": [AIMessage(text, name="tips")]}
