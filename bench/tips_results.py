@@ -5,7 +5,8 @@ when missing: per level, --train train games (seed 0, split train) and --test te
 test); the seeds of every game are in each suite's manifest.json. Each cell (level x setting x method) is
 a `retinue eval tips` run directory under --runs: a finished cell is read back, a stopped one resumed, so
 the table can be filled over several sessions. Random and walkthrough give the bounds. Prints the table
-and writes metrics.json; there is no target, the figures are what the model achieves.
+and writes metrics.json and learning_curves.png (a line per cell); there is no target, the figures are
+what the model achieves.
 
     python bench/tips_results.py [--levels 1,2,3,4] [--settings own,expert,cross]
         [--methods none,raw,reflexion,tips,random,walkthrough] [--train 5] [--test 20] [--trials 3]
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from _report import save_metrics
 
+from retinue.evaluation.games import plot_learning_curve
 from retinue.paths import retinue_home
 
 METHODS = ["random", "walkthrough", "none", "raw", "reflexion", "tips"]  # cheapest first
@@ -60,6 +62,7 @@ def main() -> None:
     base = retinue_home() / "tips-results"
     suites, runs = args.suites or base / "games", args.runs or base / f"{args.test}-test-{args.trials}-trials"
     report: dict[str, float] = {}
+    curves: dict[str, list[tuple[int, float]]] = {}
     print("| level | setting | method | normalized score | success | score per trial | LLM calls | wall s |")
     print("|---:|---|---|---:|---:|---|---:|---:|")
     for level in (int(x) for x in args.levels.split(",")):
@@ -77,14 +80,22 @@ def main() -> None:
                 if m is None:
                     print(f"| {level} | {setting} | {method} | failed | | | | |", flush=True)
                     continue
-                trials = " / ".join(f"{m[k]:.2f}" for k in sorted(m) if k.startswith("normalized_score_trial_"))
+                trial_keys = sorted((k for k in m if k.startswith("normalized_score_trial_")), key=_trial)
+                per_trial = " / ".join(f"{m[k]:.2f}" for k in trial_keys)
                 print(
                     f"| {level} | {setting} | {method} | {m['normalized_score']:.3f} | {m['success_rate']:.2f} | "
-                    f"{trials} | {m['run_llm_calls']} | {m['wall_seconds']:.0f} |",
+                    f"{per_trial} | {m['run_llm_calls']} | {m['wall_seconds']:.0f} |",
                     flush=True,
                 )
                 report |= {f"L{level}_{setting}_{method}_{k}": v for k, v in m.items()}
+                curves[f"L{level} {setting} {method}"] = [(_trial(k), m[k]) for k in trial_keys]
     save_metrics(report, args.out)
+    if args.out is not None and curves:
+        plot_learning_curve(args.out / "learning_curves.png", curves, "normalized score per trial, per cell")
+
+
+def _trial(key: str) -> int:
+    return int(key.rsplit("_", 1)[1])
 
 
 if __name__ == "__main__":

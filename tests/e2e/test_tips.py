@@ -158,6 +158,9 @@ def test_own_tips_are_written_per_game_and_given_to_the_next_trial(tw_suite: Pat
     state = _final_state(run)
     assert [e["guidance"] for e in state["episodes"]] == [[], tips]
     assert state["episodes"][0]["learned"] == tips
+    # A person playing the same game sees the tips this run learned.
+    played = _cli("play", str(games / "L1-train-000.z8"), "--tips-from", str(run), stdin="/tips\n/quit\n")
+    assert played.returncode == 0 and "- Read the cookbook before anything else." in played.stdout
 
 
 def _final_state(run: Path) -> dict[str, Any]:
