@@ -94,3 +94,25 @@ def test_beyond_loopback_the_page_needs_its_token(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_tips_team_plays_a_game_on_the_page(page: object, tmp_path: Path, tw_suite: Path) -> None:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"responses": [{"command": "examine cookbook", "why": "It holds the recipe."}]}))
+    port = free_port()
+    server = _serve(script, port, "--games", str(tw_suite))
+    try:
+        page.goto(f"http://127.0.0.1:{port}/")  # type: ignore[attr-defined]
+        page.select_option("#team", "tips")  # type: ignore[attr-defined]
+        for text, shown in (
+            ("new game L1-train-000", "Game L1-train-000 (level 1, 4 points to score)."),
+            ("hint", "I would type: examine cookbook"),
+            ("examine cookbook", "You open the copy"),
+        ):
+            page.fill("#text", text)  # type: ignore[attr-defined]
+            page.click("#send")  # type: ignore[attr-defined]
+            page.wait_for_selector(f"text={shown}")  # type: ignore[attr-defined]
+        _shoot(page, tmp_path / "chat-tips.png")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -16,7 +16,8 @@ from typing import Any
 from retinue.errors import RetinueError
 
 DEFAULT_STEP_LIMIT = 50
-_BANNER_LINE = re.compile(r"^[\s$|\\/_>]*$|\$\$")  # the ASCII-art banner and the ">" prompt
+# The ASCII-art banner, the ">" prompt, and the prompt line with the status bar ("> ... -= Kitchen =-0/2").
+_BANNER_LINE = re.compile(r"^[\s$|\\/_>]*$|\$\$|^>\s+-=.*=-\s*\d+/\d+\s*$")
 
 
 @dataclass(frozen=True)
