@@ -18,6 +18,7 @@ import pytest
 from tests.real_parts import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")]
 
 
@@ -113,6 +114,31 @@ def test_the_tips_team_plays_a_game_on_the_page(page: object, tmp_path: Path, tw
             page.click("#send")  # type: ignore[attr-defined]
             page.wait_for_selector(f"text={shown}")  # type: ignore[attr-defined]
         _shoot(page, tmp_path / "chat-tips.png")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.skipif(not (SHARED / "market").is_dir(), reason="the shared market data is not there")
+def test_a_backtest_equity_curve_shows_inline_and_after_a_reload(page: object, tmp_path: Path) -> None:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"responses": []}))
+    port = free_port()
+    server = _serve(script, port)
+    try:
+        page.goto(f"http://127.0.0.1:{port}/")  # type: ignore[attr-defined]
+        page.select_option("#team", "fincon")  # type: ignore[attr-defined]
+        page.fill("#text", "backtest TSLA from 2023-01-03 to 2023-03-31 with momentum")  # type: ignore[attr-defined]
+        page.click("#send")  # type: ignore[attr-defined]
+        page.wait_for_selector("text=momentum on TSLA")  # type: ignore[attr-defined]
+        page.wait_for_function(
+            "document.querySelector('img.picture') && document.querySelector('img.picture').naturalWidth > 0"
+        )  # type: ignore[attr-defined]
+        _shoot(page, tmp_path / "chat-backtest.png")
+        page.reload()  # type: ignore[attr-defined]
+        page.wait_for_function(
+            "document.querySelector('img.picture') && document.querySelector('img.picture').naturalWidth > 0"
+        )  # type: ignore[attr-defined]
     finally:
         server.terminate()
         server.wait(timeout=30)

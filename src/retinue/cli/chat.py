@@ -108,11 +108,16 @@ def load_games_for_chat(games: Path | None) -> tuple[Path, dict[str, Any]]:
     return folder, {entry.id: entry for entry in load_games(folder)}
 
 
-def load_fincon(data_dir: Path | None) -> tuple[Any, Any]:
+def load_fincon(data_dir: Path | None) -> tuple[Any, Any, Any]:
+    from langgraph.store.memory import InMemoryStore
+
+    from retinue.graphs.backtest import build_backtest_graph
     from retinue.graphs.fincon import build_fincon_day_graph
     from retinue.paths import data_root
 
-    return build_fincon_day_graph().compile(), data_root(data_dir)
+    # The chat's backtests run baselines, which keep nothing in the store the backtest graph requires.
+    backtests = build_backtest_graph().compile(store=InMemoryStore())
+    return build_fincon_day_graph().compile(), backtests, data_root(data_dir)
 
 
 def load_effiqa(kg: Path | None, explorer: Path | None, data_dir: Path | None) -> tuple[Any, Any, Any]:
@@ -176,6 +181,9 @@ class Terminal:
                     err.print(f"  [dim]· {escape(event['agent'])}: {escape(event['text'])}[/dim]", highlight=False)
                 else:
                     out.print(f"{event['agent']}> {event['text']}", markup=False, highlight=False)
+                    for name in event.get("pictures", []):
+                        picture = self.sessions.picture(session, name)
+                        out.print(f"  (picture: {picture})", markup=False, highlight=False)
             if speaking:
                 out.print()
         except RetinueError as error:

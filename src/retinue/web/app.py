@@ -11,7 +11,7 @@ from importlib.resources import files
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from retinue.agents.chat import TEAMS
@@ -61,6 +61,13 @@ def create_app(sessions: ChatSessions, token: str | None = None) -> FastAPI:
     def show_session(session: str) -> dict[str, Any]:
         state = sessions.values(session)
         return {"id": session, "team": state.get("team", "assistant"), "messages": sessions.history(session)}
+
+    @app.get("/api/sessions/{session}/pictures/{name}")
+    def show_picture(session: str, name: str) -> FileResponse:
+        try:
+            return FileResponse(sessions.picture(session, name), media_type="image/png")
+        except RetinueError as error:
+            raise HTTPException(status_code=404, detail=str(error)) from None
 
     @app.get("/api/sessions/{session}/memory")
     def show_memory(session: str) -> dict[str, list[str]]:

@@ -1,6 +1,8 @@
 """Chat sessions, shared by the terminal and the web page: the chat graph compiled over one SQLite
 checkpointer (a session is a thread) and one FaissStore (each session's memory in its own namespace)."""
 
+import hashlib
+import re
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -17,10 +19,16 @@ from retinue.errors import RetinueError
 from retinue.llms.usage import UsageRecorder
 
 EffiQALoader = Callable[[], tuple[Any, Any, Any]]
+PICTURE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}\.png")
 
 
 def new_session_id() -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def _pictures(message: BaseMessage) -> dict[str, list[str]]:
+    names = message.additional_kwargs.get("pictures") if isinstance(message.additional_kwargs, dict) else None
+    return {"pictures": list(names)} if names else {}
 
 
 def speaker(message: BaseMessage) -> str:
@@ -39,7 +47,7 @@ class ChatSessions:
         llm_config: Any,
         load_effiqa: EffiQALoader | None,
         embed: Embeddings | None = None,
-        load_fincon: Callable[[], tuple[Any, Any]] | None = None,
+        load_fincon: Callable[[], tuple[Any, Any, Any]] | None = None,
         load_tips: Callable[[], tuple[Any, Any]] | None = None,
     ) -> None:
         """`embed` indexes the memory (default: MiniLM, as every run's memory)."""
@@ -50,6 +58,7 @@ class ChatSessions:
         from retinue.memory.faiss_store import FaissStore
 
         folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
         embed = embed or MiniLMEmbeddings()
         self.conn = sqlite3.connect(folder / "sessions.sqlite", check_same_thread=False)
         dims = len(embed.embed_query("dimensions"))
@@ -73,10 +82,24 @@ class ChatSessions:
     def values(self, session: str) -> dict[str, Any]:
         return dict(self.graph.get_state({"configurable": {"thread_id": session}}).values)
 
-    def history(self, session: str) -> list[dict[str, str]]:
-        return [{"speaker": speaker(m), "text": str(m.content)} for m in self.values(session).get("messages", [])]
+    def history(self, session: str) -> list[dict[str, Any]]:
+        return [
+            {"speaker": speaker(m), "text": str(m.content), **_pictures(m)}
+            for m in self.values(session).get("messages", [])
+        ]
 
-    def turn(self, session: str, team: str, text: str) -> Iterator[tuple[str, dict[str, str]]]:
+    def pictures_folder(self, session: str) -> Path:
+        """Where a session's pictures go: a folder named by a hash of the id, whatever characters it has."""
+        return self.folder / "pictures" / hashlib.sha256(session.encode()).hexdigest()[:24]
+
+    def picture(self, session: str, name: str) -> Path:
+        """A picture a team made in `session`; only plain names of files that exist."""
+        path = self.pictures_folder(session) / name
+        if not PICTURE_NAME.fullmatch(name) or not path.is_file():
+            raise RetinueError(f"no picture {name!r} in session {session!r}")
+        return path
+
+    def turn(self, session: str, team: str, text: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Stream one turn: ("token", {agent, text}) pieces of a reply as the model writes it, ("step",
         {agent, text}) for a team's intermediate steps, ("message", {agent, text}) for a reply that was not
         streamed."""
@@ -86,7 +109,12 @@ class ChatSessions:
             raise RetinueError("the message is empty")
         self.tools.prepare(team)  # a team's tools fail to load here, before the turn is recorded
         context = ChatContext(
-            llm=self.llm, usage=self.usage, llm_config=self.llm_config, session=session, tools=self.tools
+            llm=self.llm,
+            usage=self.usage,
+            llm_config=self.llm_config,
+            session=session,
+            tools=self.tools,
+            pictures=self.pictures_folder(session),
         )
         streamed: set[str] = set()
         # With a list of modes LangGraph yields (mode, chunk) pairs; its overloads do not say so.
@@ -110,7 +138,7 @@ class ChatSessions:
                 for agent, update in chunk.items():
                     for message in (update or {}).get("messages", []):
                         if agent not in streamed:
-                            yield "message", {"agent": agent, "text": str(message.content)}
+                            yield "message", {"agent": agent, "text": str(message.content), **_pictures(message)}
 
     def sessions(self) -> list[dict[str, Any]]:
         threads = [row[0] for row in self.conn.execute("SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id")]

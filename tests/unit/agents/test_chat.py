@@ -86,7 +86,7 @@ def test_the_fincon_team_works_the_asked_day_and_says_why(tmp_path: Path) -> Non
     from retinue.graphs.fincon import build_fincon_day_graph
     from retinue.paths import data_root
 
-    tools = ChatTools(load_fincon=lambda: (build_fincon_day_graph().compile(), data_root()))
+    tools = ChatTools(load_fincon=lambda: (build_fincon_day_graph().compile(), None, data_root()))
     reading = {"signal": "positive", "key_point": "deliveries beat"}
     decision = {"action": "SELL", "confidence": 0.6, "reasons": "the trend is down"}
     final, model, _ = _turn(

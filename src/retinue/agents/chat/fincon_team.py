@@ -1,10 +1,13 @@
-"""The fincon team in chat: "what would you do with TSLA on 2023-01-05 and why".
+"""The fincon team in chat: "what would you do with TSLA on 2023-01-05 and why", and backtests of the
+baseline strategies ("backtest TSLA from 2023-01-03 to 2023-03-31 with momentum") answered with their
+metrics and equity curve.
 
 The analysts and the manager work that one day exactly as in a backtest: prices up to the day, text
 dated before it, each analyst's layered memory filled from the archive. The memory is a fresh one per
 question, so nothing of one session's questions reaches another's.
 """
 
+import contextlib
 import contextvars
 import re
 from datetime import date, timedelta
@@ -20,13 +23,25 @@ from retinue.errors import RetinueError
 
 _TICKER = re.compile(r"\b[A-Z]{1,5}\b")
 _DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-USAGE = "Ask about one ticker on one day, e.g. 'what would you do with TSLA on 2023-01-05 and why'."
+USAGE = (
+    "Ask about one ticker on one day, e.g. 'what would you do with TSLA on 2023-01-05 and why', or backtest a "
+    "baseline: 'backtest TSLA from 2023-01-03 to 2023-03-31 with momentum'."
+)
+BACKTEST_USAGE = (
+    "Backtest like this: 'backtest TSLA from 2023-01-03 to 2023-03-31 [with buy_and_hold|equal_weight|momentum|"
+    "macd|markowitz]' (several tickers make a portfolio; FinCon itself runs with `retinue backtest`)"
+)
 
 
 def fincon(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     ctx = runtime.context
     question = last_question(state)
     remember(runtime, len(state["messages"]), question)
+    if question.strip().lower().startswith("backtest"):
+        try:
+            return backtest_in_chat(ctx, question, len(state["messages"]))
+        except RetinueError as error:
+            return {"messages": [AIMessage(f"{error}. {BACKTEST_USAGE}", name="fincon")]}
     try:
         ticker, day, prices, archive = _market(ctx, question)
     except RetinueError as error:
@@ -39,7 +54,7 @@ def fincon(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
         env = MarketEnv(prices, day, day + timedelta(days=14))
     except RetinueError as error:
         return {"messages": [AIMessage(f"{error}. {USAGE}", name="fincon")]}
-    day_graph, _ = ctx.tools.fincon()
+    day_graph, _, _ = ctx.tools.fincon()
     store = FaissStore(None, index={"dims": DIMENSIONS, "embed": MiniLMEmbeddings(), "fields": ["text"]})
     team = FinconContext(llm=ctx.llm, usage=ctx.usage, llm_config=ctx.llm_config, env=env, archive=archive, store=store)
     inputs = {
@@ -74,7 +89,7 @@ def _market(ctx: ChatContext, question: str) -> tuple[str, date, Any, Any]:
     from retinue.datasets.market_text import TextArchive
     from retinue.datasets.prices import load_prices
 
-    _, root = ctx.tools.fincon()
+    _, _, root = ctx.tools.fincon()
     days = _DAY.findall(question)
     if not days:
         raise RetinueError("I need a day, written as YYYY-MM-DD")
@@ -89,3 +104,53 @@ def _market(ctx: ChatContext, question: str) -> tuple[str, date, Any, Any]:
             continue  # a capitalised word that is not a ticker with data
         return ticker, day, prices, TextArchive.load(root, [ticker])
     raise RetinueError("I found no ticker with price data in the question")
+
+
+def backtest_in_chat(ctx: ChatContext, question: str, turn: int) -> dict[str, Any]:
+    """A baseline backtest over the named window, through the same backtest graph as `retinue backtest`;
+    the reply carries its metrics and the equity curve as a picture."""
+    from retinue.agents.trading import Baseline, TradingContext
+    from retinue.datasets.prices import load_prices
+    from retinue.envs.market import MarketEnv
+    from retinue.envs.market_baselines import BASELINES
+    from retinue.evaluation.backtest_report import plot_equity, summarise
+
+    _, backtest_graph, root = ctx.tools.fincon()
+    method = next((name for name in BASELINES if re.search(rf"\bwith {name}\b", question)), "buy_and_hold")
+    if "with fincon" in question.lower():
+        raise RetinueError("FinCon backtests take minutes of model calls per week: run them with `retinue backtest`")
+    days = _DAY.findall(question)
+    if len(days) != 2:
+        raise RetinueError("I need a first and a last day, written as YYYY-MM-DD")
+    try:
+        start, end = (date.fromisoformat(d) for d in days)
+    except ValueError as error:
+        raise RetinueError(str(error)) from None
+    tickers = []
+    for word in dict.fromkeys(_TICKER.findall(question)):
+        with contextlib.suppress(RetinueError):  # a capitalised word that is not a ticker with data
+            load_prices(root, [word])
+            tickers.append(word)
+    if not tickers:
+        raise RetinueError("I found no ticker with price data in the question")
+    env = MarketEnv(load_prices(root, tickers), start, end)
+    context = TradingContext(env=env, decide=Baseline(BASELINES[method], method), method=method)
+    inputs = {"index": 0, "last": env.trading_days - 1, "days": []}
+    config = {"recursion_limit": 2 * env.trading_days + 10}
+    # A fresh context, so the backtest graph does not join the chat's checkpoints as a subgraph.
+    final = contextvars.Context().run(backtest_graph.invoke, inputs, config=config, context=context)
+    records = final["days"]
+    closes_next = {t: [env.view(i + 1).close(t) for i in range(len(records))] for t in env.tickers}
+    metrics, benchmark = summarise(records, closes_next)
+    title = f"{method} on {', '.join(tickers)}, {records[0]['date']} to {records[-1]['next_date']}"
+    reply = (
+        f"{title}: cumulative return {metrics['cumulative_return_pct']:.2f} % (buy and hold "
+        f"{metrics['buy_and_hold_cumulative_return_pct']:.2f} %), Sharpe ratio {metrics['sharpe_ratio']:.2f}, "
+        f"max drawdown {metrics['max_drawdown_pct']:.2f} % over {len(records)} trading days."
+    )
+    if ctx.pictures is None:
+        return {"messages": [AIMessage(reply, name="fincon")]}
+    ctx.pictures.mkdir(parents=True, exist_ok=True)
+    name = f"backtest-{turn:05d}.png"
+    plot_equity(ctx.pictures / name, records, benchmark, title)
+    return {"messages": [AIMessage(reply, name="fincon", additional_kwargs={"pictures": [name]})]}

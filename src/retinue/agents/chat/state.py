@@ -3,6 +3,7 @@
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NotRequired
 
 from langgraph.graph import MessagesState
@@ -32,7 +33,8 @@ class ChatTools:
     may run at once: a loader runs once, the others wait for it."""
 
     load_effiqa: Callable[[], tuple[Any, Any, Any]] | None = None
-    load_fincon: Callable[[], tuple[Any, Any]] | None = None  # FinCon's compiled day graph and the data root
+    # FinCon's compiled day graph, a compiled backtest graph (with a store) and the data root.
+    load_fincon: Callable[[], tuple[Any, Any, Any]] | None = None
     load_tips: Callable[[], tuple[Any, Any]] | None = None  # the games folder and its games by id
     _loaded: dict[str, Any] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -40,7 +42,7 @@ class ChatTools:
     def effiqa(self) -> tuple[Any, Any, Any]:
         return self._load("effiqa", self.load_effiqa)  # type: ignore[no-any-return]
 
-    def fincon(self) -> tuple[Any, Any]:
+    def fincon(self) -> tuple[Any, Any, Any]:
         return self._load("fincon", self.load_fincon)  # type: ignore[no-any-return]
 
     def tips(self) -> tuple[Any, Any]:
@@ -63,7 +65,8 @@ class ChatTools:
 
 @dataclass(frozen=True)
 class ChatContext(RunContext):
-    """The run context plus the session id and the teams' tools."""
+    """The run context plus the session id, the teams' tools and the folder for the session's pictures."""
 
     session: str = "default"
     tools: ChatTools = field(default_factory=ChatTools)
+    pictures: Path | None = None
