@@ -3,7 +3,6 @@
 from retinue.agents.tips.actor import act, after_act, start_episode
 from retinue.agents.tips.introspector import after_review, before_play, review_episode, study_demonstration
 from retinue.agents.tips.state import (
-    LLM_METHODS,
     METHODS,
     SETTINGS,
     EpisodeResult,
@@ -14,7 +13,6 @@ from retinue.agents.tips.state import (
 )
 
 __all__ = [
-    "LLM_METHODS",
     "METHODS",
     "SETTINGS",
     "EpisodeResult",

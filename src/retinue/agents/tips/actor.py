@@ -30,7 +30,7 @@ from retinue.runs.context import report_progress
 
 PROMPTS = "retinue.agents.tips"
 SAFE_COMMAND = "look"
-GUIDANCE_KIND = {"tips": "tips", "reflexion": "reflections", "raw": "trajectories"}
+GUIDANCE_KIND = {"tips": "tips", "reflexion": "reflections", "raw": "trajectories"}  # what each method learns
 
 
 def start_episode(state: TipsState, runtime: Runtime[TipsContext]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from langgraph.store.base import BaseStore
 
 from retinue.agents.prompts import load_prompts
 from retinue.agents.tips import notes
-from retinue.agents.tips.actor import PROMPTS
+from retinue.agents.tips.actor import GUIDANCE_KIND, PROMPTS
 from retinue.agents.tips.state import EpisodeResult, EpisodeWork, StepRecord, TipsContext, TipsState, current_episode
 from retinue.envs.textworld import TextWorldEnv
 from retinue.runs.context import report_progress
@@ -63,7 +63,7 @@ def after_review(state: TipsState) -> str:
 def learn(ctx: TipsContext, store: BaseStore, work: EpisodeWork) -> list[str]:
     """What the method learns from the finished episode; returns what it wrote."""
     game = work["plan"]["game"]
-    kind = {"tips": "tips", "reflexion": "reflections", "raw": "trajectories"}.get(ctx.method)
+    kind = GUIDANCE_KIND.get(ctx.method)
     if kind is None:
         return []
     scope = notes.global_scope(kind) if ctx.setting == "cross" else notes.game_scope(kind, game)

@@ -21,7 +21,6 @@ from retinue.runs.context import RunContext
 
 SETTINGS = ("own", "expert", "cross")
 METHODS = ("tips", "reflexion", "raw", "none", "random", "walkthrough")
-LLM_METHODS = ("tips", "reflexion", "raw", "none")
 
 
 class EpisodePlan(TypedDict):
