@@ -255,6 +255,7 @@ def test_expert_distils_walkthroughs_into_level_tips(tw_suite: Path, tmp_path: P
         (["--setting", "expert", "--method", "reflexion", "--train-games", "{suite}"], "reflexion reflects"),
         (["--method", "oracle"], "not one of"),
         (["--trials", "0"], "at least 1"),
+        (["--max-tips", "0"], "max_tips"),
     ],
 )
 def test_bad_options_get_a_clear_error(tw_suite: Path, tmp_path: Path, args: list[str], message: str) -> None:
@@ -400,3 +401,43 @@ def test_the_tips_team_plays_a_game_in_chat_learns_tips_and_keeps_them_to_its_se
         assert _chat_turn(sessions, "a", "tips")[0] == "\n".join(f"- {t}" for t in learned)
         assert _chat_turn(sessions, "b", "tips")[0].startswith("No tips yet")  # another session learned nothing
     model.assert_all_used()
+
+
+def test_a_stopped_evaluation_resumes_mid_episode_by_replaying_the_game(tw_suite: Path, tmp_path: Path) -> None:
+    games = _subset(tw_suite, tmp_path, [1], "l1")
+    env = TextWorldEnv(games / "L1-train-000.z8")
+    env.reset()
+    walkthrough = env.walkthrough
+    env.close()
+    script = _script(tmp_path / "script.json", [{"command": c} for c in walkthrough[:3]])
+    run = tmp_path / "run"
+    options = ["--llm", "scripted", "--script", str(script), "--no-cache"]
+    stopped = _cli(
+        "eval",
+        "tips",
+        "--games",
+        str(games),
+        "--method",
+        "none",
+        "--trials",
+        "1",
+        "--max-steps",
+        "6",
+        *options,
+        "--out",
+        str(run),
+    )
+    assert stopped.returncode == 1 and "--resume" in stopped.stderr and "Traceback" not in stopped.stderr
+    assert not (run / "metrics.json").exists()
+    _script(script, [{"command": c} for c in walkthrough[3:6]])  # the rest of the episode
+    resumed = _cli("eval", "tips", "--resume", str(run))
+    assert resumed.returncode == 0, resumed.stderr
+    metrics, steps = _results(run)
+    assert [s["command"] for s in steps] == walkthrough[:6]
+    # The game was replayed to step 3 before step 4: the later commands scored as in one uninterrupted play.
+    played = TextWorldEnv(games / "L1-train-000.z8")
+    played.reset()
+    scores = [played.step(c)[0].score for c in walkthrough[:6]]
+    played.close()
+    assert [s["score"] for s in steps] == scores and scores[-1] > 0
+    assert metrics["normalized_score"] == scores[-1] / 4

@@ -104,7 +104,7 @@ def eval_tips(
         llm_config = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
         saved = _plan(games, setting, method, trials, train_games, limit, max_steps)
         saved |= {
-            "settings": TipsSettings(max_tips=max_tips, seed=seed).model_dump(),
+            "settings": validate_config(TipsSettings, {"max_tips": max_tips, "seed": seed}, "options").model_dump(),
             "llm": llm_config.model_dump(mode="json"),
         }
         run = RunDirectory.create("eval tips", saved, out_dir, runs_root())
