@@ -322,8 +322,11 @@ def test_own_with_the_embedded_model_plays_two_trials_on_two_games(
     assert metrics["episodes"] == 4 and len(steps) == 16
     assert metrics["llm_calls"] == usage["total"]["calls"] + usage["total"]["cache_hits"]
     actor, introspector = usage["by_role"]["actor"], usage["by_role"]["introspector"]
-    # Trial 2 repeats trial 1's prompts wherever the tips did not change: those come from the response cache.
-    assert actor["calls"] + actor["cache_hits"] == 16 and introspector["calls"] + introspector["cache_hits"] == 2
+    # One actor call per step (the grammar keeps it valid at the first try), cache hits included: trial 2
+    # repeats trial 1's prompts wherever the tips did not change. Two introspections (after trial 1 only),
+    # each tried at most three times when the model's tips do not fit the schema.
+    assert actor["calls"] + actor["cache_hits"] == 16
+    assert 2 <= introspector["calls"] + introspector["cache_hits"] <= 6
     assert all(s["admissible"] for s in steps)  # constrained decoding: only admissible commands
     learned = json.loads((run / "tips.json").read_text())
     assert set(learned) <= {"tips/game/L1-train-000", "tips/game/L2-train-000"}
