@@ -16,23 +16,12 @@ from pathlib import Path
 import textworld
 from _report import finish
 
-from retinue.envs.textworld import TextWorldEnv
+from retinue.envs.textworld import TextWorldEnv, request_infos
 from retinue.envs.textworld_suite import load_games
 
 
 def raw_episode(path: Path, steps: int, seed: int) -> tuple[int, float]:
-    infos = textworld.EnvInfos(
-        admissible_commands=True,
-        objective=True,
-        score=True,
-        max_score=True,
-        won=True,
-        lost=True,
-        moves=True,
-        feedback=True,
-        extras=["walkthrough"],
-    )
-    env = textworld.start(str(path), request_infos=infos)
+    env = textworld.start(str(path), request_infos=request_infos())
     draw = random.Random(seed)
     started = time.perf_counter()
     state = env.reset()

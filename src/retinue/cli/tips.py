@@ -213,6 +213,7 @@ def _play(run: Any, saved: dict[str, Any], llm_config: Any, resume: bool) -> tup
 def _report(run: Any, saved: dict[str, Any], episodes: list[dict[str, Any]], usage: Any) -> None:
     import json
 
+    from retinue.agents.tips import notes
     from retinue.evaluation.games import game_metrics, learning_curve, plot_learning_curve, write_episodes
     from retinue.runs.execute import open_run_store
 
@@ -226,7 +227,7 @@ def _report(run: Any, saved: dict[str, Any], episodes: list[dict[str, Any]], usa
     }
     write_episodes(run.path / "episodes.jsonl", episodes)
     with open_run_store(run) as store:
-        learned = {"/".join(ns): _notes(store, ns) for ns in store.list_namespaces()}
+        learned = {"/".join(ns): notes.read(store, ns) for ns in store.list_namespaces()}
     (run.path / "tips.json").write_text(json.dumps(learned, indent=2), encoding="utf-8")
     label = f"{saved['method']} ({saved['setting']})"
     plot_learning_curve(
@@ -237,9 +238,3 @@ def _report(run: Any, saved: dict[str, Any], episodes: list[dict[str, Any]], usa
         out.print(f"{key}: {value}")
     print_usage(usage.to_dict())
     err.print(f"run directory: {run.path}")
-
-
-def _notes(store: Any, namespace: tuple[str, ...]) -> list[str]:
-    from retinue.agents.tips import notes
-
-    return notes.read(store, namespace)

@@ -75,6 +75,23 @@ def _jericho_quiet() -> Iterator[None]:
         yield
 
 
+def request_infos() -> Any:
+    """The `textworld.EnvInfos` every game is started with."""
+    import textworld
+
+    return textworld.EnvInfos(
+        admissible_commands=True,
+        objective=True,
+        score=True,
+        max_score=True,
+        won=True,
+        lost=True,
+        moves=True,
+        feedback=True,
+        extras=["walkthrough"],
+    )
+
+
 class TextWorldEnv:
     """One game. `reset()` starts it, `step(command)` plays one command; see the module doc."""
 
@@ -89,20 +106,9 @@ class TextWorldEnv:
         self.walkthrough: list[str] = []
         self._steps = 0
         self._score = 0
-        infos = textworld.EnvInfos(
-            admissible_commands=True,
-            objective=True,
-            score=True,
-            max_score=True,
-            won=True,
-            lost=True,
-            moves=True,
-            feedback=True,
-            extras=["walkthrough"],
-        )
         try:
             with _jericho_quiet():
-                self._env = textworld.start(str(path), request_infos=infos)
+                self._env = textworld.start(str(path), request_infos=request_infos())
         except Exception as error:  # textworld and jericho raise many types for a bad file
             raise RetinueError(f"{path}: not a playable TextWorld game ({type(error).__name__}: {error})") from None
 
@@ -116,6 +122,13 @@ class TextWorldEnv:
         self._steps = 0
         self._score = 0
         return self._observation(state)
+
+    def replay(self, commands: list[str]) -> GameObservation:
+        """Start the game again and play `commands`; the observation after the last one."""
+        seen = self.reset()
+        for command in commands:
+            seen, _, _, _ = self.step(command)
+        return seen
 
     def step(self, command: str) -> tuple[GameObservation, float, bool, dict[str, Any]]:
         """Play `command`; reward is the score gained. `info["admissible"]` says whether it was admissible."""

@@ -124,7 +124,8 @@ def make_games(
         }
         for future in as_completed(futures):
             level, i = futures[future]
-            entry = _describe(LEVELS[level], split, game_seed(seed, level, i), future.result())
+            game = future.result()
+            entry = _describe(game, game.name, LEVELS[level], split, game_seed(seed, level, i))
             entries[entry.id] = entry
             _write_manifest(out, entries.values())
             done += 1
@@ -157,8 +158,10 @@ def _compile(level: Level, split: str, index: int, seed: int, out: Path) -> Path
     return target
 
 
-def _describe(level: Level, split: str, seed: int, game: Path) -> GameEntry:
-    env = TextWorldEnv(game, level.step_limit)
+def _describe(game: Path, file: str, level: Level | None, split: str | None, seed: int | None) -> GameEntry:
+    """A game's manifest entry, its max score and walkthrough read from the game itself."""
+    step_limit = level.step_limit if level else DEFAULT_STEP_LIMIT
+    env = TextWorldEnv(game, step_limit)
     try:
         first = env.reset()
         walkthrough = env.walkthrough
@@ -166,14 +169,14 @@ def _describe(level: Level, split: str, seed: int, game: Path) -> GameEntry:
         env.close()
     return GameEntry(
         id=game.stem,
-        file=game.name,
-        level=level.number,
+        file=file,
+        level=level.number if level else None,
         split=split,
         seed=seed,
         max_score=first.max_score,
         walkthrough_steps=len(walkthrough),
         fingerprint=fingerprint(game),
-        step_limit=level.step_limit,
+        step_limit=step_limit,
     )
 
 
@@ -208,12 +211,5 @@ def load_games(where: Path) -> list[GameEntry]:
         if not entries:
             raise RetinueError(f"{where}: the manifest lists no games")
         return entries
-    check_game_file(where)
-    env = TextWorldEnv(where)
-    try:
-        first = env.reset()
-        steps = len(env.walkthrough)
-    finally:
-        env.close()
     # An absolute `file` makes entry.path(anything) the game itself.
-    return [GameEntry(where.stem, str(where.resolve()), None, None, None, first.max_score, steps, fingerprint(where))]
+    return [_describe(where, str(where.resolve()), None, None, None)]

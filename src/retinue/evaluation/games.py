@@ -23,8 +23,9 @@ def game_metrics(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
     scored = [e for e in episodes if e["phase"] == "eval"]
     metrics = _summary(scored)
     for trial, group in sorted(_by_trial(scored).items()):
-        metrics[f"normalized_score_trial_{trial}"] = _summary(group)["normalized_score"]
-        metrics[f"success_rate_trial_{trial}"] = _summary(group)["success_rate"]
+        summary = _summary(group)
+        metrics[f"normalized_score_trial_{trial}"] = summary["normalized_score"]
+        metrics[f"success_rate_trial_{trial}"] = summary["success_rate"]
     training = [e for e in episodes if e["phase"] == "train"]
     if training:
         metrics |= {f"train_{key}": value for key, value in _summary(training).items()}

@@ -15,10 +15,10 @@ from langgraph.runtime import Runtime
 from retinue.agents.chat.assistant import last_question
 from retinue.agents.chat.state import ChatContext, ChatState
 from retinue.agents.prompts import load_prompts
-from retinue.agents.tips import TipsContext, notes
-from retinue.agents.tips.actor import SAFE_COMMAND, guidance_text
-from retinue.agents.tips.introspector import rewrite_tips, trajectory_text
-from retinue.agents.tips.state import StepRecord
+from retinue.agents.tips import TipsContext, TipsSettings, notes
+from retinue.agents.tips.actor import SAFE_COMMAND, guidance_text, situation
+from retinue.agents.tips.introspector import episode_facts, rewrite_tips
+from retinue.agents.tips.state import play_step
 from retinue.envs.textworld import GameObservation, TextWorldEnv
 from retinue.envs.textworld_suite import GameEntry
 
@@ -52,7 +52,7 @@ def tips(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     env, seen = _replay(folder, entry, [s["command"] for s in game["steps"]])
     try:
         if lowered in HINTS:
-            return _hint(runtime, game, entry, folder, seen)
+            return _hint(runtime, game, seen)
         return _play(runtime, game, env, text)
     finally:
         env.close()
@@ -74,18 +74,11 @@ def _start(text: str, folder: Path, entries: dict[str, GameEntry], state: ChatSt
     return {"messages": [AIMessage(intro, name="tips")], "game": game}
 
 
-def _hint(
-    runtime: Runtime[ChatContext], game: dict[str, Any], entry: GameEntry, folder: Path, seen: GameObservation
-) -> dict[str, Any]:
+def _hint(runtime: Runtime[ChatContext], game: dict[str, Any], seen: GameObservation) -> dict[str, Any]:
     ctx = runtime.context
     learned = _learned(runtime)
-    recent = game["steps"][-4:]
     text = load_prompts("retinue.agents.chat")["tips_hint"].format(
-        objective=seen.objective,
-        guidance=guidance_text("tips", learned),
-        history="\n".join(f"> {s['command']}: {s['observation'][:120]}" for s in recent) or "(none yet)",
-        observation=seen.text[-700:],
-        commands=", ".join(seen.admissible),
+        **situation(TipsSettings(), seen, game["steps"], guidance_text("tips", learned))
     )
     schema = {
         "type": "object",
@@ -103,20 +96,11 @@ def _hint(
 
 
 def _play(runtime: Runtime[ChatContext], game: dict[str, Any], env: TextWorldEnv, command: str) -> dict[str, Any]:
-    after, reward, done, info = env.step(command)
-    record = StepRecord(
-        step=len(game["steps"]) + 1,
-        command=command,
-        observation=after.text,
-        score=after.score,
-        reward=reward,
-        admissible=bool(info["admissible"]),
-        fallback=False,
-    )
+    record, after, done = play_step(env, command, len(game["steps"]) + 1)
     game = {**game, "steps": [*game["steps"], record], "done": done}
     lines = [after.text]
-    if reward:
-        lines.append(f"(+{reward:g} points: {after.score} of {after.max_score})")
+    if record["reward"]:
+        lines.append(f"(+{record['reward']:g} points: {after.score} of {after.max_score})")
     if done:
         outcome = "You won!" if after.won else "You lost." if after.lost else "That is the step limit."
         lines.append(f"{outcome} Score {after.score} of {after.max_score} in {len(game['steps'])} steps.")
@@ -132,14 +116,7 @@ def _introspect(runtime: Runtime[ChatContext], game: dict[str, Any], last: GameO
     if runtime.store is None:
         return []
     team = TipsContext(llm=ctx.llm, usage=ctx.usage, llm_config=ctx.llm_config)
-    facts = {
-        "objective": last.objective,
-        "outcome": "won" if last.won else "lost" if last.lost else "ran out of steps",
-        "score": last.score,
-        "max_score": last.max_score,
-        "steps": len(game["steps"]),
-        "trajectory": trajectory_text(game["steps"], team.settings.trajectory_steps),
-    }
+    facts = episode_facts(last, game["steps"], team.settings)
     learned = rewrite_tips(team, runtime.store, session_tips(ctx.session), "introspect", facts, {})
     runtime.stream_writer({"step": {"agent": "introspector", "text": f"{len(learned)} tips written"}})
     return learned
@@ -151,10 +128,7 @@ def _learned(runtime: Runtime[ChatContext]) -> list[str]:
 
 def _replay(folder: Path, entry: GameEntry, commands: list[str]) -> tuple[TextWorldEnv, GameObservation]:
     env = TextWorldEnv(entry.path(folder), CHAT_STEP_LIMIT)
-    seen = env.reset()
-    for command in commands:
-        seen, _, _, _ = env.step(command)
-    return env, seen
+    return env, env.replay(commands)
 
 
 def _say(text: str) -> dict[str, Any]:

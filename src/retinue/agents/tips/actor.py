@@ -19,10 +19,12 @@ from retinue.agents.tips.state import (
     EpisodeWork,
     StepRecord,
     TipsContext,
+    TipsSettings,
     TipsState,
     current_episode,
     live_env,
     observation_of,
+    play_step,
     start_work,
 )
 from retinue.envs.textworld import GameObservation, TextWorldEnv
@@ -60,16 +62,7 @@ def act(state: TipsState, runtime: Runtime[TipsContext]) -> dict[str, Any]:
     seen = observation_of(work)
     number = len(work.get("steps", [])) + 1
     command, fallback = choose_command(ctx, work, seen, env, number)
-    after, reward, done, info = env.step(command)
-    record = StepRecord(
-        step=number,
-        command=command,
-        observation=after.text,
-        score=after.score,
-        reward=reward,
-        admissible=bool(info["admissible"]),
-        fallback=fallback,
-    )
+    record, after, done = play_step(env, command, number, fallback)
     work["steps"] = [*work.get("steps", []), record]
     work["observation"] = after.to_dict()
     work["done"] = done
@@ -103,18 +96,25 @@ def llm_command(ctx: TipsContext, work: EpisodeWork, seen: GameObservation) -> t
         "required": ["command"],
         "additionalProperties": False,
     }
-    recent = work.get("steps", [])[-ctx.settings.history_steps :] if ctx.settings.history_steps else []
-    history = "\n".join(f"> {r['command']}: {_first_line(r['observation'])}" for r in recent) or "(none yet)"
     text = prompts["actor"].format(
-        objective=seen.objective,
-        guidance=guidance_text(ctx.method, work.get("guidance", [])),
-        history=history,
-        observation=seen.text[-ctx.settings.observation_chars :],
-        commands=", ".join(seen.admissible),
+        **situation(ctx.settings, seen, work.get("steps", []), guidance_text(ctx.method, work.get("guidance", [])))
     )
     default = {"command": SAFE_COMMAND if SAFE_COMMAND in seen.admissible else seen.admissible[0]}
     decision = ctx.decide([HumanMessage(text)], schema, default=default, role="actor", charge_to=work)  # type: ignore[arg-type]
     return str(decision.value["command"]), not decision.valid
+
+
+def situation(settings: TipsSettings, seen: GameObservation, steps: list[StepRecord], guidance: str) -> dict[str, str]:
+    """What a prompt about the next command shows: the goal, what was learned, the last few steps, the
+    observation and the admissible commands."""
+    recent = steps[-settings.history_steps :] if settings.history_steps else []
+    return {
+        "objective": seen.objective,
+        "guidance": guidance,
+        "history": "\n".join(f"> {r['command']}: {first_line(r['observation'])}" for r in recent) or "(none yet)",
+        "observation": seen.text[-settings.observation_chars :],
+        "commands": ", ".join(seen.admissible),
+    }
 
 
 def guidance_text(method: str, found: list[str]) -> str:
@@ -127,6 +127,7 @@ def guidance_text(method: str, found: list[str]) -> str:
     return prompts[f"guidance_{kind}"].format(notes="\n".join(f"- {note}" for note in found))
 
 
-def _first_line(text: str, limit: int = 120) -> str:
+def first_line(text: str, limit: int = 120) -> str:
+    """The first line of `text` that is not blank, cut at `limit` characters."""
     line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return line[:limit]

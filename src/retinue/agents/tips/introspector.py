@@ -17,9 +17,19 @@ from langgraph.store.base import BaseStore
 
 from retinue.agents.prompts import load_prompts
 from retinue.agents.tips import notes
-from retinue.agents.tips.actor import GUIDANCE_KIND, PROMPTS
-from retinue.agents.tips.state import EpisodeResult, EpisodeWork, StepRecord, TipsContext, TipsState, current_episode
-from retinue.envs.textworld import TextWorldEnv
+from retinue.agents.tips.actor import GUIDANCE_KIND, PROMPTS, first_line
+from retinue.agents.tips.state import (
+    EpisodeResult,
+    EpisodeWork,
+    StepRecord,
+    TipsContext,
+    TipsSettings,
+    TipsState,
+    current_episode,
+    observation_of,
+    play_step,
+)
+from retinue.envs.textworld import GameObservation, TextWorldEnv
 from retinue.runs.context import report_progress
 
 TIP_CHARS = 160
@@ -31,18 +41,18 @@ def review_episode(state: TipsState, runtime: Runtime[TipsContext]) -> dict[str,
     work = current_episode(state)
     plan = work["plan"]
     learned = learn(ctx, runtime.store, work) if plan["learn"] and runtime.store is not None else []
-    last = work["observation"]
+    last = observation_of(work)
     steps = work.get("steps", [])
     result = EpisodeResult(
         game=plan["game"],
         level=ctx.games[plan["game"]].level,
         trial=plan["trial"],
         phase=plan["phase"],
-        score=int(last["score"]),
-        max_score=int(last["max_score"]),
-        normalized_score=round(last["score"] / last["max_score"], 6) if last["max_score"] else 0.0,
-        won=bool(last["won"]),
-        lost=bool(last["lost"]),
+        score=last.score,
+        max_score=last.max_score,
+        normalized_score=round(last.score / last.max_score, 6) if last.max_score else 0.0,
+        won=last.won,
+        lost=last.lost,
         steps=len(steps),
         invalid_actions=sum(1 for s in steps if s["fallback"] or not s["admissible"]),
         llm_calls=work.get("llm_calls", 0),
@@ -72,17 +82,10 @@ def learn(ctx: TipsContext, store: BaseStore, work: EpisodeWork) -> list[str]:
         note = trajectory_text(steps, ctx.settings.trajectory_steps, feedback=False)
         notes.append(store, scope, note, keep=2)
         return [note]
-    last = work["observation"]
-    facts = {
-        "objective": last["objective"],
-        "outcome": "won" if last["won"] else "lost" if last["lost"] else "ran out of steps",
-        "score": last["score"],
-        "max_score": last["max_score"],
-        "steps": len(steps),
-        "trajectory": trajectory_text(steps, ctx.settings.trajectory_steps, feedback=True),
-    }
+    last = observation_of(work)
+    facts = episode_facts(last, steps, ctx.settings)
     if ctx.method == "reflexion":
-        if last["won"]:
+        if last.won:
             return []
         reflection = _reflect(ctx, work, facts)
         if reflection:
@@ -101,24 +104,11 @@ def study_demonstration(state: TipsState, runtime: Runtime[TipsContext]) -> dict
     env = TextWorldEnv(ctx.paths[game], entry.step_limit)
     try:
         first = env.reset()
-        steps: list[StepRecord] = []
-        for number, command in enumerate(env.walkthrough, start=1):
-            after, reward, _, info = env.step(command)
-            steps.append(
-                StepRecord(
-                    step=number,
-                    command=command,
-                    observation=after.text,
-                    score=after.score,
-                    reward=reward,
-                    admissible=bool(info["admissible"]),
-                    fallback=False,
-                )
-            )
+        steps = [play_step(env, command, number)[0] for number, command in enumerate(env.walkthrough, start=1)]
     finally:
         env.close()
     if runtime.store is not None:
-        kind = "tips" if ctx.method == "tips" else "trajectories"
+        kind = GUIDANCE_KIND[ctx.method]
         scope = notes.level_scope(kind, entry.level)
         if ctx.method == "raw":
             notes.append(runtime.store, scope, trajectory_text(steps, ctx.settings.trajectory_steps, False), keep=2)
@@ -137,13 +127,25 @@ def before_play(state: TipsState) -> str:
     return "start_episode" if len(state["episodes"]) < len(state["schedule"]) else "__end__"
 
 
+def episode_facts(last: GameObservation, steps: list[StepRecord], settings: TipsSettings) -> dict[str, Any]:
+    """What the introspector and Reflexion are told about a finished episode."""
+    return {
+        "objective": last.objective,
+        "outcome": "won" if last.won else "lost" if last.lost else "ran out of steps",
+        "score": last.score,
+        "max_score": last.max_score,
+        "steps": len(steps),
+        "trajectory": trajectory_text(steps, settings.trajectory_steps),
+    }
+
+
 def trajectory_text(steps: list[StepRecord], limit: int, feedback: bool = True) -> str:
     """The last `limit` steps, one per line: "> command: what the game answered (+points)"."""
     lines = []
     for record in steps[-limit:]:
-        answer = next((line.strip() for line in record["observation"].splitlines() if line.strip()), "")
         gained = f" (+{record['reward']:g})" if record["reward"] else ""
-        lines.append(f"> {record['command']}" + (f": {answer[:100]}" if feedback else "") + gained)
+        answer = f": {first_line(record['observation'], 100)}" if feedback else ""
+        lines.append(f"> {record['command']}{answer}{gained}")
     skipped = f"(... {len(steps) - limit} earlier steps)\n" if len(steps) > limit else ""
     return skipped + "\n".join(lines)
 

@@ -5,7 +5,7 @@ Each kind lives in namespaces per game, per level and globally, e.g. ("tips", "g
 so reading a namespace gives its notes in the order they were written.
 """
 
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, Item
 
 KINDS = ("tips", "reflections", "trajectories")
 MAX_NOTES = 200
@@ -29,20 +29,23 @@ def read(store: BaseStore, namespace: tuple[str, ...]) -> list[str]:
     return [str(item.value["text"]) for item in sorted(items, key=lambda item: (item.namespace, item.key))]
 
 
+def _own_items(store: BaseStore, namespace: tuple[str, ...]) -> list[Item]:
+    """The items of `namespace` itself (a search also returns those of namespaces below it), by key."""
+    found = (item for item in store.search(namespace, limit=MAX_NOTES) if item.namespace == namespace)
+    return sorted(found, key=lambda item: item.key)
+
+
 def replace(store: BaseStore, namespace: tuple[str, ...], notes: list[str]) -> None:
     """Make `notes` the whole content of `namespace` (an introspector's merged tips)."""
-    for item in store.search(namespace, limit=MAX_NOTES):
-        if item.namespace == namespace:
-            store.delete(namespace, item.key)
+    for item in _own_items(store, namespace):
+        store.delete(namespace, item.key)
     for i, note in enumerate(notes):
         store.put(namespace, f"note-{i:06d}", {"text": note})
 
 
 def append(store: BaseStore, namespace: tuple[str, ...], note: str, keep: int) -> None:
     """Add `note` after the others and keep only the `keep` most recent."""
-    items = sorted(
-        (i for i in store.search(namespace, limit=MAX_NOTES) if i.namespace == namespace), key=lambda i: i.key
-    )
+    items = _own_items(store, namespace)
     number = int(items[-1].key.removeprefix("note-")) + 1 if items else 0
     store.put(namespace, f"note-{number:06d}", {"text": note})
     for old in items[: max(0, len(items) + 1 - keep)]:

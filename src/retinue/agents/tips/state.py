@@ -118,8 +118,7 @@ class LiveGames:
         if running is not None and running[0] == key and running[1].steps == len(commands):
             return running[1]
         env, _ = self.start(key, path, step_limit)
-        for command in commands:
-            env.step(command)
+        env.replay(commands)
         return env
 
     def stop(self, game: str) -> None:
@@ -183,6 +182,24 @@ def start_work(ctx: TipsContext, plan: EpisodePlan) -> EpisodeWork:
         tokens=0,
         started=time.time(),
     )
+
+
+def play_step(
+    env: TextWorldEnv, command: str, number: int, fallback: bool = False
+) -> tuple[StepRecord, GameObservation, bool]:
+    """Play `command` as step `number`: the step's record, what the game shows after it, and whether the
+    episode is over."""
+    after, reward, done, info = env.step(command)
+    record = StepRecord(
+        step=number,
+        command=command,
+        observation=after.text,
+        score=after.score,
+        reward=reward,
+        admissible=bool(info["admissible"]),
+        fallback=fallback,
+    )
+    return record, after, done
 
 
 def observation_of(work: EpisodeWork) -> GameObservation:
