@@ -115,6 +115,18 @@ def test_the_actor_can_only_choose_an_admissible_command(tw_suite: Path) -> None
     model.assert_all_used()
 
 
+def _scripted_eval(script: Path, run: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """`eval tips` with the scripted model reading `script`, into `run`."""
+    return _cli("eval", "tips", *options, "--llm", "scripted", "--script", str(script), "--no-cache", "--out", str(run))
+
+
+def _walkthrough(game: Path) -> list[str]:
+    env = TextWorldEnv(game)
+    env.reset()
+    env.close()
+    return env.walkthrough
+
+
 def _script(path: Path, responses: list[Any]) -> Path:
     path.write_text(json.dumps({"responses": responses}))
     return path
@@ -129,25 +141,7 @@ def test_own_tips_are_written_per_game_and_given_to_the_next_trial(tw_suite: Pat
         + [{"command": "inventory"}, {"command": "examine cookbook"}],
     )
     run = tmp_path / "run"
-    done = _cli(
-        "eval",
-        "tips",
-        "--games",
-        str(games),
-        "--method",
-        "tips",
-        "--trials",
-        "2",
-        "--max-steps",
-        "2",
-        "--llm",
-        "scripted",
-        "--script",
-        str(script),
-        "--no-cache",
-        "--out",
-        str(run),
-    )
+    done = _scripted_eval(script, run, "--games", str(games), "--method", "tips", "--trials", "2", "--max-steps", "2")
     assert done.returncode == 0, done.stderr
     metrics, steps = _results(run)
     assert [s["command"] for s in steps] == ["inventory", "examine cookbook"] * 2
@@ -181,9 +175,9 @@ def test_cross_gives_what_was_learned_on_train_games_to_unseen_test_games(tw_sui
     test = _subset(tw_suite, tmp_path, [2], "test")
     script = _script(tmp_path / "script.json", [{"command": "inventory"}, {"command": "inventory"}])
     run = tmp_path / "run"
-    done = _cli(
-        "eval",
-        "tips",
+    done = _scripted_eval(
+        script,
+        run,
         "--games",
         str(test),
         "--train-games",
@@ -196,13 +190,6 @@ def test_cross_gives_what_was_learned_on_train_games_to_unseen_test_games(tw_sui
         "1",
         "--max-steps",
         "1",
-        "--llm",
-        "scripted",
-        "--script",
-        str(script),
-        "--no-cache",
-        "--out",
-        str(run),
     )
     assert done.returncode == 0, done.stderr
     metrics, _ = _results(run)
@@ -217,9 +204,9 @@ def test_expert_distils_walkthroughs_into_level_tips(tw_suite: Path, tmp_path: P
     tips = ["Read the cookbook, then take and prepare what it lists."]
     script = _script(tmp_path / "script.json", [{"tips": tips}, {"command": "inventory"}, {"command": "inventory"}])
     run = tmp_path / "run"
-    done = _cli(
-        "eval",
-        "tips",
+    done = _scripted_eval(
+        script,
+        run,
         "--games",
         str(test),
         "--train-games",
@@ -232,20 +219,12 @@ def test_expert_distils_walkthroughs_into_level_tips(tw_suite: Path, tmp_path: P
         "1",
         "--max-steps",
         "1",
-        "--llm",
-        "scripted",
-        "--script",
-        str(script),
-        "--no-cache",
-        "--out",
-        str(run),
     )
     assert done.returncode == 0, done.stderr
     # tips learned from the walkthroughs go to level 1; the level-2 game falls back to every level's tips
     learned = json.loads((run / "tips.json").read_text())
     assert learned["tips/level/1"] == tips
-    episodes = [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines()]
-    assert episodes
+    assert [e["guidance"] for e in _final_state(run)["episodes"]] == [tips, tips]
 
 
 @pytest.mark.parametrize(
@@ -285,10 +264,7 @@ def test_a_corrupt_or_incomplete_game_gets_a_clear_error(tw_suite: Path, tmp_pat
 
 def test_a_person_plays_a_game_to_the_end_in_the_terminal(tw_suite: Path) -> None:
     game = tw_suite / "L1-train-000.z8"
-    env = TextWorldEnv(game)
-    env.reset()
-    walkthrough = env.walkthrough
-    env.close()
+    walkthrough = _walkthrough(game)
     done = _cli("play", str(game), stdin="/commands\n/tips\n/nonsense\n" + "\n".join(walkthrough) + "\n")
     assert done.returncode == 0, done.stderr
     assert "examine cookbook" in done.stdout and "unknown command '/nonsense'" in done.stdout
@@ -365,10 +341,7 @@ def test_the_tips_team_plays_a_game_in_chat_learns_tips_and_keeps_them_to_its_se
 
     games = _subset(tw_suite, tmp_path, [1], "chat-games")
     entries = {e.id: e for e in load_games(games)}
-    env = TextWorldEnv(games / "L1-train-000.z8")
-    env.reset()
-    walkthrough = env.walkthrough
-    env.close()
+    walkthrough = _walkthrough(games / "L1-train-000.z8")
     learned = ["Read the cookbook first.", "Prepare the meal only when every ingredient is ready."]
     usage = UsageRecorder()
     model = ScriptedChatModel(
@@ -408,27 +381,11 @@ def test_the_tips_team_plays_a_game_in_chat_learns_tips_and_keeps_them_to_its_se
 
 def test_a_stopped_evaluation_resumes_mid_episode_by_replaying_the_game(tw_suite: Path, tmp_path: Path) -> None:
     games = _subset(tw_suite, tmp_path, [1], "l1")
-    env = TextWorldEnv(games / "L1-train-000.z8")
-    env.reset()
-    walkthrough = env.walkthrough
-    env.close()
+    walkthrough = _walkthrough(games / "L1-train-000.z8")
     script = _script(tmp_path / "script.json", [{"command": c} for c in walkthrough[:3]])
     run = tmp_path / "run"
-    options = ["--llm", "scripted", "--script", str(script), "--no-cache"]
-    stopped = _cli(
-        "eval",
-        "tips",
-        "--games",
-        str(games),
-        "--method",
-        "none",
-        "--trials",
-        "1",
-        "--max-steps",
-        "6",
-        *options,
-        "--out",
-        str(run),
+    stopped = _scripted_eval(
+        script, run, "--games", str(games), "--method", "none", "--trials", "1", "--max-steps", "6"
     )
     assert stopped.returncode == 1 and "--resume" in stopped.stderr and "Traceback" not in stopped.stderr
     assert not (run / "metrics.json").exists()
