@@ -42,7 +42,31 @@ def retinue_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("RETINUE_HOME", str(home))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("RETINUE_DB", raising=False)
     return home
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL server that .ci/run starts (RETINUE_TEST_POSTGRES), dropped
+    after the test."""
+    import os
+    import secrets
+
+    import psycopg
+    from psycopg import sql
+
+    server = os.environ.get("RETINUE_TEST_POSTGRES")
+    if not server:
+        pytest.skip("no PostgreSQL server: .ci/run starts one and sets RETINUE_TEST_POSTGRES")
+    name = f"retinue_test_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 class HashEmbeddings(Embeddings):

@@ -78,20 +78,26 @@ def _backtest(run: RunDirectory, context: TradingContext, resume: bool = False) 
     return final["days"]
 
 
-def test_a_killed_backtest_resumes_to_exactly_the_uninterrupted_result(tmp_path: Path) -> None:
-    whole = _backtest(RunDirectory.create("backtest", {}, tmp_path / "whole", tmp_path), _context(macd))
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_a_killed_backtest_resumes_to_exactly_the_uninterrupted_result(
+    tmp_path: Path, database: str, request: pytest.FixtureRequest
+) -> None:
+    config = {"db": request.getfixturevalue("postgres_url")} if database == "postgres" else {}
+    whole = _backtest(RunDirectory.create("backtest", config, tmp_path / "whole", tmp_path), _context(macd))
 
     def dies_on_day_40(view):  # type: ignore[no-untyped-def]
         if view.index == 40:
             raise KeyboardInterrupt
         return macd(view)
 
-    run = RunDirectory.create("backtest", {}, tmp_path / "stopped", tmp_path)
+    run = RunDirectory.create("backtest", config, tmp_path / "stopped", tmp_path)
+    assert run.database == config.get("db")
     with pytest.raises(KeyboardInterrupt):
         _backtest(run, _context(dies_on_day_40))
     assert run.record()["status"] == "interrupted"
     resumed = _backtest(run, _context(macd), resume=True)
     assert resumed == whole
+    assert (run.checkpoints_path.exists()) is (database == "sqlite")
 
 
 def _fincon_context(die_on: int | None = None) -> TradingContext:

@@ -3,8 +3,11 @@ reported, a rerun that skips finished cells and resumes a stopped one."""
 
 import csv
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -76,17 +79,119 @@ method = ["buy_and_hold", "momentum"]
 """
 
 
-def test_local_and_ray_sweeps_give_the_same_metrics_cell_by_cell(tmp_path: Path) -> None:
-    path = tmp_path / "sweep.toml"
+def _metrics(out: Path) -> dict[str, dict[str, str]]:
+    # times differ from run to run; every other figure must not
+    return {cell: {k: v for k, v in row.items() if "seconds" not in k} for cell, row in _rows(out).items()}
+
+
+@pytest.fixture(scope="module")
+def local_sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, str]]]:
+    """The 4-cell sweep run locally: the reference the other executors must match cell by cell."""
+    folder = tmp_path_factory.mktemp("equal")
+    path = folder / "sweep.toml"
     path.write_text(EQUAL_SWEEP)
-    local = _sweep(path, tmp_path / "local")
+    done = _sweep(path, folder / "local")
+    assert done.returncode == 0, done.stderr
+    metrics = _metrics(folder / "local")
+    assert len(metrics) == 4 and all(row["status"] == "completed" for row in metrics.values())
+    return path, metrics
+
+
+def test_a_ray_sweep_gives_the_same_metrics_cell_by_cell(local_sweep: tuple[Path, dict], tmp_path: Path) -> None:
+    path, expected = local_sweep
     command = [sys.executable, "-m", "retinue.cli", "sweep", str(path), "--out", str(tmp_path / "ray")]
     ray = subprocess.run([*command, "--executor", "ray"], capture_output=True, text=True, timeout=600)
-    assert local.returncode == 0 and ray.returncode == 0, ray.stderr
+    assert ray.returncode == 0, ray.stderr
+    assert _metrics(tmp_path / "ray") == expected
 
-    def metrics(out: Path) -> dict[str, dict[str, str]]:
-        # times differ from run to run; every other figure must not
-        return {cell: {k: v for k, v in row.items() if not k.endswith("seconds")} for cell, row in _rows(out).items()}
 
-    assert len(metrics(tmp_path / "local")) == 4
-    assert metrics(tmp_path / "local") == metrics(tmp_path / "ray")
+def test_a_sweep_on_postgres_gives_the_same_metrics_and_keeps_its_checkpoints_there(
+    local_sweep: tuple[Path, dict], tmp_path: Path, postgres_url: str
+) -> None:
+    import psycopg
+
+    path, expected = local_sweep
+    command = [sys.executable, "-m", "retinue.cli", "sweep", str(path), "--out", str(tmp_path / "pg")]
+    done = subprocess.run([*command, "--workers", "2", "--db", postgres_url], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert _metrics(tmp_path / "pg") == expected
+    threads = {json.loads(run.read_text())["thread_id"] for run in (tmp_path / "pg" / "cells").glob("*/run.json")}
+    assert len(threads) == 4 and not list((tmp_path / "pg" / "cells").glob("*/checkpoints.sqlite"))
+    with psycopg.connect(postgres_url) as conn:
+        stored = {row[0] for row in conn.execute("SELECT DISTINCT thread_id FROM checkpoints")}
+    assert stored == threads
+
+
+QUESTIONS = [
+    "what movies did [Temuera Morrison] act in\tOnce Were Warriors",
+    "what does [Tom Cullen] act in\tWeekend",
+    "what movies did [Evelyn Venable] act in\tAlice Adams",
+] * 8
+KILL_SWEEP = """command = "eval effiqa"
+[options]
+method = "io"
+questions = "{questions}"
+llm = "scripted"
+script = "{script}"
+no_cache = true
+[grid]
+seed = [0, 1]
+"""
+
+
+def _parent(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("PPid:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no parent for {pid}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return not Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    except FileNotFoundError:
+        return False
+
+
+def _wait(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_killed_ray_worker_costs_only_its_cells_question_in_flight(tmp_path: Path) -> None:
+    questions, script = tmp_path / "questions.txt", tmp_path / "script.json"
+    questions.write_text("\n".join(QUESTIONS) + "\n")
+    # Each call keeps a core busy for 0.25 s, so that the worker can be killed in the middle of the cell.
+    script.write_text(json.dumps({"responses": [{"answer": "Weekend"}] * 60, "compute_seconds": 0.25}))
+    path = tmp_path / "sweep.toml"
+    path.write_text(KILL_SWEEP.format(questions=questions, script=script))
+    out = tmp_path / "sweep"
+    command = [sys.executable, "-m", "retinue.cli", "sweep", str(path), "--out", str(out), "--executor", "ray"]
+    sweep = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cell = out / "cells" / "seed_0"
+
+    def calls() -> int:
+        try:
+            return int(json.loads((cell / "usage.json").read_text())["total"]["calls"])
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            return 0
+
+    assert _wait(lambda: calls() >= 5, 300), "the cell never got going"
+    process = json.loads((cell / "run.json").read_text())["pid"]
+    worker = _parent(process)
+    os.kill(worker, signal.SIGKILL)
+    assert _wait(lambda: not _alive(process), 10), "the cell's process outlived its Ray worker"
+    stdout, stderr = sweep.communicate(timeout=600)
+    assert sweep.returncode == 0, stderr
+
+    rows = _rows(out)
+    assert rows["seed_0"]["status"] == rows["seed_1"]["status"] == "completed"
+    record = json.loads((cell / "run.json").read_text())
+    assert record["status"] == "completed" and record["resumed_at"] and record["pid"] != process
+    # Same answers as the cell nobody killed; at most the question in flight was asked again.
+    assert _metrics(out)["seed_0"] | {"cell": "", "seed": ""} == _metrics(out)["seed_1"] | {"cell": "", "seed": ""}
+    assert len(QUESTIONS) <= json.loads((cell / "usage.json").read_text())["total"]["calls"] <= len(QUESTIONS) + 1

@@ -1,5 +1,6 @@
 """The `retinue` command line. Errors a user can fix are printed plainly and exit 1, never a traceback."""
 
+import os
 import sys
 
 import typer
@@ -48,6 +49,10 @@ app.add_typer(eval_app, name="eval")
 
 def main() -> None:
     """Entry point: runs the app, turning errors the user can fix into one clear line."""
+    if os.environ.get("RETINUE_SWEEP_PARENT"):  # a sweep's cell: dies with the worker that started it
+        from retinue.runs.sweep import die_with_parent
+
+        die_with_parent()
     try:
         app()
     except RetinueError as error:

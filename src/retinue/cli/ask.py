@@ -9,6 +9,7 @@ import typer
 from retinue.cli.common import (
     BaseUrlOption,
     ConfigOption,
+    DbOption,
     LLMOption,
     ModelOption,
     NoCacheOption,
@@ -58,6 +59,7 @@ def ask(
     script: ScriptOption = None,
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
+    db: DbOption = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
     resume: Annotated[Path | None, typer.Option(help="Continue a stopped ask run from its last checkpoint.")] = None,
 ) -> None:
@@ -74,10 +76,16 @@ def ask(
         schema_data = _read_schema(schema) if schema else None
         llm_config = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
         from retinue.paths import runs_root
+        from retinue.postgres import check_db_url
 
         run = RunDirectory.create(
             "ask",
-            {"prompts": prompts, "schema": schema_data, "llm": llm_config.model_dump(mode="json")},
+            {
+                "prompts": prompts,
+                "schema": schema_data,
+                "llm": llm_config.model_dump(mode="json"),
+                "db": check_db_url(db),
+            },
             out_dir,
             runs_root(),
         )
@@ -91,7 +99,7 @@ def _run_ask(run: Any, prompts: list[str], schema: dict[str, Any] | None, llm_co
     from retinue.runs.execute import execute
 
     usage = UsageRecorder()
-    chat_model = run_chat_model(llm_config, usage)
+    chat_model = run_chat_model(llm_config, usage, run.database)
     context = AskContext(llm=chat_model, usage=usage, llm_config=llm_config, schema=schema)
     streamed: list[str] = []
 

@@ -10,6 +10,7 @@ from rich.table import Table
 from retinue.cli.common import (
     BaseUrlOption,
     ConfigOption,
+    DbOption,
     LLMOption,
     ModelOption,
     NoCacheOption,
@@ -21,6 +22,7 @@ from retinue.cli.common import (
 from retinue.config import LLMConfig, load_settings, validate_config
 from retinue.errors import RetinueError
 from retinue.jsonfiles import write_json_atomic
+from retinue.postgres import check_db_url
 
 
 def _parse_day(value: str, option: str) -> date:
@@ -62,6 +64,7 @@ def backtest(
     script: ScriptOption = None,
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
+    db: DbOption = None,
 ) -> None:
     """Backtest a trading method on daily prices, with no look-ahead. Writes metrics.json, trades.csv,
     equity.png and report.html to the run directory.
@@ -98,6 +101,7 @@ def backtest(
             "prices": prices,
             "sentiment_model": str(sentiment_model) if sentiment_model else None,
             "data_dir": str(_data_root(data_dir, prices)),
+            "db": check_db_url(db),
             "llm": load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm.model_dump(
                 mode="json"
             ),

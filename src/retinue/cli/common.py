@@ -10,12 +10,14 @@ from rich.table import Table
 from retinue.config import LLMConfig, Provider
 
 
-def run_chat_model(llm_config: LLMConfig, usage: Any) -> Any:
-    """The configured chat model for a run: shared response cache (unless turned off), usage counted."""
-    from retinue.llms import SQLiteResponseCache, make_chat_model
+def run_chat_model(llm_config: LLMConfig, usage: Any, db: str | None = None) -> Any:
+    """The configured chat model for a run: shared response cache (unless turned off; on the PostgreSQL
+    server `db` when given), usage counted."""
+    from retinue.llms import make_chat_model
+    from retinue.llms.cache import open_response_cache
     from retinue.paths import response_cache_path
 
-    cache = SQLiteResponseCache(response_cache_path()) if llm_config.cache else None
+    cache = open_response_cache(db, response_cache_path()) if llm_config.cache else None
     return make_chat_model(llm_config, cache=cache, usage=usage)
 
 
@@ -28,6 +30,15 @@ BaseUrlOption = Annotated[str | None, typer.Option(help="OpenAI-compatible endpo
 ScriptOption = Annotated[Path | None, typer.Option(help="Scripted responses (JSON) for --llm scripted.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="A retinue TOML file ([llm] table).")]
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Call the model even for a repeated call.")]
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="RETINUE_DB",
+        help="PostgreSQL URL (postgresql://USER@HOST:PORT/DBNAME) for checkpoints and the response cache "
+        "(default: SQLite files).",
+    ),
+]
 
 
 def llm_overrides(

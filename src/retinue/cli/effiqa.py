@@ -8,6 +8,7 @@ import typer
 from retinue.cli.common import (
     BaseUrlOption,
     ConfigOption,
+    DbOption,
     LLMOption,
     ModelOption,
     NoCacheOption,
@@ -117,6 +118,7 @@ def eval_effiqa(
     script: ScriptOption = None,
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
+    db: DbOption = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
     resume: Annotated[Path | None, typer.Option(help="Continue a stopped evaluation from its last checkpoint.")] = None,
 ) -> None:
@@ -126,6 +128,7 @@ def eval_effiqa(
     from retinue.agents.effiqa import METHODS
     from retinue.config import LLMConfig, load_settings, validate_config
     from retinue.paths import data_root, runs_root
+    from retinue.postgres import check_db_url
     from retinue.runs.directory import RunDirectory
 
     if resume is not None:
@@ -149,6 +152,7 @@ def eval_effiqa(
             "explorer": str(explorer_folder(explorer)) if method in ("effiqa", "plugin") else None,
             "questions": picked,
             "llm": llm_config.model_dump(mode="json"),
+            "db": check_db_url(db),
         }
         _check_split(saved)
         run = RunDirectory.create("eval effiqa", saved, out_dir, runs_root())
@@ -253,7 +257,7 @@ def _answer(run: Any, saved: dict[str, Any], llm_config: Any, resume: bool) -> t
     if saved["explorer"] is not None and graph is not None:
         explorer = PathExplorer(graph, ExplorerModel.load(Path(saved["explorer"])))
     usage = UsageRecorder()
-    chat_model = run_chat_model(llm_config, usage)
+    chat_model = run_chat_model(llm_config, usage, saved.get("db"))
     context = EffiQAContext(llm=chat_model, usage=usage, llm_config=llm_config, kg=graph, explorer=explorer)
     texts = [q["text"] for q in saved["questions"]]
     try:

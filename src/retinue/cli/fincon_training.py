@@ -41,7 +41,7 @@ def fincon_method(env: Any, saved: dict[str, Any], llm_config: LLMConfig, usage:
     from retinue.graphs.fincon import build_fincon_day_graph
 
     context = FinconContext(
-        llm=run_chat_model(llm_config, usage),
+        llm=run_chat_model(llm_config, usage, saved.get("db")),
         usage=usage,
         llm_config=llm_config,
         env=env,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from retinue.cli.common import err, out
+from retinue.cli.common import DbOption, err, out
 from retinue.errors import RetinueError
 
 
@@ -18,9 +18,11 @@ def sweep(
     ] = "local",
     address: Annotated[str | None, typer.Option(help="ray: the address of an existing Ray cluster.")] = None,
     workers: Annotated[int | None, typer.Option(help="local: cells at once (default: the number of cores).")] = None,
+    db: DbOption = None,
 ) -> None:
     """Run every cell of the grid as an ordinary run under OUT/cells/. Rerunning skips finished cells and
-    resumes stopped ones; a failing cell is retried, then reported, without stopping the others."""
+    resumes stopped ones; a failing cell is retried, then reported, without stopping the others. With --db
+    every cell keeps its checkpoints and response cache on that PostgreSQL server."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from retinue.runs.sweep import cells, load_sweep, run_sweep, run_sweep_on_ray, write_results
@@ -30,6 +32,10 @@ def sweep(
     if address is not None and executor != "ray":
         raise RetinueError("--address names a Ray cluster: use it with --executor ray")
     spec = load_sweep(sweep_file)
+    if db is not None:
+        from retinue.postgres import check_db_url
+
+        spec = spec.model_copy(update={"options": {**spec.options, "db": check_db_url(db)}})
     todo = cells(spec)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "sweep.toml").write_text(sweep_file.read_text(encoding="utf-8"), encoding="utf-8")

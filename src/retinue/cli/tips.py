@@ -8,6 +8,7 @@ import typer
 from retinue.cli.common import (
     BaseUrlOption,
     ConfigOption,
+    DbOption,
     LLMOption,
     ModelOption,
     NoCacheOption,
@@ -79,6 +80,7 @@ def eval_tips(
     script: ScriptOption = None,
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
+    db: DbOption = None,
     out_dir: OutOption = None,
     resume: Annotated[Path | None, typer.Option(help="Continue a stopped evaluation from its last checkpoint.")] = None,
 ) -> None:
@@ -88,6 +90,7 @@ def eval_tips(
     from retinue.agents.tips import SETTINGS, TipsSettings
     from retinue.config import LLMConfig, load_settings, validate_config
     from retinue.paths import runs_root
+    from retinue.postgres import check_db_url
     from retinue.runs.directory import RunDirectory
 
     if resume is not None:
@@ -106,6 +109,7 @@ def eval_tips(
         saved |= {
             "settings": validate_config(TipsSettings, {"max_tips": max_tips, "seed": seed}, "options").model_dump(),
             "llm": llm_config.model_dump(mode="json"),
+            "db": check_db_url(db),
         }
         run = RunDirectory.create("eval tips", saved, out_dir, runs_root())
     final, usage = _play(run, saved, llm_config, resume=resume is not None)
@@ -166,7 +170,7 @@ def tips_context(saved: dict[str, Any], llm_config: Any, usage: Any) -> Any:
 
     entries = {gid: GameEntry(**{k: v for k, v in g.items() if k != "path"}) for gid, g in saved["games"].items()}
     return TipsContext(
-        llm=run_chat_model(llm_config, usage),
+        llm=run_chat_model(llm_config, usage, saved.get("db")),
         usage=usage,
         llm_config=llm_config,
         games=entries,

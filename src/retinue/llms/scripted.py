@@ -5,6 +5,7 @@ then calls `assert_all_used()` so that a response the code never asked for fails
 """
 
 import json
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,20 +40,25 @@ class ScriptedCall:
 
 
 class ScriptedChatModel(BaseChatModel):
-    """Replays `responses` in order. A dict is sent as JSON text; an exception is raised at that step."""
+    """Replays `responses` in order. A dict is sent as JSON text; an exception is raised at that step.
+    `compute_seconds` keeps a core busy that long per call, standing in for a real model's inference."""
 
     responses: list[Any]
     model_name: str = "scripted"
+    compute_seconds: float = 0.0
     _cursor: int = PrivateAttr(0)
     _calls: list[ScriptedCall] = PrivateAttr(default_factory=list)
 
     @classmethod
     def from_file(cls, path: Path, **fields: Any) -> "ScriptedChatModel":
-        """Load `{"responses": [...]}` (strings or JSON objects) from a file."""
+        """Load `{"responses": [...], "compute_seconds": 0.0}` (responses: strings or JSON objects) from a file."""
         data = read_json(path, "llm.script")
         if not isinstance(data, dict) or not isinstance(data.get("responses"), list):
             raise ConfigError(f'llm.script: {path} must hold {{"responses": [...]}}')
-        return cls(responses=data["responses"], **fields)
+        compute = data.get("compute_seconds", 0.0)
+        if isinstance(compute, bool) or not isinstance(compute, int | float) or compute < 0:
+            raise ConfigError(f"llm.script: {path}: compute_seconds must be a number of seconds >= 0")
+        return cls(responses=data["responses"], compute_seconds=float(compute), **fields)
 
     @property
     def _llm_type(self) -> str:
@@ -82,6 +88,7 @@ class ScriptedChatModel(BaseChatModel):
             raise ScriptExhaustedError(f"scripted model asked for call {self._cursor + 1} of {len(self.responses)}")
         step = self.responses[self._cursor]
         self._cursor += 1
+        _busy(self.compute_seconds)
         if isinstance(step, BaseException):
             raise step
         return step if isinstance(step, str) else json.dumps(step)
@@ -121,3 +128,12 @@ class ScriptedChatModel(BaseChatModel):
             yield chunk
         usage = self._usage(messages, text)
         yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))  # type: ignore[arg-type]
+
+
+def _busy(seconds: float) -> None:
+    """Keep this core busy for `seconds` of CPU time (not wall time: a shared core takes longer)."""
+    if seconds <= 0:
+        return
+    until = time.process_time() + seconds
+    while time.process_time() < until:
+        sum(range(1000))

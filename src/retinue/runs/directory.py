@@ -3,7 +3,7 @@
 ```
 RUN_DIR/
   config.json        what the run was asked to do (enough to rebuild it for --resume)
-  checkpoints.sqlite LangGraph checkpoints, one thread per run
+  checkpoints.sqlite LangGraph checkpoints, one thread per run (unless config.json names a PostgreSQL `db`)
   store/             the run's FaissStore memory
   usage.json         calls, tokens, cache hits, fallbacks and latency, per role
   metrics.json       flat results with units in the names
@@ -66,7 +66,8 @@ class RunDirectory:
             run.record_path,
             {
                 "command": command,
-                "thread_id": out.name,
+                # unique, not just the folder's name: runs in different folders may share one database
+                "thread_id": f"{out.name}-{secrets.token_hex(6)}",
                 "status": "running",
                 "started_at": datetime.now(UTC).isoformat(),
                 "argv": sys.argv,
@@ -96,6 +97,12 @@ class RunDirectory:
     @property
     def checkpoints_path(self) -> Path:
         return self.path / "checkpoints.sqlite"
+
+    @property
+    def database(self) -> str | None:
+        """The PostgreSQL URL holding this run's checkpoints, or None for checkpoints.sqlite."""
+        url = self.config().get("db")
+        return str(url) if url else None
 
     @property
     def store_path(self) -> Path:

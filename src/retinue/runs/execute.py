@@ -1,4 +1,5 @@
-"""Run a graph durably: SQLite checkpoints and a FaissStore in the run directory, resumable, with progress.
+"""Run a graph durably: checkpoints (SQLite in the run directory, or the PostgreSQL server the run's `db`
+names) and a FaissStore in the run directory, resumable, with progress.
 
 `execute` compiles the graph with the run's checkpointer and store, streams it (custom events drive a
 rich progress bar, message chunks can be echoed as tokens), and keeps run.json and usage.json current.
@@ -10,11 +11,13 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import StateGraph
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from retinue.llms.usage import UsageRecorder
 from retinue.memory.embeddings import DIMENSIONS, MiniLMEmbeddings
 from retinue.memory.faiss_store import FaissStore
+from retinue.postgres import advisory_lock, connect
 from retinue.runs.directory import RunDirectory
 
 TokenSink = Callable[[str, dict[str, Any]], None]
@@ -30,6 +34,27 @@ TokenSink = Callable[[str, dict[str, Any]], None]
 def open_run_store(run: RunDirectory) -> FaissStore:
     """The run's memory: durable items with MiniLM vector search over their "text" field."""
     return FaissStore(run.store_path, index={"dims": DIMENSIONS, "embed": MiniLMEmbeddings(), "fields": ["text"]})
+
+
+@contextmanager
+def open_checkpointer(sqlite_path: Path, url: str | None) -> Iterator[BaseCheckpointSaver[Any]]:
+    """LangGraph checkpoints in the SQLite file `sqlite_path`, or on the PostgreSQL server at `url`."""
+    if url is None:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        conn = sqlite3.connect(sqlite_path, check_same_thread=False)
+        try:
+            yield SqliteSaver(conn)
+        finally:
+            conn.close()
+        return
+    from langgraph.checkpoint.postgres import PostgresSaver
+
+    with connect(url) as pg:
+        saver = PostgresSaver(pg)
+        with advisory_lock(pg, "retinue checkpoint tables"):
+            saver.setup()
+        yield saver
 
 
 class _ProgressView:
@@ -73,32 +98,31 @@ def execute(
     if resume:
         usage.merge_dict(run.usage())
     started = time.perf_counter()
-    conn = sqlite3.connect(run.checkpoints_path, check_same_thread=False)
-    store = open_run_store(run)
     try:
-        compiled = graph.compile(checkpointer=SqliteSaver(conn), store=store)
-        snapshot = compiled.get_state(config)
-        if resume and snapshot.values and not snapshot.next:
-            return dict(snapshot.values)  # finished earlier: nothing to redo
-        stream_input = None if (resume and snapshot.values) else inputs
-        run.update_record(
-            status="running", pid=os.getpid(), resumed_at=datetime.now(UTC).isoformat() if resume else None
-        )
-        view = _ProgressView(console)
-        with view.progress:
-            # With a list of modes LangGraph yields (mode, chunk) pairs; its overloads do not say so.
-            parts: Iterator[tuple[str, Any]] = compiled.stream(  # type: ignore[assignment]
-                stream_input, config, context=context, stream_mode=["custom", "messages"], durability="sync"
+        with open_checkpointer(run.checkpoints_path, run.database) as checkpointer, open_run_store(run) as store:
+            compiled = graph.compile(checkpointer=checkpointer, store=store)
+            snapshot = compiled.get_state(config)
+            if resume and snapshot.values and not snapshot.next:
+                return dict(snapshot.values)  # finished earlier: nothing to redo
+            stream_input = None if (resume and snapshot.values) else inputs
+            run.update_record(
+                status="running", pid=os.getpid(), resumed_at=datetime.now(UTC).isoformat() if resume else None
             )
-            for mode, chunk in parts:
-                if mode == "custom" and isinstance(chunk, dict) and "progress" in chunk:
-                    view.update(chunk["progress"])
-                    usage.save(run.usage_path)  # a killed run keeps its counts up to here
-                elif mode == "messages" and on_token is not None:
-                    message, metadata = chunk
-                    if message.content:
-                        on_token(str(message.content), metadata)
-        final = dict(compiled.get_state(config).values)
+            view = _ProgressView(console)
+            with view.progress:
+                # With a list of modes LangGraph yields (mode, chunk) pairs; its overloads do not say so.
+                parts: Iterator[tuple[str, Any]] = compiled.stream(  # type: ignore[assignment]
+                    stream_input, config, context=context, stream_mode=["custom", "messages"], durability="sync"
+                )
+                for mode, chunk in parts:
+                    if mode == "custom" and isinstance(chunk, dict) and "progress" in chunk:
+                        view.update(chunk["progress"])
+                        usage.save(run.usage_path)  # a killed run keeps its counts up to here
+                    elif mode == "messages" and on_token is not None:
+                        message, metadata = chunk
+                        if message.content:
+                            on_token(str(message.content), metadata)
+            final = dict(compiled.get_state(config).values)
         _finish(run, usage, started, "completed")
         return final
     except KeyboardInterrupt:
@@ -107,9 +131,6 @@ def execute(
     except Exception as error:
         _finish(run, usage, started, "failed", error=f"{type(error).__name__}: {error}")
         raise
-    finally:
-        store.close()
-        conn.close()
 
 
 def _finish(run: RunDirectory, usage: UsageRecorder, started: float, status: str, error: str | None = None) -> None:

@@ -12,12 +12,17 @@ A sweep file (TOML) names the command, the options every cell shares and a grid 
     method = ["buy_and_hold", "momentum"]
 
 Cells run as `python -m retinue.cli COMMAND --option value ... --out DIR/cells/NAME`, in a pool of worker
-processes. Rerunning a sweep skips cells whose metrics.json exists and resumes cells that stopped.
+processes. Rerunning a sweep skips cells whose metrics.json exists and resumes cells that stopped. A cell's
+process dies with the worker that started it (a killed Ray worker leaves no orphan writing to the cell), so
+the retried cell resumes alone from its last checkpoint.
 """
 
 import csv
+import ctypes
 import itertools
+import os
 import re
+import signal
 import subprocess
 import sys
 import tomllib
@@ -34,6 +39,8 @@ from retinue.errors import RetinueError
 from retinue.jsonfiles import read_json
 
 COMMANDS = {"backtest": ["backtest"], "eval effiqa": ["eval", "effiqa"], "eval tips": ["eval", "tips"]}
+PARENT_ENV = "RETINUE_SWEEP_PARENT"  # set on a cell's process: the pid of the worker that started it
+_PR_SET_PDEATHSIG = 1
 Scalar = str | int | float | bool
 
 
@@ -119,7 +126,8 @@ def run_cell(spec: SweepSpec, cell: Cell, root: Path) -> CellOutcome:
     error = None
     for attempt in range(1, spec.retries + 2):
         command = command_line(spec, cell, folder)
-        done = subprocess.run(command, capture_output=True, text=True)
+        env = {**os.environ, PARENT_ENV: str(os.getpid())}
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
         (root / "logs").mkdir(exist_ok=True)
         log = f"$ {' '.join(command[2:])}\n{done.stdout}{done.stderr}"
         (root / "logs" / f"{cell.name}.log").write_text(log, encoding="utf-8")
@@ -128,6 +136,18 @@ def run_cell(spec: SweepSpec, cell: Cell, root: Path) -> CellOutcome:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         error = lines[-1] if lines else f"exit status {done.returncode}"
     return CellOutcome(cell, "failed", spec.retries + 1, {}, error)
+
+
+def die_with_parent() -> None:
+    """In a cell's process (Linux): be killed when the sweep worker that started it dies, and exit at once if
+    it already has. Elsewhere a no-op."""
+    parent = os.environ.get(PARENT_ENV)
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != int(parent):  # the worker died before the signal was armed
+        os._exit(1)
 
 
 def run_sweep(
@@ -150,8 +170,6 @@ def run_sweep_on_ray(
     """Each cell a Ray task with the spec's CPU and memory request: a Ray started here for the sweep (as
     many CPUs as cores) unless `address` names an existing cluster. A task whose worker dies is run again
     (Ray's retries); the cell then resumes from its own checkpoints."""
-    import os
-
     import ray
 
     started_here = address is None

@@ -1,28 +1,42 @@
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from langchain_core.messages import HumanMessage
 
-from retinue.llms.cache import SQLiteResponseCache
+from retinue.errors import RetinueError
+from retinue.llms.cache import PostgresResponseCache, SQLiteResponseCache
 from retinue.llms.scripted import ScriptedChatModel
 from retinue.llms.usage import UsageRecorder
+from retinue.postgres import check_db_url
+
+CacheFactory = Callable[[], SQLiteResponseCache | PostgresResponseCache]
 
 
-def test_identical_calls_replay_from_disk_across_instances(tmp_path: Path) -> None:
-    path = tmp_path / "cache.sqlite"
+@pytest.fixture(params=["sqlite", "postgres"])
+def new_cache(request: pytest.FixtureRequest, tmp_path: Path) -> CacheFactory:
+    """A factory of cache objects over one store, as separate processes would open it."""
+    if request.param == "sqlite":
+        return lambda: SQLiteResponseCache(tmp_path / "cache.sqlite")
+    url = request.getfixturevalue("postgres_url")
+    return lambda: PostgresResponseCache(url)
+
+
+def test_identical_calls_replay_across_instances(new_cache: CacheFactory) -> None:
     usage = UsageRecorder()
-    first = ScriptedChatModel(responses=["cached answer"], cache=SQLiteResponseCache(path), callbacks=[usage])
+    first = ScriptedChatModel(responses=["cached answer"], cache=new_cache(), callbacks=[usage])
     assert first.invoke([HumanMessage("q")]).content == "cached answer"
 
-    # A new process would build a new model and cache object; the response comes from the file.
-    replay = ScriptedChatModel(responses=[], cache=SQLiteResponseCache(path), callbacks=[usage])
+    # A new process would build a new model and cache object; the response comes from the store.
+    replay = ScriptedChatModel(responses=[], cache=new_cache(), callbacks=[usage])
     message = replay.invoke([HumanMessage("q")])
     assert message.content == "cached answer"
     assert message.response_metadata["cache_hit"] is True
     assert usage.total().calls == 1 and usage.total().cache_hits == 1
 
 
-def test_key_covers_messages_and_parameters(tmp_path: Path) -> None:
-    cache = SQLiteResponseCache(tmp_path / "cache.sqlite")
+def test_key_covers_messages_and_parameters(new_cache: CacheFactory) -> None:
+    cache = new_cache()
     model = ScriptedChatModel(responses=["a", "b", "c"], cache=cache)
     model.invoke([HumanMessage("q")])
     model.invoke([HumanMessage("other q")])
@@ -31,8 +45,34 @@ def test_key_covers_messages_and_parameters(tmp_path: Path) -> None:
     assert len(cache) == 3
     other_model = ScriptedChatModel(responses=["d"], model_name="other", cache=cache)
     assert other_model.invoke([HumanMessage("q")]).content == "d"
+    cache.clear()
+    assert len(cache) == 0
 
 
-def test_cache_off_calls_every_time(tmp_path: Path) -> None:
+def test_cache_off_calls_every_time() -> None:
     model = ScriptedChatModel(responses=["a", "b"], cache=False)
     assert [model.invoke("q").content, model.invoke("q").content] == ["a", "b"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///x.db", "give a PostgreSQL URL"),
+        ("postgresql://", "give a PostgreSQL URL"),
+        ("postgresql://me:secret@127.0.0.1:5432/db", "keep the password out of the URL"),
+        ("postgresql://me@127.0.0.1:notaport/db", "is not a URL"),
+        (f"postgresql://me@127.0.0.1:{_free_port()}/db", "cannot reach the PostgreSQL database"),
+    ],
+)
+def test_a_bad_db_url_is_named_in_the_error(url: str, message: str) -> None:
+    with pytest.raises(RetinueError, match=message):
+        check_db_url(url)
+    assert check_db_url(None) is None

@@ -1,5 +1,10 @@
 """Sweep files, their grid of cells and each cell's command line."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +69,48 @@ def test_bad_sweep_files_are_named(tmp_path: Path, text: str, message: str) -> N
         load_sweep(path)
     with pytest.raises(RetinueError, match="sweep file not found"):
         load_sweep(tmp_path / "none.toml")
+
+
+# A worker that starts a cell's process (with or without the parent's pid in its environment), reports the
+# cell's pid once the cell has armed itself, then waits to be killed. No pipes: only the death signal can
+# take the cell down with its worker.
+WORKER = """
+import os, subprocess, sys, time
+env = dict(os.environ)
+if sys.argv[2] == "armed":
+    env["RETINUE_SWEEP_PARENT"] = str(os.getpid())
+cell = "from retinue.runs.sweep import die_with_parent; import sys, time; die_with_parent(); "
+cell += "open(sys.argv[1], 'w').write('ready'); time.sleep(60)"
+child = subprocess.Popen([sys.executable, "-c", cell, sys.argv[1]], env=env, stdout=subprocess.DEVNULL)
+print(child.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:  # a zombie is dead, whether or not anyone has reaped it yet
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+@pytest.mark.parametrize("armed", [True, False])
+def test_a_cells_process_dies_with_the_worker_that_started_it(tmp_path: Path, armed: bool) -> None:
+    ready = tmp_path / "ready"
+    command = [sys.executable, "-c", WORKER, str(ready), "armed" if armed else "plain"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as worker:
+        assert worker.stdout is not None
+        cell = int(worker.stdout.readline())
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.kill()
+    deadline = time.monotonic() + 5
+    while _alive(cell) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert _alive(cell) is not armed  # without the signal the orphan would go on writing to the cell
+    finally:
+        if _alive(cell):
+            os.kill(cell, signal.SIGKILL)
