@@ -1,6 +1,11 @@
+import json
+import time
+from pathlib import Path
+
 import pytest
 from langchain_core.messages import HumanMessage
 
+from retinue.errors import ConfigError
 from retinue.llms.scripted import ScriptedChatModel, ScriptExhaustedError, UnusedScriptError
 
 
@@ -41,3 +46,20 @@ def test_streams_words_with_usage() -> None:
     for chunk in chunks[1:]:
         merged += chunk
     assert merged.usage_metadata == {"input_tokens": 3, "output_tokens": 3, "total_tokens": 6}
+
+
+def test_a_script_can_keep_a_core_busy_per_call(tmp_path: Path) -> None:
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps({"responses": ["a", "b"], "compute_seconds": 0.05}))
+    model = ScriptedChatModel.from_file(path)
+    started = time.process_time()
+    assert [model.invoke("q").content, model.invoke("q").content] == ["a", "b"]
+    assert time.process_time() - started >= 0.1  # CPU time, as a model's inference would spend it
+
+
+@pytest.mark.parametrize("compute", [-1, "fast", True])
+def test_a_bad_compute_time_is_named(tmp_path: Path, compute: object) -> None:
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps({"responses": ["a"], "compute_seconds": compute}))
+    with pytest.raises(ConfigError, match="compute_seconds"):
+        ScriptedChatModel.from_file(path)
