@@ -12,6 +12,7 @@ import pytest
 from retinue.agents.fincon import FinconContext, FinconMethod
 from retinue.agents.fincon.state import ASPECTS
 from retinue.agents.trading import Baseline, TradingContext
+from retinue.cli.chat import backtest_memory, load_fincon
 from retinue.config import LLMConfig
 from retinue.datasets.market_text import TextArchive
 from retinue.datasets.prices import load_prices
@@ -23,6 +24,7 @@ from retinue.llms import ScriptedChatModel, UsageRecorder
 from retinue.paths import data_root
 from retinue.runs.directory import RunDirectory
 from retinue.runs.execute import execute, open_run_store
+from retinue.web.sessions import ChatSessions
 
 pytestmark = [
     pytest.mark.e2e,
@@ -201,6 +203,22 @@ def test_fincon_trains_episodes_with_cvrf_and_tests_with_the_beliefs(tmp_path: P
     again = _cli("--resume", str(out), env=None)
     assert again.returncode == 0, again.stderr
     assert json.loads((out / "metrics.json").read_text())["training_llm_calls"] == metrics["training_llm_calls"]
+
+    # The chat's fincon team starts from this run: its memory (here the manager's episodes) and beliefs.
+    usage = UsageRecorder()
+    model = ScriptedChatModel(responses=[ANY_REPLY] * 10, callbacks=[usage])
+    start = backtest_memory(out)
+    with ChatSessions(
+        tmp_path / "chat", model, usage, LLMConfig(), None, load_fincon=lambda: load_fincon(None, start)
+    ) as sessions:
+        events = list(sessions.turn("s", "fincon", "what would you do with AAPL on 2022-10-12 and why"))
+    assert events[0] == (
+        "step",
+        {"agent": "fincon", "text": "starting from the memory and beliefs of backtest run (to 2022-10-07)"},
+    )
+    assert events[-1][1]["text"].startswith("BUY AAPL at the close of 2022-10-12")
+    manager_prompt = str(model.calls[-1].messages[-1].content)
+    assert "2022-10-05: BUY AAPL" in manager_prompt and "hold a winning position" in manager_prompt
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from retinue.cli import app
+from retinue.errors import RetinueError
 
 runner = CliRunner()
 SCHEMA = {
@@ -108,3 +109,19 @@ def test_bad_input_exits_1_with_a_clear_message_and_no_traceback(tmp_path: Path)
         assert done.returncode == 1, (args, done.stderr)
         assert expected in done.stderr, (args, done.stderr)
         assert "Traceback" not in done.stderr
+
+
+def test_chat_names_a_fincon_run_it_cannot_start_from(tmp_path: Path) -> None:
+    from retinue.runs.directory import RunDirectory
+
+    baseline = RunDirectory.create("backtest", {"method": "buy_and_hold"}, tmp_path / "baseline", tmp_path)
+    stopped = RunDirectory.create("backtest", {"method": "fincon", "end": "2023-01-31"}, tmp_path / "stopped", tmp_path)
+    stopped.update_record(status="interrupted")
+    cases = [
+        (baseline.path, "is a buy_and_hold backtest, not a fincon one"),
+        (stopped.path, "has not finished (status interrupted)"),
+        (tmp_path / "nothing", "is not a run directory"),
+    ]
+    for folder, expected in cases:
+        result = runner.invoke(app, ["chat", "--team", "fincon", "--fincon-run", str(folder)])
+        assert isinstance(result.exception, RetinueError) and expected in str(result.exception)

@@ -28,6 +28,11 @@ from retinue.cli.effiqa import DataDirOption, ExplorerOption, KGOption
 from retinue.cli.tips import GamesOption
 from retinue.errors import RetinueError
 
+FinconRunOption = Annotated[
+    Path | None,
+    typer.Option(help="The fincon team starts from this finished FinCon backtest's memory and beliefs."),
+]
+
 HELP = """commands:
   /help              this list
   /team [NAME]       show the team, or switch to NAME (assistant, effiqa, fincon, tips)
@@ -46,6 +51,7 @@ def chat(
     explorer: ExplorerOption = None,
     data_dir: DataDirOption = None,
     games: GamesOption = None,
+    fincon_run: FinconRunOption = None,
     llm: LLMOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
@@ -59,7 +65,8 @@ def chat(
 
     if team not in TEAMS:
         raise RetinueError(f"--team: {team!r} is not one of {', '.join(TEAMS)}")
-    with open_sessions(config, llm, model, base_url, script, no_cache, kg, explorer, data_dir, games) as sessions:
+    opened = open_sessions(config, llm, model, base_url, script, no_cache, kg, explorer, data_dir, games, fincon_run)
+    with opened as sessions:
         Terminal(sessions).run(session or new_session_id(), team)
 
 
@@ -74,14 +81,17 @@ def open_sessions(
     explorer: Path | None,
     data_dir: Path | None,
     games: Path | None = None,
+    fincon_run: Path | None = None,
 ) -> Any:
-    """The chat sessions under RETINUE_HOME/chat, with the configured model and each team's tools on demand."""
+    """The chat sessions under RETINUE_HOME/chat, with the configured model and each team's tools on demand
+    (a --fincon-run is checked now, not at the team's first turn)."""
     from retinue.config import load_settings
     from retinue.llms import UsageRecorder
     from retinue.paths import retinue_home
     from retinue.web.sessions import ChatSessions
 
     llm_config = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
+    start = backtest_memory(fincon_run) if fincon_run else None
     usage = UsageRecorder()
     return ChatSessions(
         retinue_home() / "chat",
@@ -89,7 +99,7 @@ def open_sessions(
         usage,
         llm_config,
         lambda: load_effiqa(kg, explorer, data_dir),
-        load_fincon=lambda: load_fincon(data_dir),
+        load_fincon=lambda: load_fincon(data_dir, start),
         load_tips=lambda: load_games_for_chat(games),
     )
 
@@ -108,16 +118,38 @@ def load_games_for_chat(games: Path | None) -> tuple[Path, dict[str, Any]]:
     return folder, {entry.id: entry for entry in load_games(folder)}
 
 
-def load_fincon(data_dir: Path | None) -> tuple[Any, Any, Any]:
+def load_fincon(data_dir: Path | None, start: Any = None) -> Any:
+    """The fincon team's FinconTools; `start` (a BacktestMemory) is the finished backtest it starts from."""
     from langgraph.store.memory import InMemoryStore
 
+    from retinue.agents.chat.fincon_team import FinconTools
     from retinue.graphs.backtest import build_backtest_graph
     from retinue.graphs.fincon import build_fincon_day_graph
     from retinue.paths import data_root
 
     # The chat's backtests run baselines, which keep nothing in the store the backtest graph requires.
     backtests = build_backtest_graph().compile(store=InMemoryStore())
-    return build_fincon_day_graph().compile(), backtests, data_root(data_dir)
+    return FinconTools(build_fincon_day_graph().compile(), backtests, data_root(data_dir), start)
+
+
+def backtest_memory(folder: Path) -> Any:
+    """The memory, trained beliefs and last day of a finished FinCon backtest (`retinue backtest --method
+    fincon`), for the fincon team to start from."""
+    from datetime import date
+
+    from retinue.agents.chat.fincon_team import BacktestMemory
+    from retinue.jsonfiles import read_json
+    from retinue.runs.directory import RunDirectory
+
+    run = RunDirectory.open(folder, command="backtest")
+    config = run.config()
+    if config.get("method") != "fincon":
+        raise RetinueError(f"--fincon-run: {folder} is a {config.get('method')} backtest, not a fincon one")
+    if run.status() != "completed" or not run.store_path.is_dir():
+        raise RetinueError(f"--fincon-run: {folder} has not finished (status {run.status()}); --resume it first")
+    training = run.path / "training.json"
+    beliefs = read_json(training, "training record").get("beliefs", {}) if training.exists() else {}
+    return BacktestMemory(run.path, run.store_path, dict(beliefs), date.fromisoformat(config["end"]))
 
 
 def load_effiqa(kg: Path | None, explorer: Path | None, data_dir: Path | None) -> tuple[Any, Any, Any]:

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from retinue.cli.chat import FinconRunOption
 from retinue.cli.common import (
     BaseUrlOption,
     ConfigOption,
@@ -36,6 +37,7 @@ def serve(
     explorer: ExplorerOption = None,
     data_dir: DataDirOption = None,
     games: GamesOption = None,
+    fincon_run: FinconRunOption = None,
     llm: LLMOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
@@ -54,7 +56,8 @@ def serve(
         raise RetinueError(f"--host {host} is reachable beyond this machine: give --token as well")
     if not 0 < port < 65536:
         raise RetinueError(f"--port must be between 1 and 65535, not {port}")
-    with open_sessions(config, llm, model, base_url, script, no_cache, kg, explorer, data_dir, games) as sessions:
+    opened = open_sessions(config, llm, model, base_url, script, no_cache, kg, explorer, data_dir, games, fincon_run)
+    with opened as sessions:
         address = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
         err.print(f"chat page: {address}  (Ctrl-C stops the server; sessions are kept)", highlight=False)
         uvicorn.run(create_app(sessions, token), host=host, port=port, log_level="warning")

@@ -31,9 +31,15 @@ from retinue.runs.directory import RunDirectory
 TokenSink = Callable[[str, dict[str, Any]], None]
 
 
+def open_memory_store(folder: Path | None) -> FaissStore:
+    """Agents' memory as runs keep it: items with MiniLM vector search over their "text" field, durable in
+    `folder` (None: in memory only)."""
+    return FaissStore(folder, index={"dims": DIMENSIONS, "embed": MiniLMEmbeddings(), "fields": ["text"]})
+
+
 def open_run_store(run: RunDirectory) -> FaissStore:
-    """The run's memory: durable items with MiniLM vector search over their "text" field."""
-    return FaissStore(run.store_path, index={"dims": DIMENSIONS, "embed": MiniLMEmbeddings(), "fields": ["text"]})
+    """The run's memory, in its directory."""
+    return open_memory_store(run.store_path)
 
 
 @contextmanager

@@ -47,7 +47,7 @@ class ChatSessions:
         llm_config: Any,
         load_effiqa: EffiQALoader | None,
         embed: Embeddings | None = None,
-        load_fincon: Callable[[], tuple[Any, Any, Any]] | None = None,
+        load_fincon: Callable[[], Any] | None = None,
         load_tips: Callable[[], tuple[Any, Any]] | None = None,
     ) -> None:
         """`embed` indexes the memory (default: MiniLM, as every run's memory)."""

@@ -8,6 +8,7 @@ from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from retinue.agents.chat import ChatContext, ChatTools, session_memory
+from retinue.agents.chat.fincon_team import BacktestMemory, FinconTools
 from retinue.config import LLMConfig
 from retinue.graphs.chat import build_chat_graph
 from retinue.graphs.effiqa import build_effiqa_graph
@@ -86,7 +87,7 @@ def test_the_fincon_team_works_the_asked_day_and_says_why(tmp_path: Path) -> Non
     from retinue.graphs.fincon import build_fincon_day_graph
     from retinue.paths import data_root
 
-    tools = ChatTools(load_fincon=lambda: (build_fincon_day_graph().compile(), None, data_root()))
+    tools = ChatTools(load_fincon=lambda: FinconTools(build_fincon_day_graph().compile(), None, data_root()))
     reading = {"signal": "positive", "key_point": "deliveries beat"}
     decision = {"action": "SELL", "confidence": 0.6, "reasons": "the trend is down"}
     final, model, _ = _turn(
@@ -97,3 +98,36 @@ def test_the_fincon_team_works_the_asked_day_and_says_why(tmp_path: Path) -> Non
     assert "deliveries beat" in manager_prompt and "2023-01-05" in manager_prompt
     unclear, model, _ = _turn(tmp_path, "f", "what about the weather?", [], "fincon", tools)
     assert unclear["messages"][-1].content.startswith("I need a day, written as YYYY-MM-DD")
+
+
+def test_the_fincon_team_can_start_from_a_backtests_memory_and_beliefs(tmp_path: Path) -> None:
+    from datetime import date
+
+    from retinue.agents.fincon.memory import MANAGER
+    from retinue.graphs.fincon import build_fincon_day_graph
+    from retinue.memory.layered import LayeredMemory
+    from retinue.paths import data_root
+    from retinue.runs.execute import open_memory_store
+
+    episode = "2022-12-30: BUY TSLA (momentum); the portfolio earned +3.10 %"
+    with open_memory_store(tmp_path / "backtest" / "store") as store:
+        LayeredMemory(store, MANAGER).add(episode, date(2022, 12, 30), 60.0, key="2022-12-30 TSLA")
+        before = len(store)
+    start = BacktestMemory(
+        tmp_path / "backtest", tmp_path / "backtest" / "store", {"manager": "cut losers"}, date(2023, 1, 3)
+    )
+    day_graph = build_fincon_day_graph().compile()
+    tools = ChatTools(load_fincon=lambda: FinconTools(day_graph, None, data_root(), start))
+    reading = {"signal": "positive", "key_point": "deliveries beat"}
+    decision = {"action": "BUY", "confidence": 0.7, "reasons": "it worked last week"}
+    question = "What would you do with TSLA on 2023-01-05 and why?"
+    (tmp_path / "chat").mkdir()
+    final, model, _ = _turn(tmp_path / "chat", "f", question, [reading, decision], "fincon", tools)
+    assert final["messages"][-1].content.startswith("BUY TSLA at the close of 2023-01-05")
+    manager_prompt = str(model.calls[-1].messages[-1].content)
+    assert episode in manager_prompt and "cut losers" in manager_prompt
+    with open_memory_store(tmp_path / "backtest" / "store") as store:
+        assert len(store) == before  # the team worked on a copy
+
+    early, model, _ = _turn(tmp_path / "chat", "g", "What about TSLA on 2023-01-03?", [], "fincon", tools)
+    assert "ran to 2023-01-03: ask about a later day" in early["messages"][-1].content

@@ -4,13 +4,20 @@ metrics and equity curve.
 
 The analysts and the manager work that one day exactly as in a backtest: prices up to the day, text
 dated before it, each analyst's layered memory filled from the archive. The memory is a fresh one per
-question, so nothing of one session's questions reaches another's.
+question, so nothing of one session's questions reaches another's: empty, or (`--fincon-run RUN_DIR`) a
+copy of what a finished FinCon backtest remembered on its last day, with the beliefs it trained. Then only
+days after that backtest may be asked about, or its memory would look ahead.
 """
 
 import contextlib
 import contextvars
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from langchain_core.messages import AIMessage
@@ -33,6 +40,28 @@ BACKTEST_USAGE = (
 )
 
 
+@dataclass(frozen=True)
+class BacktestMemory:
+    """A finished FinCon backtest the team starts from: its run directory, the store folder it remembered
+    in, the beliefs it trained and its last day."""
+
+    run: Path
+    store: Path
+    beliefs: dict[str, str]
+    last_day: date
+
+
+@dataclass(frozen=True)
+class FinconTools:
+    """FinCon's compiled day graph, a compiled backtest graph (with a store) for the baselines, the data
+    root and, when given, the backtest whose memory the team starts from."""
+
+    day_graph: Any
+    backtests: Any
+    data_root: Path
+    start_from: BacktestMemory | None = None
+
+
 def fincon(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     ctx = runtime.context
     question = last_question(state)
@@ -47,30 +76,43 @@ def fincon(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     except RetinueError as error:
         return {"messages": [AIMessage(f"{error}. {USAGE}", name="fincon")]}
     from retinue.envs.market import MarketEnv
-    from retinue.memory.embeddings import DIMENSIONS, MiniLMEmbeddings
-    from retinue.memory.faiss_store import FaissStore
 
+    tools: FinconTools = ctx.tools.fincon()
+    start = tools.start_from
     try:
+        if start is not None and day <= start.last_day:
+            raise RetinueError(
+                f"the team remembers the backtest {start.run.name}, which ran to {start.last_day}: ask about a later "
+                "day, or its memory would look ahead"
+            )
         env = MarketEnv(prices, day, day + timedelta(days=14))
     except RetinueError as error:
         return {"messages": [AIMessage(f"{error}. {USAGE}", name="fincon")]}
-    day_graph, _, _ = ctx.tools.fincon()
-    store = FaissStore(None, index={"dims": DIMENSIONS, "embed": MiniLMEmbeddings(), "fields": ["text"]})
-    team = FinconContext(llm=ctx.llm, usage=ctx.usage, llm_config=ctx.llm_config, env=env, archive=archive, store=store)
-    inputs = {
-        "index": 0,
-        "tickers": [ticker],
-        "previous": {},
-        "risk_alert": None,
-        "reports": [],
-        "decisions": {},
-        "manager_recalled": [],
-    }
-    try:
+    if start is not None:
+        told = f"starting from the memory and beliefs of backtest {start.run.name} (to {start.last_day})"
+        runtime.stream_writer({"step": {"agent": "fincon", "text": told}})
+    with _team_memory(start) as store:
+        beliefs = start.beliefs if start else {}
+        team = FinconContext(
+            llm=ctx.llm,
+            usage=ctx.usage,
+            llm_config=ctx.llm_config,
+            env=env,
+            archive=archive,
+            store=store,
+            beliefs=beliefs,
+        )
+        inputs = {
+            "index": 0,
+            "tickers": [ticker],
+            "previous": {},
+            "risk_alert": None,
+            "reports": [],
+            "decisions": {},
+            "manager_recalled": [],
+        }
         # A fresh context, so the day graph does not join the chat's checkpoints as a subgraph.
-        result = contextvars.Context().run(day_graph.invoke, inputs, context=team)
-    finally:
-        store.close()
+        result = contextvars.Context().run(tools.day_graph.invoke, inputs, context=team)
     for report in result["reports"]:
         runtime.stream_writer(
             {"step": {"agent": f"{report['role']} analyst", "text": f"{report['signal']}: {report['text']}"}}
@@ -84,12 +126,28 @@ def fincon(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     return {"messages": [AIMessage(reply, name="fincon")]}
 
 
+@contextlib.contextmanager
+def _team_memory(start: BacktestMemory | None) -> Iterator[Any]:
+    """A store for one question: empty, or a copy of the backtest's (which stays as it was)."""
+    from retinue.runs.execute import open_memory_store
+
+    if start is None:
+        with open_memory_store(None) as store:
+            yield store
+        return
+    with tempfile.TemporaryDirectory(prefix="retinue-fincon-chat-") as scratch:
+        copy = Path(scratch) / "store"
+        shutil.copytree(start.store, copy)
+        with open_memory_store(copy) as store:
+            yield store
+
+
 def _market(ctx: ChatContext, question: str) -> tuple[str, date, Any, Any]:
     """The ticker and day a question names, with the ticker's prices and text from the data root."""
     from retinue.datasets.market_text import TextArchive
     from retinue.datasets.prices import load_prices
 
-    _, _, root = ctx.tools.fincon()
+    root = ctx.tools.fincon().data_root
     days = _DAY.findall(question)
     if not days:
         raise RetinueError("I need a day, written as YYYY-MM-DD")
@@ -115,7 +173,8 @@ def backtest_in_chat(ctx: ChatContext, question: str, turn: int) -> dict[str, An
     from retinue.envs.market_baselines import BASELINES
     from retinue.evaluation.backtest_report import plot_equity, summarise
 
-    _, backtest_graph, root = ctx.tools.fincon()
+    tools: FinconTools = ctx.tools.fincon()
+    backtest_graph, root = tools.backtests, tools.data_root
     method = next((name for name in BASELINES if re.search(rf"\bwith {name}\b", question)), "buy_and_hold")
     if "with fincon" in question.lower():
         raise RetinueError("FinCon backtests take minutes of model calls per week: run them with `retinue backtest`")

@@ -4,12 +4,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NotRequired
+from typing import TYPE_CHECKING, Any, NotRequired
 
 from langgraph.graph import MessagesState
 
 from retinue.errors import RetinueError
 from retinue.runs.context import RunContext
+
+if TYPE_CHECKING:
+    from retinue.agents.chat.fincon_team import FinconTools
 
 TEAMS = ("assistant", "effiqa", "fincon", "tips")
 SHARED_MEMORY = ("shared", "memory")
@@ -33,8 +36,7 @@ class ChatTools:
     may run at once: a loader runs once, the others wait for it."""
 
     load_effiqa: Callable[[], tuple[Any, Any, Any]] | None = None
-    # FinCon's compiled day graph, a compiled backtest graph (with a store) and the data root.
-    load_fincon: Callable[[], tuple[Any, Any, Any]] | None = None
+    load_fincon: Callable[[], "FinconTools"] | None = None
     load_tips: Callable[[], tuple[Any, Any]] | None = None  # the games folder and its games by id
     _loaded: dict[str, Any] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -42,7 +44,7 @@ class ChatTools:
     def effiqa(self) -> tuple[Any, Any, Any]:
         return self._load("effiqa", self.load_effiqa)  # type: ignore[no-any-return]
 
-    def fincon(self) -> tuple[Any, Any, Any]:
+    def fincon(self) -> "FinconTools":
         return self._load("fincon", self.load_fincon)  # type: ignore[no-any-return]
 
     def tips(self) -> tuple[Any, Any]:
