@@ -11,6 +11,7 @@ from retinue.cli.backtest import backtest
 from retinue.cli.chat import chat
 from retinue.cli.common import err
 from retinue.cli.effiqa import ask_kg, eval_effiqa, train_explorer
+from retinue.cli.kbgn import eval_kbgn, make_kbgn_data, train_kbgn
 from retinue.cli.models import models_app
 from retinue.cli.plan_training import plan_training
 from retinue.cli.play import play
@@ -41,9 +42,12 @@ app.command()(serve)
 app.command()(sweep)
 app.command()(play)
 train_app.command("explorer")(train_explorer)
+train_app.command("kbgn-data")(make_kbgn_data)
+train_app.command("kbgn")(train_kbgn)
 eval_app = typer.Typer(help="Evaluate agent systems on their benchmarks.", no_args_is_help=True)
 eval_app.command("effiqa")(eval_effiqa)
 eval_app.command("tips")(eval_tips)
+eval_app.command("kbgn")(eval_kbgn)
 app.add_typer(eval_app, name="eval")
 
 

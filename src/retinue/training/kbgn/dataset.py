@@ -1,0 +1,126 @@
+"""The generated visual-dialogue set on disk and as tensors.
+
+```
+DATA_DIR/
+  dataset.json     vocabulary, the answer pool, sizes, seed
+  train.npz        arrays (no pickles) of the training dialogs
+  val.npz          the same for validation
+  crop_encoder.pt  the region CNN (loaded with weights_only=True)
+```
+
+Per dialog: `regions` (MAX_REGIONS, REGION_DIM) and `region_mask`; `caption` tokens; per round the
+`question` tokens, the `history` tokens (that round's question and answer, for later rounds' text
+graph), the 100 `candidates` (indices into the answer pool), `gt_index` and `relevance`.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from retinue.errors import RetinueError
+from retinue.jsonfiles import read_json
+from retinue.training.kbgn.features import region_features, train_crop_encoder
+from retinue.training.kbgn.scenes import ANSWER_POOL, Dialog, make_dialogs
+
+PAD, UNKNOWN = 0, 1
+MAX_WORDS = 12
+SPLITS = ("train", "val")
+ARRAYS = ("regions", "region_mask", "caption", "question", "history", "candidates", "gt_index", "relevance")
+
+
+def words(text: str) -> list[str]:
+    return text.lower().replace("?", " ?").split()
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    words: list[str]
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> "Vocabulary":
+        return cls(["<pad>", "<unk>", *sorted({w for text in texts for w in words(text)})])
+
+    def encode(self, text: str, length: int = MAX_WORDS) -> np.ndarray:
+        index = {w: i for i, w in enumerate(self.words)}
+        ids = [index.get(w, UNKNOWN) for w in words(text)][:length]
+        return np.array(ids + [PAD] * (length - len(ids)), dtype=np.int64)
+
+
+def _texts(dialogs: Sequence[Dialog]) -> list[str]:
+    found = [text for text, _ in ANSWER_POOL]
+    for dialog in dialogs:
+        found += [dialog.caption, *(r.question for r in dialog.rounds)]
+    return found
+
+
+def to_arrays(dialogs: Sequence[Dialog], vocabulary: Vocabulary, encoder: Any) -> dict[str, np.ndarray]:
+    pool = {text: i for i, (text, _) in enumerate(ANSWER_POOL)}
+    regions, region_mask = region_features(encoder, dialogs)
+    return {
+        "regions": regions,
+        "region_mask": region_mask,
+        "caption": np.stack([vocabulary.encode(d.caption) for d in dialogs]),
+        "question": np.stack([[vocabulary.encode(r.question) for r in d.rounds] for d in dialogs]),
+        "history": np.stack([[vocabulary.encode(f"{r.question} {r.answer}") for r in d.rounds] for d in dialogs]),
+        "candidates": np.array([[[pool[c] for c in r.candidates] for r in d.rounds] for d in dialogs]),
+        "gt_index": np.array([[r.gt_index for r in d.rounds] for d in dialogs]),
+        "relevance": np.array([[r.relevance for r in d.rounds] for d in dialogs], dtype=np.float32),
+    }
+
+
+def make_dataset(folder: Path, train: int, val: int, seed: int) -> dict[str, Any]:
+    """Generate, featurise and save the set; returns what dataset.json records."""
+    folder.mkdir(parents=True, exist_ok=True)
+    train_dialogs, val_dialogs = make_dialogs(train, seed), make_dialogs(val, seed + 1)
+    vocabulary = Vocabulary.build(_texts(train_dialogs))
+    encoder = train_crop_encoder(train_dialogs, seed=seed)
+    torch.save(encoder.state_dict(), folder / "crop_encoder.pt")
+    for name, dialogs in (("train", train_dialogs), ("val", val_dialogs)):
+        arrays = to_arrays(dialogs, vocabulary, encoder)
+        np.savez_compressed(folder / f"{name}.npz", **arrays)  # type: ignore[arg-type]  # numpy stubs take ** as flags
+    record = {
+        "seed": seed,
+        "dialogs": {"train": train, "val": val},
+        "rounds": len(train_dialogs[0].rounds),
+        "vocabulary": vocabulary.words,
+        "answer_pool": [text for text, _ in ANSWER_POOL],
+    }
+    (folder / "dataset.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+    return record
+
+
+@dataclass
+class VisDialSet:
+    """One split as tensors, with the vocabulary and the answer pool's tokens."""
+
+    tensors: dict[str, torch.Tensor]
+    vocabulary: Vocabulary
+    pool: torch.Tensor  # (pool size, MAX_WORDS) token ids of every answer phrasing
+
+    @property
+    def dialogs(self) -> int:
+        return int(self.tensors["caption"].shape[0])
+
+    @property
+    def rounds(self) -> int:
+        return int(self.tensors["question"].shape[1])
+
+
+def load_split(folder: Path, split: str) -> VisDialSet:
+    if split not in SPLITS:
+        raise RetinueError(f"no split {split!r}; splits: {', '.join(SPLITS)}")
+    how = f"make one with `retinue train kbgn-data --out {folder}`"
+    record = read_json(folder / "dataset.json", "KBGN data", missing=f"{folder} holds no KBGN data set; {how}")
+    try:
+        with np.load(folder / f"{split}.npz", allow_pickle=False) as arrays:
+            tensors = {name: torch.from_numpy(arrays[name]) for name in ARRAYS}
+    except (OSError, KeyError, ValueError) as error:
+        raise RetinueError(f"{folder / f'{split}.npz'} is missing or damaged ({error}); {how}") from None
+    vocabulary = Vocabulary(list(record["vocabulary"]))
+    pool = torch.from_numpy(np.stack([vocabulary.encode(text) for text in record["answer_pool"]]))
+    return VisDialSet(tensors, vocabulary, pool)
