@@ -80,6 +80,7 @@ def train_kbgn(
         "architecture": f"KBGN ({ablation}): LSTM text encoder, vision and text graphs, cross bridges, gates",
         "parameters": sum(p.numel() for p in model.parameters()),
         "training_data": f"{data}: {train_set.dialogs} generated dialogs x {train_set.rounds} rounds",
+        "data_dir": str(data.resolve()),  # its vocabulary, answer pool and region CNN go with the model
         "validation": metrics,
     }
     save_kbgn(model, run.path / "model", card)

@@ -4,6 +4,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from retinue.training.student import StudentClassifier
 
@@ -31,3 +32,56 @@ class SentimentTool:
         )
         parts = ", ".join(f"{counts.get(c, 0)} {c}" for c in ("positive", "neutral", "negative"))
         return f"sentiment model on {len(texts)} items: {parts}; mean score {score:+.2f}"
+
+
+@dataclass
+class VisualDialogTool:
+    """A trained KBGN (`retinue train kbgn`) that answers a question about a generated scene, given its
+    caption and the dialogue so far, by ranking every answer phrasing it knows."""
+
+    model: Any
+    data: Any  # the VisDialSet of the model's data folder: vocabulary and answer pool
+    encoder: Any  # the data folder's region CNN
+
+    @classmethod
+    def load(cls, folder: Path) -> "VisualDialogTool":
+        import torch
+
+        from retinue.training.kbgn.dataset import load_split
+        from retinue.training.kbgn.features import CropEncoder
+        from retinue.training.kbgn.train import load_kbgn
+
+        model, card = load_kbgn(folder)
+        data_dir = Path(card["data_dir"])
+        encoder = CropEncoder()
+        encoder.load_state_dict(torch.load(data_dir / "crop_encoder.pt", weights_only=True))
+        return cls(model, load_split(data_dir, "val"), encoder.eval())
+
+    def answer(
+        self, objects: Sequence[Any], caption: str, history: Sequence[tuple[str, str]], question: str, top: int = 3
+    ) -> list[tuple[str, float]]:
+        """The `top` answers with their probabilities (softmax over every phrasing)."""
+        import numpy as np
+        import torch
+
+        from retinue.training.kbgn.features import region_features
+        from retinue.training.kbgn.model import round_batch
+        from retinue.training.kbgn.scenes import Dialog
+
+        encode = self.data.vocabulary.encode
+        regions, mask = region_features(self.encoder, [Dialog(list(objects), caption, [])])
+        turns = [f"{q} {a}" for q, a in history] + [""]
+        pool = self.data.pool
+        tensors = {
+            "regions": torch.from_numpy(regions),
+            "region_mask": torch.from_numpy(mask),
+            "caption": torch.from_numpy(encode(caption)).unsqueeze(0),
+            "history": torch.from_numpy(np.stack([encode(t) for t in turns])).unsqueeze(0),
+            "question": torch.from_numpy(np.stack([encode(question)] * len(turns))).unsqueeze(0),
+            "candidates": torch.arange(len(pool)).repeat(len(turns), 1).unsqueeze(0),
+        }
+        with torch.no_grad():
+            scores = self.model(round_batch(tensors, torch.tensor([0]), torch.tensor([len(history)])), pool)
+        probabilities = torch.softmax(scores[0], dim=0)
+        best = probabilities.argsort(descending=True)[:top]
+        return [(self.data.answers[i], round(float(probabilities[i]), 4)) for i in best.tolist()]

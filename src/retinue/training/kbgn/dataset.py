@@ -100,7 +100,8 @@ class VisDialSet:
 
     tensors: dict[str, torch.Tensor]
     vocabulary: Vocabulary
-    pool: torch.Tensor  # (pool size, MAX_WORDS) token ids of every answer phrasing
+    answers: list[str]  # every answer phrasing: what candidate indices point at
+    pool: torch.Tensor  # (len(answers), MAX_WORDS) their token ids
 
     @property
     def dialogs(self) -> int:
@@ -122,5 +123,6 @@ def load_split(folder: Path, split: str) -> VisDialSet:
     except (OSError, KeyError, ValueError) as error:
         raise RetinueError(f"{folder / f'{split}.npz'} is missing or damaged ({error}); {how}") from None
     vocabulary = Vocabulary(list(record["vocabulary"]))
-    pool = torch.from_numpy(np.stack([vocabulary.encode(text) for text in record["answer_pool"]]))
-    return VisDialSet(tensors, vocabulary, pool)
+    answers = list(record["answer_pool"])
+    pool = torch.from_numpy(np.stack([vocabulary.encode(text) for text in answers]))
+    return VisDialSet(tensors, vocabulary, answers, pool)
