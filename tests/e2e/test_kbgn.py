@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from retinue.errors import RetinueError
 from retinue.tools.local_models import VisualDialogTool
+from retinue.training.kbgn.dataset import load_visdial
 from retinue.training.kbgn.scenes import ANSWER_POOL, COLOURS, make_dialog
+from retinue.training.kbgn.train import evaluate, train_kbgn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -59,3 +62,21 @@ def test_kbgn_commands_name_bad_input(tmp_path: Path) -> None:
     for args, expected in cases:
         done = subprocess.run([*command, *args], capture_output=True, text=True, timeout=120)
         assert done.returncode == 1 and expected in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+VISDIAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "visdial" / "visdial_1.0_val_50dialogs.json"
+
+
+@pytest.mark.skipif(not VISDIAL.exists(), reason="the shared VisDial dialogs are not there")
+def test_real_visdial_dialogs_go_through_the_text_pipeline(tmp_path: Path) -> None:
+    data = load_visdial(VISDIAL)
+    assert (data.dialogs, data.rounds) == (50, 10) and data.tensors["candidates"].shape == (50, 10, 100)
+    first = data.tensors["candidates"][0, 0, data.tensors["gt_index"][0, 0]]
+    assert data.answers[int(first)] == "yes"  # round 1 of the first dialog: "is the photo in color?" "yes"
+    model = train_kbgn(data, "full", epochs=1)  # text only: the scenes have no regions
+    metrics = evaluate(model, data)
+    assert 1 <= metrics["mean_rank"] <= 100 and 0 < metrics["mrr"] <= 1
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"data": {"questions": []}}')
+    with pytest.raises(RetinueError, match="is not a VisDial v1.0 dialog file"):
+        load_visdial(broken)

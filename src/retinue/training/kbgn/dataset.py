@@ -13,6 +13,7 @@ Per dialog: `regions` (MAX_REGIONS, REGION_DIM) and `region_mask`; `caption` tok
 graph), the 100 `candidates` (indices into the answer pool), `gt_index` and `relevance`.
 """
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,8 +25,8 @@ import torch
 
 from retinue.errors import RetinueError
 from retinue.jsonfiles import read_json
-from retinue.training.kbgn.features import region_features, train_crop_encoder
-from retinue.training.kbgn.scenes import ANSWER_POOL, Dialog, make_dialogs
+from retinue.training.kbgn.features import MAX_REGIONS, REGION_DIM, region_features, train_crop_encoder
+from retinue.training.kbgn.scenes import ANSWER_POOL, CANDIDATES, Dialog, make_dialogs
 
 PAD, UNKNOWN = 0, 1
 MAX_WORDS = 12
@@ -45,9 +46,12 @@ class Vocabulary:
     def build(cls, texts: Sequence[str]) -> "Vocabulary":
         return cls(["<pad>", "<unk>", *sorted({w for text in texts for w in words(text)})])
 
+    @functools.cached_property
+    def index(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.words)}
+
     def encode(self, text: str, length: int = MAX_WORDS) -> np.ndarray:
-        index = {w: i for i, w in enumerate(self.words)}
-        ids = [index.get(w, UNKNOWN) for w in words(text)][:length]
+        ids = [self.index.get(w, UNKNOWN) for w in words(text)][:length]
         return np.array(ids + [PAD] * (length - len(ids)), dtype=np.int64)
 
 
@@ -126,3 +130,36 @@ def load_split(folder: Path, split: str) -> VisDialSet:
     answers = list(record["answer_pool"])
     pool = torch.from_numpy(np.stack([vocabulary.encode(text) for text in answers]))
     return VisDialSet(tensors, vocabulary, answers, pool)
+
+
+def load_visdial(path: Path) -> VisDialSet:
+    """Real VisDial v1.0 dialogs (JSON as released: questions, answers, dialogs with 100 answer options and
+    gt_index per round), text only: no image features, so every scene has no regions. Relevance is 1 for
+    the ground truth only (the dense annotations are not in the file)."""
+    data = read_json(path, "VisDial file")
+    try:
+        body = data["data"]
+        questions, answers, dialogs = body["questions"], body["answers"], body["dialogs"]
+        rounds = [d["dialog"] for d in dialogs]
+        vocabulary = Vocabulary.build([*questions, *answers, *(d["caption"] for d in dialogs)])
+        count, length = len(dialogs), len(rounds[0])
+        if any(len(r) != length for r in rounds):
+            raise ValueError("dialogs of different lengths")
+        history = [[vocabulary.encode(f"{questions[t['question']]} {answers[t['answer']]}") for t in r] for r in rounds]
+        relevance = np.zeros((count, length, CANDIDATES), dtype=np.float32)
+        gt = np.array([[t["gt_index"] for t in r] for r in rounds])
+        np.put_along_axis(relevance, gt[..., None], 1.0, axis=2)
+        arrays = {
+            "regions": np.zeros((count, MAX_REGIONS, REGION_DIM), dtype=np.float32),
+            "region_mask": np.zeros((count, MAX_REGIONS), dtype=bool),
+            "caption": np.stack([vocabulary.encode(d["caption"]) for d in dialogs]),
+            "question": np.array([[vocabulary.encode(questions[t["question"]]) for t in r] for r in rounds]),
+            "history": np.array(history),
+            "candidates": np.array([[t["answer_options"] for t in r] for r in rounds]),
+            "gt_index": gt,
+            "relevance": relevance,
+        }
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        raise RetinueError(f"{path} is not a VisDial v1.0 dialog file: {type(error).__name__}: {error}") from None
+    pool = torch.from_numpy(np.stack([vocabulary.encode(text) for text in answers]))
+    return VisDialSet({k: torch.from_numpy(v) for k, v in arrays.items()}, vocabulary, list(answers), pool)

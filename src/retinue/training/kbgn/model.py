@@ -213,8 +213,9 @@ class DiscriminativeDecoder(nn.Module):
         self.encoder = encoder
 
     def forward(self, fused: torch.Tensor, pool: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
-        answers = self.encoder(pool)  # every phrasing once, then looked up per candidate
-        return torch.einsum("bh,bch->bc", fused, answers[candidates])
+        unique, inverse = candidates.unique(return_inverse=True)  # each answer in the batch encoded once
+        answers = self.encoder(pool[unique])
+        return torch.einsum("bh,bch->bc", fused, answers[inverse])
 
 
 class KBGN(nn.Module):
