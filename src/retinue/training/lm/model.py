@@ -6,7 +6,7 @@ width and shrinks only inside each module) is the same class with smaller number
 """
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -139,6 +139,9 @@ class DecoderLM(nn.Module):
         """Mean next-token cross-entropy over blocks (batch, seq + 1)."""
         logits = self(blocks[:, :-1])
         return functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), blocks[:, 1:].reshape(-1))
+
+    def decoder_blocks(self) -> list[DecoderBlock]:
+        return [cast(DecoderBlock, block) for block in self.blocks]
 
     def parameters_count(self) -> int:
         return sum(p.numel() for p in self.parameters())
