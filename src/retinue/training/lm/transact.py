@@ -145,11 +145,12 @@ def transact(
 
 
 @torch.no_grad()
-def tokens_per_second(model: DecoderLM, blocks: torch.Tensor, repeats: int = 3) -> float:
-    """Forward throughput over `blocks` (the best of `repeats` passes)."""
+def tokens_per_second(model: DecoderLM, blocks: torch.Tensor, repeats: int = 5) -> float:
+    """Forward throughput over `blocks`: the best of `repeats` passes after one to warm up."""
     import time
 
     model.eval()
+    model(blocks[:, :-1])
     best = math.inf
     for _ in range(repeats):
         started = time.perf_counter()
