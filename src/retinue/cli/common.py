@@ -53,6 +53,15 @@ def llm_overrides(
     }
 
 
+def complete_run(run: Any, metrics: dict[str, Any], seconds: float) -> None:
+    """A run that needs no resuming is done: metrics.json written, run.json completed with its duration, and
+    each metric printed as `key: value`."""
+    run.write_metrics(metrics)
+    run.update_record(status="completed", duration_seconds=seconds)
+    for key, value in metrics.items():
+        out.print(f"{key}: {value}")
+
+
 def print_usage(usage: dict[str, Any]) -> None:
     table = Table(title="usage", title_justify="left")
     for column in ("role", "calls", "cached", "tokens in", "tokens out", "fallbacks", "errors", "seconds"):

@@ -13,6 +13,7 @@ from retinue.cli.common import (
     ModelOption,
     NoCacheOption,
     ScriptOption,
+    complete_run,
     err,
     llm_overrides,
     out,
@@ -85,10 +86,7 @@ def train_explorer(
     }
     model.save(run.path / "model")
     register(name, run.path / "model")
-    run.write_metrics(metrics)
-    run.update_record(status="completed", duration_seconds=metrics["seconds"])
-    for key, value in metrics.items():
-        out.print(f"{key}: {value}")
+    complete_run(run, metrics, metrics["seconds"])
     err.print(f"model: {run.path / 'model'} (registered as {name!r})")
 
 

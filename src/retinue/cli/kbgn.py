@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from retinue.cli.common import err, out
+from retinue.cli.common import complete_run, err, out
 from retinue.errors import RetinueError
 
 KBGN_NAME = "kbgn"
@@ -85,10 +85,7 @@ def train_kbgn(
     }
     save_kbgn(model, run.path / "model", card)
     register(name or KBGN_NAME, run.path / "model")
-    run.write_metrics(metrics)
-    run.update_record(status="completed", duration_seconds=seconds)
-    for key, value in metrics.items():
-        out.print(f"{key}: {value}")
+    complete_run(run, metrics, seconds)
     err.print(f"model: {run.path / 'model'} (registered as {name or KBGN_NAME!r})")
 
 

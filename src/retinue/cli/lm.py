@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from retinue.cli.common import err, out
+from retinue.cli.common import complete_run, err
 from retinue.errors import RetinueError
 
 CPT_NAME = "cpt-tiny"
@@ -130,10 +130,7 @@ def train_cpt(
     )
     if base == "tiny":
         register(CPT_NAME, run.path / "model")
-    run.write_metrics(metrics)
-    run.update_record(status="completed", duration_seconds=seconds)
-    for key, value in metrics.items():
-        out.print(f"{key}: {value}")
+    complete_run(run, metrics, seconds)
     err.print(f"model: {run.path / 'model'}")
 
 
@@ -187,6 +184,7 @@ def train_transact(
     config = {"model": str(folder), "target_attn_dim": target_attn_dim, "target_mlp_dim": target_mlp_dim,
               "rounds": rounds, "retrain_steps": retrain_steps, "calib": str(calib), "seed": seed}  # fmt: skip
     run = RunDirectory.create("train transact", config, out_dir, runs_root())
+    started = time.perf_counter()
 
     def describe(m: Any) -> dict[str, float]:
         return {
@@ -209,10 +207,7 @@ def train_transact(
             if method == "transact":
                 card = {"task": "TransAct-pruned decoder", "from": str(folder), "pruning": config}
                 save_lm(pruned, run.path / "model", card)
-    run.write_metrics(metrics)
-    run.update_record(status="completed")
-    for key, value in metrics.items():
-        out.print(f"{key}: {value}")
+    complete_run(run, metrics, round(time.perf_counter() - started, 1))
     err.print(f"pruned model: {run.path / 'model'}")
 
 

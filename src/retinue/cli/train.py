@@ -15,9 +15,9 @@ from retinue.cli.common import (
     ModelOption,
     NoCacheOption,
     ScriptOption,
+    complete_run,
     err,
     llm_overrides,
-    out,
     run_chat_model,
 )
 from retinue.config import load_settings
@@ -71,10 +71,7 @@ def zip_select_command(
         "pool_compression_ratio": round(compression_ratio(texts), 4),
         "selection_seconds": round(seconds, 3),
     }
-    run.write_metrics(metrics)
-    run.update_record(status="completed", duration_seconds=round(seconds, 3))
-    for key, value in metrics.items():
-        out.print(f"{key}: {value}")
+    complete_run(run, metrics, round(seconds, 3))
     err.print(f"selection: {run.path}")
 
 
@@ -150,10 +147,7 @@ def sentiment_command(
     }
     model.save(run.path / "model")
     register(name, run.path / "model")
-    run.write_metrics(metrics)
-    run.update_record(status="completed", duration_seconds=metrics["seconds"])
-    for key, value in metrics.items():
-        out.print(f"{key}: {value}")
+    complete_run(run, metrics, metrics["seconds"])
     err.print(f"model: {run.path / 'model'} (retinue backtest --method fincon --sentiment-model {run.path / 'model'})")
 
 
@@ -250,8 +244,5 @@ def synthesize_command(
     if reference is not None and examples:
         metrics["label_preservation"] = round(accuracy([e.label for e in examples], reference.predict(texts)), 4)
     usage.save(run.usage_path)
-    run.write_metrics(metrics)
-    run.update_record(status="completed", duration_seconds=metrics["seconds"])
-    for key, value in metrics.items():
-        out.print(f"{key}: {value}")
+    complete_run(run, metrics, metrics["seconds"])
     err.print(f"synthetic set: {run.path / 'synthetic.jsonl'}")
