@@ -40,14 +40,16 @@ class VisualDialogTool:
     caption and the dialogue so far, by ranking every answer phrasing it knows."""
 
     model: Any
-    data: Any  # the VisDialSet of the model's data folder: vocabulary and answer pool
+    vocabulary: Any  # of the model's data folder, with its answer phrasings and their tokens
+    answers: list[str]
+    pool: Any
     encoder: Any  # the data folder's region CNN
 
     @classmethod
     def load(cls, folder: Path) -> "VisualDialogTool":
         import torch
 
-        from retinue.training.kbgn.dataset import load_split
+        from retinue.training.kbgn.dataset import load_text_side
         from retinue.training.kbgn.features import CropEncoder
         from retinue.training.kbgn.train import load_kbgn
 
@@ -55,7 +57,7 @@ class VisualDialogTool:
         data_dir = Path(card["data_dir"])
         encoder = CropEncoder()
         encoder.load_state_dict(torch.load(data_dir / "crop_encoder.pt", weights_only=True))
-        return cls(model, load_split(data_dir, "val"), encoder.eval())
+        return cls(model, *load_text_side(data_dir), encoder.eval())
 
     def answer(
         self, objects: Sequence[Any], caption: str, history: Sequence[tuple[str, str]], question: str, top: int = 3
@@ -68,10 +70,10 @@ class VisualDialogTool:
         from retinue.training.kbgn.model import round_batch
         from retinue.training.kbgn.scenes import Dialog
 
-        encode = self.data.vocabulary.encode
+        encode = self.vocabulary.encode
         regions, mask = region_features(self.encoder, [Dialog(list(objects), caption, [])])
         turns = [f"{q} {a}" for q, a in history] + [""]
-        pool = self.data.pool
+        pool = self.pool
         tensors = {
             "regions": torch.from_numpy(regions),
             "region_mask": torch.from_numpy(mask),
@@ -84,4 +86,4 @@ class VisualDialogTool:
             scores = self.model(round_batch(tensors, torch.tensor([0]), torch.tensor([len(history)])), pool)
         probabilities = torch.softmax(scores[0], dim=0)
         best = probabilities.argsort(descending=True)[:top]
-        return [(self.data.answers[i], round(float(probabilities[i]), 4)) for i in best.tolist()]
+        return [(self.answers[i], round(float(probabilities[i]), 4)) for i in best.tolist()]

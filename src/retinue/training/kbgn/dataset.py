@@ -116,19 +116,30 @@ class VisDialSet:
         return int(self.tensors["question"].shape[1])
 
 
+def _how_to_make(folder: Path) -> str:
+    return f"make one with `retinue train kbgn-data --out {folder}`"
+
+
+def load_text_side(folder: Path) -> tuple[Vocabulary, list[str], torch.Tensor]:
+    """A data set's vocabulary, answer phrasings and their token ids, from dataset.json alone."""
+    missing = f"{folder} holds no KBGN data set; {_how_to_make(folder)}"
+    record = read_json(folder / "dataset.json", "KBGN data", missing=missing)
+    vocabulary = Vocabulary(list(record["vocabulary"]))
+    answers = list(record["answer_pool"])
+    return vocabulary, answers, torch.from_numpy(np.stack([vocabulary.encode(text) for text in answers]))
+
+
 def load_split(folder: Path, split: str) -> VisDialSet:
     if split not in SPLITS:
         raise RetinueError(f"no split {split!r}; splits: {', '.join(SPLITS)}")
-    how = f"make one with `retinue train kbgn-data --out {folder}`"
-    record = read_json(folder / "dataset.json", "KBGN data", missing=f"{folder} holds no KBGN data set; {how}")
+    vocabulary, answers, pool = load_text_side(folder)
     try:
         with np.load(folder / f"{split}.npz", allow_pickle=False) as arrays:
             tensors = {name: torch.from_numpy(arrays[name]) for name in ARRAYS}
     except (OSError, KeyError, ValueError) as error:
-        raise RetinueError(f"{folder / f'{split}.npz'} is missing or damaged ({error}); {how}") from None
-    vocabulary = Vocabulary(list(record["vocabulary"]))
-    answers = list(record["answer_pool"])
-    pool = torch.from_numpy(np.stack([vocabulary.encode(text) for text in answers]))
+        raise RetinueError(
+            f"{folder / f'{split}.npz'} is missing or damaged ({error}); {_how_to_make(folder)}"
+        ) from None
     return VisDialSet(tensors, vocabulary, answers, pool)
 
 
