@@ -12,6 +12,7 @@ The baselines prune to the same widths by random scores or by the weights' magni
 """
 
 import math
+import time
 from collections.abc import Callable
 
 import torch
@@ -147,8 +148,6 @@ def transact(
 @torch.no_grad()
 def tokens_per_second(model: DecoderLM, blocks: torch.Tensor, repeats: int = 5) -> float:
     """Forward throughput over `blocks`: the best of `repeats` passes after one to warm up."""
-    import time
-
     model.eval()
     model(blocks[:, :-1])
     best = math.inf
