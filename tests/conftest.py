@@ -32,6 +32,14 @@ def _no_network() -> Iterator[None]:
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
 
 
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` runs (Linux /proc); a zombie is dead, whether or not anyone has reaped it yet."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 @pytest.fixture(autouse=True)
 def retinue_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test gets its own RETINUE_HOME, except the shared model folder, which is costly to rebuild."""

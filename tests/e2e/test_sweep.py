@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import process_alive
+
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 pytestmark = [
     pytest.mark.e2e,
@@ -146,13 +148,6 @@ def _parent(pid: int) -> int:
     raise AssertionError(f"no parent for {pid}")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return not Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
-    except FileNotFoundError:
-        return False
-
-
 def _wait(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -184,7 +179,7 @@ def test_a_killed_ray_worker_costs_only_its_cells_question_in_flight(tmp_path: P
     process = json.loads((cell / "run.json").read_text())["pid"]
     worker = _parent(process)
     os.kill(worker, signal.SIGKILL)
-    assert _wait(lambda: not _alive(process), 10), "the cell's process outlived its Ray worker"
+    assert _wait(lambda: not process_alive(process), 10), "the cell's process outlived its Ray worker"
     stdout, stderr = sweep.communicate(timeout=600)
     assert sweep.returncode == 0, stderr
 

@@ -11,6 +11,7 @@ import pytest
 
 from retinue.errors import RetinueError
 from retinue.runs.sweep import cells, command_line, load_sweep
+from tests.conftest import process_alive
 
 SWEEP = """command = "backtest"
 [options]
@@ -87,13 +88,6 @@ time.sleep(60)
 """
 
 
-def _alive(pid: int) -> bool:
-    try:  # a zombie is dead, whether or not anyone has reaped it yet
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
 @pytest.mark.parametrize("armed", [True, False])
 def test_a_cells_process_dies_with_the_worker_that_started_it(tmp_path: Path, armed: bool) -> None:
@@ -107,10 +101,10 @@ def test_a_cells_process_dies_with_the_worker_that_started_it(tmp_path: Path, ar
             time.sleep(0.05)
         worker.kill()
     deadline = time.monotonic() + 5
-    while _alive(cell) and time.monotonic() < deadline:
+    while process_alive(cell) and time.monotonic() < deadline:
         time.sleep(0.05)
     try:
-        assert _alive(cell) is not armed  # without the signal the orphan would go on writing to the cell
+        assert process_alive(cell) is not armed  # without the signal the orphan would go on writing to the cell
     finally:
-        if _alive(cell):
+        if process_alive(cell):
             os.kill(cell, signal.SIGKILL)
