@@ -12,7 +12,7 @@ from retinue.cli.chat import chat
 from retinue.cli.common import err
 from retinue.cli.effiqa import ask_kg, eval_effiqa, train_explorer
 from retinue.cli.kbgn import eval_kbgn, make_kbgn_data, train_kbgn
-from retinue.cli.lm import train_cpt, train_transact
+from retinue.cli.lm import train_cpt, train_iclguard, train_transact
 from retinue.cli.models import models_app
 from retinue.cli.plan_training import plan_training
 from retinue.cli.play import play
@@ -47,6 +47,7 @@ train_app.command("kbgn-data")(make_kbgn_data)
 train_app.command("kbgn")(train_kbgn)
 train_app.command("cpt")(train_cpt)
 train_app.command("transact")(train_transact)
+train_app.command("iclguard")(train_iclguard)
 eval_app = typer.Typer(help="Evaluate agent systems on their benchmarks.", no_args_is_help=True)
 eval_app.command("effiqa")(eval_effiqa)
 eval_app.command("tips")(eval_tips)

@@ -11,6 +11,7 @@ from retinue.cli.common import complete_run, err
 from retinue.errors import RetinueError
 
 CPT_NAME = "cpt-tiny"
+CPT_GEMMA_NAME = "cpt-gemma"
 
 
 def _general_split(path: Path, seed: int) -> tuple[list[str], list[str]]:
@@ -25,7 +26,11 @@ def _general_split(path: Path, seed: int) -> tuple[list[str], list[str]]:
 
 def train_cpt(
     base: Annotated[
-        str, typer.Option(help="tiny (a small decoder pretrained here on --general) or a model folder.")
+        str,
+        typer.Option(
+            help="tiny (a small byte-level decoder pretrained here on --general), gemma-270m (the embedded "
+            "Gemma 3 270M, in torch) or a model folder."
+        ),
     ] = "tiny",
     domain: Annotated[
         Path | None, typer.Option(help="Domain JSONL (default: the data root's italian/e3c_it.jsonl).")
@@ -38,14 +43,18 @@ def train_cpt(
     replay: Annotated[float, typer.Option(help="Share of every batch replayed from general text (0..0.9).")] = 0.0,
     seq: Annotated[int, typer.Option(help="Tokens (bytes) per training sequence.")] = 128,
     batch_size: Annotated[int, typer.Option("--batch", help="Sequences per step.")] = 16,
-    lr: Annotated[float, typer.Option(help="Peak learning rate (warmup, then cosine to a tenth).")] = 3e-3,
+    lr: Annotated[
+        float | None, typer.Option(help="Peak learning rate, warmup then cosine to a tenth (tiny: 3e-3, Gemma: 2e-5).")
+    ] = None,
+    held_blocks: Annotated[int, typer.Option(help="Most held-out sequences per perplexity measurement.")] = 256,
     seed: Annotated[int, typer.Option(help="Seed of the splits, the weights and the batches.")] = 0,
     data_dir: Annotated[Path | None, typer.Option(help="Data root holding italian/ (default: see README).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
 ) -> None:
     """Continue pretraining a decoder LM on domain text and report perplexity on held-out domain text (5 % of
     the domain documents) and on held-out general text, before and after: the domain gain and the
-    forgetting. The model lands in RUN_DIR/model (and, for --base tiny, the base in RUN_DIR/base)."""
+    forgetting. The model lands in RUN_DIR/model (and, for --base tiny, the base in RUN_DIR/base); a Gemma
+    model also as RUN_DIR/model/model.gguf, which `--model cpt-gemma` runs as the embedded chat model."""
     import torch
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -53,11 +62,13 @@ def train_cpt(
     from retinue.runs.directory import RunDirectory
     from retinue.tools.registry import register
     from retinue.training.lm.data import pack, read_texts, split_documents
+    from retinue.training.lm.gemma import BASE_NAME, GemmaLM, base_folder, export_gguf
     from retinue.training.lm.model import DecoderConfig, DecoderLM
-    from retinue.training.lm.train import load_lm, perplexity, save_lm, train_lm
+    from retinue.training.lm.tokenizer import BYTES
+    from retinue.training.lm.train import LanguageModel, lm_card, load_lm, perplexity, save_lm, train_lm
 
-    if steps < 1 or base_steps < 1 or seq < 8 or batch_size < 1:
-        raise RetinueError("--steps, --base-steps and --batch must be at least 1, --seq at least 8")
+    if steps < 1 or base_steps < 1 or seq < 8 or batch_size < 1 or held_blocks < 1:
+        raise RetinueError("--steps, --base-steps, --batch and --held-blocks must be at least 1, --seq at least 8")
     if not 0 <= replay <= 0.9:
         raise RetinueError(f"--replay: {replay} is outside 0..0.9")
     if domain is None or general is None:
@@ -66,22 +77,26 @@ def train_cpt(
             domain or root / "italian" / "e3c_it.jsonl",
             general or root / "italian" / "ud_isdt_sentences.jsonl",
         )
-    loaded = None
+    loaded: LanguageModel | None = None
     if base != "tiny":  # a bad base fails before any run directory is made
-        loaded, _ = load_lm(Path(base))
-        if loaded.config.max_seq < seq:
-            raise RetinueError(f"--seq {seq} is longer than the base model's {loaded.config.max_seq}")
+        loaded, _ = load_lm(base_folder() if base == BASE_NAME else Path(base))
+        if loaded.max_seq < seq:
+            raise RetinueError(f"--seq {seq} is longer than the base model's {loaded.max_seq}")
+        if isinstance(loaded, GemmaLM):
+            loaded.freeze_embeddings()
+    lr = lr if lr is not None else 2e-5 if isinstance(loaded, GemmaLM) else 3e-3
+    tokenizer = loaded.tokenizer if loaded is not None else BYTES
     domain_train, domain_held = split_documents(read_texts(domain), 0.05, seed)
     general_train, general_held = _general_split(general, seed)
     blocks = {
-        "domain": pack(domain_train, seq),
-        "domain_held": pack(domain_held, seq, max_blocks=256),
-        "general": pack(general_train, seq),
-        "general_held": pack(general_held, seq, max_blocks=256),
+        "domain": pack(domain_train, seq, tokenizer=tokenizer),
+        "domain_held": pack(domain_held, seq, max_blocks=held_blocks, tokenizer=tokenizer),
+        "general": pack(general_train, seq, tokenizer=tokenizer),
+        "general_held": pack(general_held, seq, max_blocks=held_blocks, tokenizer=tokenizer),
     }
     config = {
         "base": base, "domain": str(domain), "general": str(general), "steps": steps, "base_steps": base_steps,
-        "replay": replay, "seq": seq, "batch": batch_size, "lr": lr, "seed": seed,
+        "replay": replay, "seq": seq, "batch": batch_size, "lr": lr, "held_blocks": held_blocks, "seed": seed,
     }  # fmt: skip
     run = RunDirectory.create("train cpt", config, out_dir, runs_root())
     started = time.perf_counter()
@@ -97,6 +112,7 @@ def train_cpt(
             task = bar.add_task(name, total=total, loss="-")
             return lambda step, _, loss: bar.update(task, completed=step, loss=f"{loss:.3f}")
 
+        model: LanguageModel
         if loaded is None:
             torch.manual_seed(seed)
             model = DecoderLM(DecoderConfig(max_seq=seq))
@@ -123,13 +139,20 @@ def train_cpt(
         "general_ppl_after": round(after["general"], 3),
         "domain_tokens_seen": steps * batch_size * seq,
         "parameters": model.parameters_count(),
+        "trained_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "seconds": seconds,
     }
-    save_lm(
-        model, run.path / "model", {"task": "domain continual pretraining", "domain": str(domain), "metrics": metrics}
-    )
-    if base == "tiny":
-        register(CPT_NAME, run.path / "model")
+    card = lm_card(
+        model, "domain continual pretraining (Igea-style)", f"{domain}, then {steps} steps on it"
+        + (f" with {replay:.0%} replay of {general}" if replay else ""),
+        "fine-tuning (continual pretraining)", base=base, metrics=metrics,
+    )  # fmt: skip
+    save_lm(model, run.path / "model", card)
+    if isinstance(model, GemmaLM):
+        with err.status("writing model.gguf for the embedded chat model"):
+            export_gguf(model, run.path / "model")
+    if base in ("tiny", BASE_NAME):
+        register(CPT_NAME if base == "tiny" else CPT_GEMMA_NAME, run.path / "model")
     complete_run(run, metrics, seconds)
     err.print(f"model: {run.path / 'model'}")
 
@@ -161,11 +184,11 @@ def train_transact(
     from retinue.runs.directory import RunDirectory
     from retinue.tools.registry import model_folder
     from retinue.training.lm.data import pack, read_texts, split_documents
-    from retinue.training.lm.train import load_lm, perplexity, save_lm
+    from retinue.training.lm.train import lm_card, perplexity, save_lm
     from retinue.training.lm.transact import METHODS, tokens_per_second, transact
 
     folder = model_folder(model_dir, CPT_NAME, "train one with `retinue train cpt`, or give --model DIR")
-    model, _ = load_lm(folder)
+    model = _tiny_decoder(folder)
     head_dim = model.config.head_dim
     if target_attn_dim < head_dim or target_attn_dim % head_dim:
         raise RetinueError(f"--target-attn-dim must be a positive multiple of the head size {head_dim}")
@@ -200,16 +223,130 @@ def train_transact(
         for method in METHODS if compare else ("transact",):
             task = bar.add_task(f"{method} pruning", total=rounds)
             pruned = transact(
-                load_lm(folder)[0], method, target_heads, target_mlp_dim, rounds=rounds, calib=calibration,
+                _tiny_decoder(folder), method, target_heads, target_mlp_dim, rounds=rounds, calib=calibration,
                 retrain=retrain, retrain_steps=retrain_steps, seed=seed, progress=_advance(bar, task),
             )  # fmt: skip
             metrics |= {f"{method}_{k}": v for k, v in describe(pruned).items()}
             if method == "transact":
-                card = {"task": "TransAct-pruned decoder", "from": str(folder), "pruning": config}
+                card = lm_card(
+                    pruned, "TransAct structured pruning", f"calibration and retraining on {calib}",
+                    "fine-tuning (structured pruning with retraining)", base=str(folder), pruning=config,
+                )  # fmt: skip
                 save_lm(pruned, run.path / "model", card)
     complete_run(run, metrics, round(time.perf_counter() - started, 1))
     err.print(f"pruned model: {run.path / 'model'}")
 
 
+def _tiny_decoder(folder: Path) -> Any:
+    from retinue.training.lm.model import DecoderLM
+    from retinue.training.lm.train import load_lm
+
+    model, _ = load_lm(folder)
+    if not isinstance(model, DecoderLM):
+        raise RetinueError(f"{folder}: train transact prunes the tiny decoder (`retinue train cpt --base tiny`)")
+    return model
+
+
 def _advance(bar: Any, task: Any) -> Any:
     return lambda done, _: bar.update(task, completed=done)
+
+
+def train_iclguard(
+    target: Annotated[str, typer.Option(help="Data whose in-context learning is switched off: fpb|sst2|trec|agnews.")],
+    model_dir: Annotated[
+        str, typer.Option("--model", help="gemma-270m (the embedded Gemma 3 270M, in torch) or a model folder.")
+    ] = "gemma-270m",
+    prompts: Annotated[int, typer.Option(help="Target ICL prompts to train on (and as many of the other sets).")] = 64,
+    steps: Annotated[int, typer.Option(help="Training steps.")] = 100,
+    batch_size: Annotated[int, typer.Option("--batch", help="Prompts of each kind per step.")] = 2,
+    lr: Annotated[float, typer.Option(help="Learning rate of the LoRA parameters.")] = 1e-3,
+    shots: Annotated[int, typer.Option(help="Demonstrations per ICL prompt.")] = 4,
+    eval_queries: Annotated[int, typer.Option(help="Test queries per data set for ICL accuracy.")] = 100,
+    plain: Annotated[
+        Path | None, typer.Option(help="Plain text, JSONL, for the utility loss and perplexity (default: BBC news).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the splits, prompts and batches.")] = 0,
+    data_dir: Annotated[Path | None, typer.Option(help="Data root (default: see README).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+) -> None:
+    """ICLGuard: train LoRA adapters (rank 8, alpha 32, on q/k/v) on a frozen model so that in-context learning
+    fails on the target data and still works on the other three sets. Reports ICL accuracy (with --shots
+    demonstrations) on all four and plain-text perplexity, for the original and the guarded model; the guarded
+    model (adapters merged) lands in RUN_DIR/model and, for Gemma, as model.gguf for the embedded chat model."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from retinue.datasets.classification import LOADERS, load_classification_set
+    from retinue.paths import data_root, runs_root
+    from retinue.runs.directory import RunDirectory
+    from retinue.tools.registry import register
+    from retinue.training.lm.data import pack, read_texts, split_documents
+    from retinue.training.lm.gemma import BASE_NAME, GemmaLM, base_folder, export_gguf
+    from retinue.training.lm.iclguard import (
+        add_lora,
+        guard_data,
+        icl_accuracy,
+        icl_prompts,
+        label_tokens,
+        train_guard,
+    )  # fmt: skip
+    from retinue.training.lm.train import lm_card, load_lm, perplexity, save_lm
+
+    if target not in LOADERS:
+        raise RetinueError(f"--target: {target!r} is not one of {', '.join(LOADERS)}")
+    if min(prompts, steps, batch_size, shots, eval_queries) < 1:
+        raise RetinueError("--prompts, --steps, --batch, --shots and --eval-queries must be at least 1")
+    root = data_root(data_dir)
+    plain = plain or root / "text" / "bbc_news" / "bbc_news.jsonl"
+    model, _ = load_lm(base_folder() if model_dir == BASE_NAME else Path(model_dir))
+    sets = {name: load_classification_set(name, root, seed) for name in LOADERS}
+    for data in sets.values():
+        label_tokens(model.tokenizer, data.labels)  # labels this tokenizer cannot tell apart fail here
+    plain_train, plain_held = split_documents(read_texts(plain), 0.1, seed)
+    plain_blocks = pack(plain_train, 64, max_blocks=32, tokenizer=model.tokenizer)
+    held_blocks = pack(plain_held, 128, max_blocks=32, tokenizer=model.tokenizer)
+    evaluation = {n: icl_prompts(d.test, d.train, eval_queries, shots, seed + 100) for n, d in sets.items()}
+    config = {"target": target, "model": model_dir, "plain": str(plain), "prompts": prompts, "steps": steps,
+              "batch": batch_size, "lr": lr, "shots": shots, "eval_queries": eval_queries, "seed": seed}  # fmt: skip
+    run = RunDirectory.create("train iclguard", config, out_dir, runs_root())
+    started = time.perf_counter()
+    metrics: dict[str, Any] = {}
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, TextColumn("{task.fields[note]}"), console=err) as bar:
+
+        def measure(which: str, lm: Any) -> None:
+            task = bar.add_task(f"ICL accuracy, {which} model", total=len(sets), note="")
+            for name, data in sets.items():
+                metrics[f"{name}_icl_accuracy_{which}"] = round(icl_accuracy(lm, evaluation[name], data.labels), 3)
+                bar.update(task, advance=1, note=f"{name} {metrics[f'{name}_icl_accuracy_{which}']}")
+            metrics[f"plain_ppl_{which}"] = round(perplexity(lm, held_blocks), 3)
+
+        measure("original", model)
+        with err.status("computing the original model's outputs on the training prompts"):
+            material = guard_data(
+                model, sets[target], [d for n, d in sets.items() if n != target], plain_blocks,
+                prompts=prompts, shots=shots, seed=seed,
+            )  # fmt: skip
+        guarded = add_lora(model)
+        metrics["lora_parameters"] = sum(p.numel() for p in guarded.parameters() if p.requires_grad)
+        task = bar.add_task("training the guard", total=steps, note="")
+        history = train_guard(
+            guarded, material, steps, batch=batch_size, lr=lr, seed=seed,  # type: ignore[arg-type]
+            progress=lambda step, _, loss: bar.update(task, completed=step, note=f"loss {loss:.3f}"),
+        )  # fmt: skip
+        merged = guarded.merge_and_unload()  # type: ignore[operator]
+        measure("guarded", merged)
+    for loss in ("disable", "maintain", "utility"):
+        metrics[f"{loss}_loss_first"] = round(history[0][loss], 4)
+        metrics[f"{loss}_loss_last"] = round(sum(h[loss] for h in history[-10:]) / len(history[-10:]), 4)
+    card = lm_card(
+        merged, f"ICLGuard: in-context learning switched off on {target}",
+        f"{prompts} {target} ICL prompts, {prompts} of the other sets, plain text {config['plain']}",
+        "fine-tuning (LoRA r8 alpha 32 on q/k/v, merged)", base=model_dir, metrics=metrics,
+    )  # fmt: skip
+    save_lm(merged, run.path / "model", card)
+    if isinstance(merged, GemmaLM):
+        with err.status("writing model.gguf for the embedded chat model"):
+            export_gguf(merged, run.path / "model")
+    register(f"iclguard-{target}", run.path / "model")
+    complete_run(run, metrics, round(time.perf_counter() - started, 1))
+    err.print(f"guarded model: {run.path / 'model'}")

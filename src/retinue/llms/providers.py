@@ -1,6 +1,7 @@
 """The factory behind the model seam: one `LLMConfig` in, one LangChain chat model out."""
 
 import os
+from pathlib import Path
 
 from langchain_core.caches import BaseCache
 from langchain_core.callbacks import BaseCallbackHandler
@@ -14,6 +15,24 @@ from retinue.llms.usage import UsageRecorder
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
 
+def embedded_model_path(model: str | None) -> str:
+    """The GGUF file for the embedded provider: Gemma 3 270M by default, else a path, else the name of a
+    registered model trained here (its folder's model.gguf)."""
+    from retinue.llms.llama_cpp import default_model_path
+    from retinue.tools import registry
+
+    if model is None:
+        return str(default_model_path())
+    if Path(model).is_file() or model not in registry.names():
+        return model  # a missing file is reported when the model loads
+    from retinue.training.lm.gemma import GGUF_FILE
+
+    gguf = Path(registry.card(model).get("folder", "")) / GGUF_FILE
+    if not gguf.is_file():
+        raise ConfigError(f"model {model!r} has no {GGUF_FILE} to run as a chat model")
+    return str(gguf)
+
+
 def make_chat_model(
     config: LLMConfig,
     *,
@@ -24,10 +43,10 @@ def make_chat_model(
     model_cache: BaseCache | bool = cache if (cache is not None and config.cache) else False
     callbacks: list[BaseCallbackHandler] | None = [usage] if usage is not None else None
     if config.provider == "embedded":
-        from retinue.llms.llama_cpp import LlamaCppChatModel, default_model_path
+        from retinue.llms.llama_cpp import LlamaCppChatModel
 
         return LlamaCppChatModel(
-            model_path=config.model or str(default_model_path()),
+            model_path=embedded_model_path(config.model),
             n_ctx=config.context_tokens,
             n_threads=config.threads,
             temperature=config.temperature,

@@ -19,8 +19,11 @@ CARD_FILE = "card.json"
 def save_model_folder(folder: Path, tensor_file: str, tensors: dict[str, Any], card: dict[str, Any]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     torch.save(tensors, folder / tensor_file)
-    digest = hashlib.sha256((folder / tensor_file).read_bytes()).hexdigest()
-    (folder / CARD_FILE).write_text(json.dumps({**card, "tensors_sha256": digest}, indent=2) + "\n")
+    write_card(folder, {**card, "tensors_sha256": file_sha256(folder / tensor_file)})
+
+
+def write_card(folder: Path, card: dict[str, Any]) -> None:
+    (folder / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
 
 
 def load_model_folder(folder: Path, tensor_file: str, what: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -32,8 +35,20 @@ def load_model_folder(folder: Path, tensor_file: str, what: str) -> tuple[dict[s
         raise RetinueError(f"no trained {what} in {folder} (expected {CARD_FILE} and {tensor_file})") from None
     except (ValueError, RuntimeError) as error:
         raise RetinueError(f"cannot read the {what} in {folder}: {error}") from None
-    digest = hashlib.sha256((folder / tensor_file).read_bytes()).hexdigest()
-    # "head_sha256": the key of sentiment students trained before this module existed
-    if card.get("tensors_sha256", card.get("head_sha256")) != digest:
-        raise RetinueError(f"{folder / tensor_file} does not match its card's hash: the files were changed")
+    check_hash(folder / tensor_file, card)
     return tensors, card
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_hash(path: Path, card: dict[str, Any]) -> None:
+    """Refuse a tensor file whose SHA-256 is not the one its card recorded."""
+    # "head_sha256": the key of sentiment students trained before this module existed
+    if card.get("tensors_sha256", card.get("head_sha256")) != file_sha256(path):
+        raise RetinueError(f"{path} does not match its card's hash: the files were changed")

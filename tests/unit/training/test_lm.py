@@ -8,7 +8,7 @@ import torch
 from retinue.errors import RetinueError
 from retinue.training.lm.data import pack, split_documents
 from retinue.training.lm.model import DecoderConfig, DecoderLM
-from retinue.training.lm.tokenizer import BOS, EOS, decode, encode
+from retinue.training.lm.tokenizer import BOS, BYTES, EOS
 from retinue.training.lm.train import learning_rate, load_lm, perplexity, save_lm, train_lm
 
 TINY = DecoderConfig(dim=32, head_dim=8, heads=[2, 3], mlp_dims=[40, 24], max_seq=32)
@@ -16,7 +16,7 @@ TINY = DecoderConfig(dim=32, head_dim=8, heads=[2, 3], mlp_dims=[40, 24], max_se
 
 def test_bytes_round_trip_italian_text() -> None:
     text = "La febbre è salita a 39°, più del previsto."
-    assert decode(encode(text)) == text and max(encode(text)) < 256
+    assert BYTES.decode(BYTES.encode(text)) == text and max(BYTES.encode(text)) < 256
 
 
 def test_the_decoder_is_causal_and_its_widths_are_per_layer() -> None:

@@ -13,7 +13,7 @@ import torch
 
 from retinue.errors import RetinueError
 from retinue.jsonfiles import read_jsonl
-from retinue.training.lm.tokenizer import BOS, EOS, encode
+from retinue.training.lm.tokenizer import BYTES, Tokenizer
 
 
 def read_texts(path: Path, field: str = "text", split: str | None = None) -> list[str]:
@@ -39,12 +39,12 @@ def split_documents(texts: Sequence[str], held_out: float, seed: int) -> tuple[l
     return [texts[i] for i in order[cut:]], [texts[i] for i in order[:cut]]
 
 
-def pack(texts: Sequence[str], seq: int, max_blocks: int | None = None) -> torch.Tensor:
+def pack(texts: Sequence[str], seq: int, max_blocks: int | None = None, tokenizer: Tokenizer = BYTES) -> torch.Tensor:
     """Blocks (n, seq + 1) of the documents' tokens, back to back."""
     stream: list[int] = []
     limit = None if max_blocks is None else max_blocks * (seq + 1)
     for text in texts:
-        stream += [BOS, *encode(text), EOS]
+        stream += [tokenizer.bos, *tokenizer.encode(text), tokenizer.eos]
         if limit is not None and len(stream) >= limit:
             break
     count = len(stream) // (seq + 1)

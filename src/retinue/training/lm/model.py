@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from retinue.training.lm.tokenizer import VOCAB_SIZE
+from retinue.training.lm.tokenizer import BYTES, VOCAB_SIZE
 
 
 @dataclass(frozen=True)
@@ -128,12 +128,22 @@ class DecoderLM(nn.Module):
         self.register_buffer("cos", cos, persistent=False)
         self.register_buffer("sin", sin, persistent=False)
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Logits (batch, seq, vocab) for tokens (batch, seq)."""
+    tokenizer = BYTES
+
+    @property
+    def max_seq(self) -> int:
+        return self.config.max_seq
+
+    def hidden(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The final (normed) hidden states, (batch, seq, dim)."""
         x = self.embed(tokens)
         for block in self.blocks:
             x = block(x, self.cos, self.sin)
-        return self.head(self.norm(x))  # type: ignore[no-any-return]
+        return self.norm(x)  # type: ignore[no-any-return]
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Logits (batch, seq, vocab) for tokens (batch, seq)."""
+        return self.head(self.hidden(tokens))  # type: ignore[no-any-return]
 
     def loss(self, blocks: torch.Tensor) -> torch.Tensor:
         """Mean next-token cross-entropy over blocks (batch, seq + 1)."""

@@ -1,13 +1,31 @@
-"""A byte-level tokenizer: every UTF-8 byte is a token, plus BOS and EOS. It needs no training, covers
-any text (Italian accents included) and keeps a tiny model's vocabulary at 258."""
+"""Tokenizers of the small-LM toolkit. `Tokenizer` is what packing, evaluation and generation need; the tiny
+decoder uses `BYTES`, a byte-level tokenizer (every UTF-8 byte is a token, plus BOS and EOS) that needs no
+training, covers any text (Italian accents included) and keeps a tiny model's vocabulary at 258. Gemma 3
+brings its own (`retinue.training.lm.gemma`)."""
+
+from typing import Protocol
 
 BOS, EOS = 256, 257
 VOCAB_SIZE = 258
 
 
-def encode(text: str) -> list[int]:
-    return list(text.encode("utf-8"))
+class Tokenizer(Protocol):
+    bos: int
+    eos: int
+
+    def encode(self, text: str) -> list[int]: ...
+
+    def decode(self, tokens: list[int]) -> str: ...
 
 
-def decode(tokens: list[int]) -> str:
-    return bytes(t for t in tokens if t < 256).decode("utf-8", errors="replace")
+class ByteTokenizer:
+    bos, eos = BOS, EOS
+
+    def encode(self, text: str) -> list[int]:
+        return list(text.encode("utf-8"))
+
+    def decode(self, tokens: list[int]) -> str:
+        return bytes(t for t in tokens if t < 256).decode("utf-8", errors="replace")
+
+
+BYTES = ByteTokenizer()

@@ -9,11 +9,13 @@ from typing import Any
 
 import torch
 
+from retinue.training.lm.gemma import GemmaLM, is_gemma_folder, load_gemma
 from retinue.training.lm.model import DecoderConfig, DecoderLM
 from retinue.training.model_folder import load_model_folder, save_model_folder
 
 WEIGHTS = "lm.pt"
 Progress = Callable[[int, int, float], None]  # step, steps, loss
+LanguageModel = DecoderLM | GemmaLM  # the tiny byte-level decoder, or Gemma 3 270M
 
 
 def learning_rate(step: int, steps: int, peak: float, warmup: int) -> float:
@@ -24,7 +26,7 @@ def learning_rate(step: int, steps: int, peak: float, warmup: int) -> float:
 
 
 def train_lm(
-    model: DecoderLM,
+    model: LanguageModel,
     blocks: torch.Tensor,
     steps: int,
     *,
@@ -39,7 +41,8 @@ def train_lm(
     """Train in place for `steps` batches of `blocks` (a `replay_share` of each batch from `replay`);
     returns the loss of every step."""
     generator = torch.Generator().manual_seed(seed)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=peak_lr, weight_decay=0.01, betas=(0.9, 0.95))
+    trained = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(trained, lr=peak_lr, weight_decay=0.01, betas=(0.9, 0.95))
     replayed = round(batch_size * replay_share) if replay is not None else 0
     losses = []
     model.train()
@@ -52,7 +55,7 @@ def train_lm(
         loss = model.loss(batch)
         optimiser.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
         optimiser.step()
         losses.append(loss.item())
         if progress:
@@ -61,7 +64,7 @@ def train_lm(
 
 
 @torch.no_grad()
-def perplexity(model: DecoderLM, blocks: torch.Tensor, batch_size: int = 32) -> float:
+def perplexity(model: LanguageModel, blocks: torch.Tensor, batch_size: int = 8) -> float:
     model.eval()
     total, count = 0.0, 0
     for batch in blocks.split(batch_size):
@@ -70,12 +73,42 @@ def perplexity(model: DecoderLM, blocks: torch.Tensor, batch_size: int = 32) -> 
     return math.exp(total / count)
 
 
-def save_lm(model: DecoderLM, folder: Path, card: dict[str, Any]) -> None:
-    save_model_folder(folder, WEIGHTS, model.state_dict(), {**card, "config": model.config.to_dict()})
+def save_lm(model: LanguageModel, folder: Path, card: dict[str, Any]) -> None:
+    if isinstance(model, GemmaLM):
+        model.save(folder, card)
+    else:
+        save_model_folder(folder, WEIGHTS, model.state_dict(), {**card, "config": model.config.to_dict()})
 
 
-def load_lm(folder: Path) -> tuple[DecoderLM, dict[str, Any]]:
+def load_lm(folder: Path) -> tuple[LanguageModel, dict[str, Any]]:
+    """The language model in `folder`: a Gemma model folder (config.json) or the tiny decoder (lm.pt)."""
+    if is_gemma_folder(folder):
+        return load_gemma(folder)
     tensors, card = load_model_folder(folder, WEIGHTS, "language model")
     model = DecoderLM(DecoderConfig(**card["config"]))
     model.load_state_dict(tensors)
     return model.eval(), card
+
+
+def lm_card(model: LanguageModel, task: str, training_data: str, adaptation: str, **fields: Any) -> dict[str, Any]:
+    """A registry card for a language model trained here, placed in the taxonomy of Qiu et al. (2020)."""
+    if isinstance(model, GemmaLM):
+        architecture = "Gemma 3 decoder-only Transformer (18 layers, 640 wide), torch fp32, from the Q4_K_M GGUF"
+    else:
+        architecture = (
+            f"LLaMA-style decoder (RMSNorm, rotary attention, SwiGLU), byte-level, {model.config.layers} layers, "
+            f"{model.config.dim} wide, heads {model.config.heads}, MLP widths {model.config.mlp_dims}"
+        )
+    return {
+        "task": task,
+        "architecture": architecture,
+        "parameters": model.parameters_count(),
+        "training_data": training_data,
+        "taxonomy": {
+            "representation": "contextual",
+            "architecture": "Transformer decoder",
+            "pretraining_task": "causal language modelling",
+            "adaptation": adaptation,
+        },
+        **fields,
+    }

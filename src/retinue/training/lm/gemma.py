@@ -1,0 +1,159 @@
+"""Gemma 3 270M in torch, and back to GGUF.
+
+The embedded chat model is a Q4_K_M GGUF run by llama.cpp. For training it is read into torch once
+(`transformers` de-quantises the GGUF with the `gguf` package) and kept in RETINUE_HOME/models as a
+safetensors model folder, so later loads take seconds. A trained Gemma (continual pretraining, ICLGuard)
+is saved the same way, and `export_gguf` writes it back as a Q8_0 GGUF with the original's metadata and
+tokenizer, which the embedded provider runs like the stock model (`--model NAME_OR_PATH`).
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from retinue.errors import RetinueError
+from retinue.paths import retinue_home
+from retinue.training.model_folder import CARD_FILE, check_hash, file_sha256, write_card
+
+BASE_NAME = "gemma-270m"  # the --base / --model value that means the stock model
+WEIGHTS = "model.safetensors"
+GGUF_FILE = "model.gguf"
+ARCHITECTURE = "gemma3"
+
+
+class HFTokenizer:
+    """A `transformers` tokenizer seen through the toolkit's `Tokenizer` protocol."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.bos, self.eos = int(tokenizer.bos_token_id), int(tokenizer.eos_token_id)
+
+    def encode(self, text: str) -> list[int]:
+        return list(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def decode(self, tokens: list[int]) -> str:
+        return str(self.tokenizer.decode(tokens, skip_special_tokens=True))
+
+
+class GemmaLM(nn.Module):
+    """Gemma3ForCausalLM with the toolkit's model interface: logits, hidden states, loss on packed blocks."""
+
+    def __init__(self, model: Any, tokenizer: Any) -> None:
+        super().__init__()
+        self.model = model
+        self.tokenizer = HFTokenizer(tokenizer)
+
+    @property
+    def max_seq(self) -> int:
+        return int(self.model.config.max_position_embeddings)
+
+    def hidden(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The final (normed) hidden states, (batch, seq, dim)."""
+        return self.model.model(input_ids=tokens, use_cache=False).last_hidden_state  # type: ignore[no-any-return]
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=tokens, use_cache=False).logits  # type: ignore[no-any-return]
+
+    def loss(self, blocks: torch.Tensor) -> torch.Tensor:
+        logits = self(blocks[:, :-1])
+        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), blocks[:, 1:].reshape(-1))
+
+    def parameters_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def freeze_embeddings(self) -> None:
+        """Train only the blocks: the (tied) 262k x 640 embedding is 63 % of the parameters."""
+        self.model.get_input_embeddings().weight.requires_grad_(False)
+
+    def save(self, folder: Path, card: dict[str, Any]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(folder)
+        self.tokenizer.tokenizer.save_pretrained(folder)
+        write_card(folder, {**card, "architecture": ARCHITECTURE, "tensors_sha256": file_sha256(folder / WEIGHTS)})
+
+
+def is_gemma_folder(folder: Path) -> bool:
+    return (folder / "config.json").is_file()
+
+
+def load_gemma(folder: Path) -> tuple[GemmaLM, dict[str, Any]]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        card = json.loads((folder / CARD_FILE).read_text())
+        check_hash(folder / WEIGHTS, card)
+    except FileNotFoundError as error:
+        raise RetinueError(f"no Gemma model in {folder}: {error.filename} is missing") from None
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    return GemmaLM(model, AutoTokenizer.from_pretrained(folder)).eval(), card
+
+
+def base_folder() -> Path:
+    """The stock Gemma 3 270M as a torch model folder, converted from the embedded GGUF on first use."""
+    folder = retinue_home() / "models" / "gemma3-270m-torch"
+    if (folder / CARD_FILE).is_file():
+        return folder
+    from rich.console import Console
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from retinue.llms.llama_cpp import default_model_path
+
+    gguf = default_model_path()
+    Console(stderr=True).print(f"converting {gguf.name} to torch, once (about a minute): {folder}")
+    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # A model read from GGUF is marked quantised and refuses save_pretrained; the same weights in a plain
+    # model of its config save normally.
+    model = AutoModelForCausalLM.from_config(loaded.config, dtype=torch.float32)
+    model.load_state_dict(loaded.state_dict())
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    partial = folder.with_name(folder.name + ".partial")
+    GemmaLM(model, tokenizer).save(
+        partial, {"task": "Gemma 3 270M base, de-quantised from the embedded GGUF", "source": str(gguf)}
+    )
+    partial.rename(folder)
+    return folder
+
+
+def export_gguf(model: GemmaLM, folder: Path) -> None:
+    """Write `model` as folder/model.gguf, which llama.cpp runs: the embedded GGUF's metadata and tokenizer,
+    this model's weights (matrices Q8_0, norms F32; Gemma's GGUF norms hold 1 + the torch weight)."""
+    import numpy as np
+    from gguf import GGMLQuantizationType, GGUFReader, GGUFValueType, GGUFWriter, Keys, LlamaFileType
+    from gguf.quants import quantize
+    from transformers.modeling_gguf_pytorch_utils import Gemma2TensorProcessor, get_gguf_hf_weights_map
+
+    from retinue.llms.llama_cpp import default_model_path
+
+    reader = GGUFReader(default_model_path())
+    names = get_gguf_hf_weights_map(model.model, Gemma2TensorProcessor())
+    weights = model.model.state_dict()
+    target = folder / GGUF_FILE
+    partial = target.with_name(target.name + ".partial")
+    writer = GGUFWriter(partial, ARCHITECTURE)
+    for field in reader.fields.values():
+        if field.name in (Keys.General.ARCHITECTURE, Keys.General.FILE_TYPE) or field.name.startswith("GGUF."):
+            continue
+        kind = field.types[0]
+        writer.add_key_value(
+            field.name, field.contents(), kind, sub_type=field.types[-1] if kind == GGUFValueType.ARRAY else None
+        )
+    writer.add_file_type(LlamaFileType.MOSTLY_Q8_0)
+    for tensor in reader.tensors:
+        if tensor.name not in names:
+            raise RetinueError(f"cannot map GGUF tensor {tensor.name} onto the torch model")
+        value = weights[names[tensor.name]].detach().float().numpy()
+        if "norm.weight" in names[tensor.name]:
+            value = value + 1
+        if value.ndim == 1:
+            writer.add_tensor(tensor.name, value.astype(np.float32))
+        else:
+            quantised = quantize(value, GGMLQuantizationType.Q8_0)
+            writer.add_tensor(tensor.name, quantised, raw_dtype=GGMLQuantizationType.Q8_0)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    partial.rename(target)
