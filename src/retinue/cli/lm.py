@@ -262,6 +262,7 @@ def train_iclguard(
     lr: Annotated[float, typer.Option(help="Learning rate of the LoRA parameters.")] = 1e-3,
     shots: Annotated[int, typer.Option(help="Demonstrations per ICL prompt.")] = 4,
     eval_queries: Annotated[int, typer.Option(help="Test queries per data set for ICL accuracy.")] = 100,
+    held_blocks: Annotated[int, typer.Option(help="Held-out plain-text sequences for perplexity.")] = 32,
     plain: Annotated[
         Path | None, typer.Option(help="Plain text, JSONL, for the utility loss and perplexity (default: BBC news).")
     ] = None,
@@ -293,8 +294,8 @@ def train_iclguard(
 
     if target not in LOADERS:
         raise RetinueError(f"--target: {target!r} is not one of {', '.join(LOADERS)}")
-    if min(prompts, steps, batch_size, shots, eval_queries) < 1:
-        raise RetinueError("--prompts, --steps, --batch, --shots and --eval-queries must be at least 1")
+    if min(prompts, steps, batch_size, shots, eval_queries, held_blocks) < 1:
+        raise RetinueError("--prompts, --steps, --batch, --shots, --eval-queries and --held-blocks must be at least 1")
     root = data_root(data_dir)
     plain = plain or root / "text" / "bbc_news" / "bbc_news.jsonl"
     model, _ = load_lm(base_folder() if model_dir == BASE_NAME else Path(model_dir))
@@ -303,10 +304,11 @@ def train_iclguard(
         label_tokens(model.tokenizer, data.labels)  # labels this tokenizer cannot tell apart fail here
     plain_train, plain_held = split_documents(read_texts(plain), 0.1, seed)
     plain_blocks = pack(plain_train, 64, max_blocks=32, tokenizer=model.tokenizer)
-    held_blocks = pack(plain_held, 128, max_blocks=32, tokenizer=model.tokenizer)
+    held = pack(plain_held, 128, max_blocks=held_blocks, tokenizer=model.tokenizer)
     evaluation = {n: icl_prompts(d.test, d.train, eval_queries, shots, seed + 100) for n, d in sets.items()}
     config = {"target": target, "model": model_dir, "plain": str(plain), "prompts": prompts, "steps": steps,
-              "batch": batch_size, "lr": lr, "shots": shots, "eval_queries": eval_queries, "seed": seed}  # fmt: skip
+              "batch": batch_size, "lr": lr, "shots": shots, "eval_queries": eval_queries, "held_blocks": held_blocks,
+              "seed": seed}  # fmt: skip
     run = RunDirectory.create("train iclguard", config, out_dir, runs_root())
     started = time.perf_counter()
     metrics: dict[str, Any] = {}
@@ -318,7 +320,7 @@ def train_iclguard(
             for name, data in sets.items():
                 metrics[f"{name}_icl_accuracy_{which}"] = round(icl_accuracy(lm, evaluation[name], data.labels), 3)
                 bar.update(task, advance=1, note=f"{name} {metrics[f'{name}_icl_accuracy_{which}']}")
-            metrics[f"plain_ppl_{which}"] = round(perplexity(lm, held_blocks), 3)
+            metrics[f"plain_ppl_{which}"] = round(perplexity(lm, held), 3)
 
         measure("original", model)
         with err.status("computing the original model's outputs on the training prompts"):

@@ -104,9 +104,11 @@ def base_folder() -> Path:
     gguf = default_model_path()
     Console(stderr=True).print(f"converting {gguf.name} to torch, once (about a minute): {folder}")
     loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-    # A model read from GGUF is marked quantised and refuses save_pretrained; the same weights in a plain
-    # model of its config save normally.
-    model = AutoModelForCausalLM.from_config(loaded.config, dtype=torch.float32)
+    # A model read from GGUF is marked quantised (its config names the GGUF) and refuses save_pretrained; the
+    # same weights in a plain model of the config without that mark save normally.
+    config = loaded.config
+    del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(loaded.state_dict())
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     partial = folder.with_name(folder.name + ".partial")

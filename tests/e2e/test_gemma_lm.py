@@ -1,0 +1,89 @@
+"""The real Gemma 3 270M in torch: continual pretraining and ICLGuard through the CLI, the trained model
+written back to GGUF agreeing with torch, and run through the model seam as the embedded chat model."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import torch
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.skipif(not (DATA / "italian" / "e3c_it.jsonl").exists(), reason="the shared data is not there"),
+]
+ANSWER = {
+    "type": "object",
+    "properties": {
+        "department": {"enum": ["emergency", "cardiology", "respiratory", "general"]},
+        "urgent": {"type": "boolean"},
+    },
+    "required": ["department", "urgent"],
+}
+
+
+def _train(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "retinue.cli", "train", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+
+
+def test_gemma_continual_pretraining_becomes_an_embedded_chat_model(tmp_path: Path) -> None:
+    from llama_cpp import Llama
+
+    from retinue.config import LLMConfig
+    from retinue.llms import make_chat_model
+    from retinue.tools import registry
+    from retinue.training.lm.train import load_lm
+
+    out = tmp_path / "cpt"
+    done = _train("cpt", "--base", "gemma-270m", "--steps", "2", "--batch", "1", "--seq", "32",
+                  "--held-blocks", "2", "--out", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["parameters"] == 268_098_176
+    assert metrics["trained_parameters"] == metrics["parameters"] - 262_144 * 640  # the embedding stays frozen
+    assert 1 < metrics["domain_ppl_after"] < 10_000 and 1 < metrics["general_ppl_after"] < 10_000
+    card = registry.card("cpt-gemma")
+    assert (
+        card["folder"] == str((out / "model").resolve()) and card["taxonomy"]["architecture"] == "Transformer decoder"
+    )
+
+    # the GGUF written beside it computes what the torch model computes
+    model, _ = load_lm(out / "model")
+    tokens = [model.tokenizer.bos, *model.tokenizer.encode("Il paziente presenta febbre alta e tosse da tre giorni.")]
+    with torch.no_grad():
+        expected = model(torch.tensor([tokens]))[0].argmax(-1)
+    llama = Llama(model_path=str(out / "model" / "model.gguf"), n_ctx=128, logits_all=True, verbose=False)
+    llama.eval(tokens)
+    produced = torch.tensor(llama.scores[: len(tokens)]).argmax(-1)
+    assert (produced == expected).float().mean() >= 0.9
+
+    # and the model seam runs it by its registered name, JSON-schema constrained
+    chat = make_chat_model(LLMConfig(model="cpt-gemma", max_tokens=64, context_tokens=512))
+    reply = chat.invoke("Patient with high fever and cough. Answer in JSON.", response_schema=ANSWER)
+    jsonschema.validate(json.loads(str(reply.content)), ANSWER)
+
+
+def test_iclguard_trains_lora_on_gemma_and_reports_icl_accuracy_on_all_four_sets(tmp_path: Path) -> None:
+    from retinue.tools import registry
+
+    out = tmp_path / "guard"
+    done = _train("iclguard", "--target", "sst2", "--prompts", "2", "--steps", "2", "--eval-queries", "2",
+                  "--held-blocks", "1", "--out", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    for name in ("fpb", "sst2", "trec", "agnews"):
+        for which in ("original", "guarded"):
+            assert 0 <= metrics[f"{name}_icl_accuracy_{which}"] <= 1
+    assert metrics["lora_parameters"] == 18 * 8 * ((640 + 1024) + 2 * (640 + 256))  # r8 on q, k, v of 18 layers
+    assert metrics["plain_ppl_original"] > 1 and metrics["plain_ppl_guarded"] > 1
+    assert (out / "model" / "model.gguf").stat().st_size > 100_000_000
+    card = registry.card("iclguard-sst2")
+    assert card["metrics"] == metrics and card["taxonomy"]["adaptation"].startswith("fine-tuning (LoRA")
+
+    bad = _train("iclguard", "--target", "imdb", "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 1 and "not one of fpb, sst2, trec, agnews" in bad.stderr and "Traceback" not in bad.stderr
