@@ -184,29 +184,23 @@ def train_guard(
     model.train()
     for step in range(steps):
         optimiser.zero_grad()
-        disable = (
-            sum(
-                soft_cross_entropy(target, answer_log_probs(model, tokens))
-                for tokens, target in rng.sample(data.disable, min(batch, len(data.disable)))
-            )
-            / batch
-        )
-        maintain = (
-            sum(
-                soft_cross_entropy(target, answer_log_probs(model, tokens))
-                for tokens, target in rng.sample(data.maintain, min(batch, len(data.maintain)))
-            )
-            / batch
-        )
+        disable = torch.stack([
+            soft_cross_entropy(target, answer_log_probs(model, tokens))
+            for tokens, target in rng.sample(data.disable, min(batch, len(data.disable)))
+        ]).mean()  # fmt: skip
+        maintain = torch.stack([
+            soft_cross_entropy(target, answer_log_probs(model, tokens))
+            for tokens, target in rng.sample(data.maintain, min(batch, len(data.maintain)))
+        ]).mean()  # fmt: skip
         tokens, original = rng.choice(data.plain)
         utility = utility_loss(model.hidden(tokens), original)
-        loss = disable + maintain + utility
-        assert isinstance(loss, torch.Tensor)
-        loss.backward()
+        (disable + maintain + utility).backward()
         torch.nn.utils.clip_grad_norm_(trained, 1.0)
         optimiser.step()
-        history.append({"disable": float(disable), "maintain": float(maintain), "utility": float(utility)})
+        losses = {"disable": float(disable.detach()), "maintain": float(maintain.detach()),
+                  "utility": float(utility.detach())}  # fmt: skip
+        history.append(losses)
         if progress:
-            progress(step + 1, steps, float(loss))
+            progress(step + 1, steps, sum(losses.values()))
     model.eval()
     return history
