@@ -25,7 +25,10 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 LLMOption = Annotated[Provider | None, typer.Option("--llm", help="Chat model seam (default: embedded).")]
-ModelOption = Annotated[str | None, typer.Option(help="GGUF path (embedded) or model name (openai).")]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(help="embedded: a GGUF path or a registered model trained here (cpt-gemma); openai: the model name."),
+]
 BaseUrlOption = Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint base URL.")]
 ScriptOption = Annotated[Path | None, typer.Option(help="Scripted responses (JSON) for --llm scripted.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="A retinue TOML file ([llm] table).")]

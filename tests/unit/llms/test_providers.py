@@ -89,3 +89,20 @@ def test_grammar_schema_turns_numeric_bounds_into_enums_that_validate() -> None:
     assert converted["properties"]["nested"]["items"]["enum"][-1] == 6
     for value in p["enum"]:
         jsonschema.validate({"p": value}, schema)
+
+
+def test_the_embedded_model_is_a_path_or_a_registered_trained_gemma(tmp_path: Path) -> None:
+    from retinue.llms.llama_cpp import LlamaCppChatModel
+    from retinue.tools.registry import register
+
+    folder = tmp_path / "cpt"
+    folder.mkdir()
+    (folder / "card.json").write_text("{}")
+    register("cpt-test", folder)
+    with pytest.raises(ConfigError, match="'cpt-test' has no model.gguf"):
+        make_chat_model(LLMConfig(model="cpt-test"))
+    (folder / "model.gguf").write_bytes(b"GGUF")
+    named = make_chat_model(LLMConfig(model="cpt-test"))
+    assert isinstance(named, LlamaCppChatModel) and named.model_path == str(folder.resolve() / "model.gguf")
+    given = make_chat_model(LLMConfig(model=str(tmp_path / "other.gguf")))  # not registered: taken as a path
+    assert isinstance(given, LlamaCppChatModel) and given.model_path == str(tmp_path / "other.gguf")
