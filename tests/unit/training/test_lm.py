@@ -8,7 +8,7 @@ import torch
 from retinue.errors import RetinueError
 from retinue.training.lm.data import pack, split_documents
 from retinue.training.lm.model import DecoderConfig, DecoderLM
-from retinue.training.lm.tokenizer import BOS, BYTES, EOS
+from retinue.training.lm.tokenizer import BOS, BYTES, EOS, ByteTokenizer
 from retinue.training.lm.train import learning_rate, load_lm, perplexity, save_lm, train_lm
 
 TINY = DecoderConfig(dim=32, head_dim=8, heads=[2, 3], mlp_dims=[40, 24], max_seq=32)
@@ -39,6 +39,12 @@ def test_documents_are_packed_between_bos_and_eos_into_blocks() -> None:
     assert pack(["x" * 100], seq=9, max_blocks=3).shape == (3, 10)
     with pytest.raises(RetinueError, match="too little text"):
         pack(["a"], seq=50)
+
+    class BosFirst(ByteTokenizer):
+        bos_first = True
+
+    assert pack(["ab", "cde"], seq=3, tokenizer=BosFirst()).tolist() == [[BOS, 97, 98, EOS], [BOS, 99, 100, 101]]
+    assert pack(["abcdef"], seq=3, tokenizer=BosFirst()).tolist() == [[BOS, 97, 98, 99], [BOS, 100, 101, 102]]
     train, held = split_documents([str(i) for i in range(20)], 0.1, seed=1)
     assert len(held) == 2 and not set(train) & set(held)
 

@@ -1,8 +1,9 @@
 """Text from JSONL files, tokenised and packed into fixed-length blocks for language-model training.
 
 Documents are joined with BOS ... EOS around each, the stream is cut into blocks of `seq + 1` tokens
-(inputs and their next tokens), and the last partial block is dropped. Splits are seeded and by document,
-so no held-out document shares a block with training.
+(inputs and their next tokens), and the last partial block is dropped; for Gemma, which needs BOS first,
+every block is BOS and `seq` tokens of the stream. Splits are seeded and by document, so no held-out
+document shares a block with training.
 """
 
 import random
@@ -40,16 +41,21 @@ def split_documents(texts: Sequence[str], held_out: float, seed: int) -> tuple[l
 
 
 def pack(texts: Sequence[str], seq: int, max_blocks: int | None = None, tokenizer: Tokenizer = BYTES) -> torch.Tensor:
-    """Blocks (n, seq + 1) of the documents' tokens, back to back."""
+    """Blocks (n, seq + 1) of the documents' tokens, back to back. For a tokenizer whose sequences must open
+    with BOS, every block is BOS and then `seq` tokens of the stream, where documents end with EOS."""
     stream: list[int] = []
-    limit = None if max_blocks is None else max_blocks * (seq + 1)
+    width = seq if tokenizer.bos_first else seq + 1  # stream tokens per block
+    limit = None if max_blocks is None else max_blocks * width
     for text in texts:
-        stream += [tokenizer.bos, *tokenizer.encode(text), tokenizer.eos]
+        stream += [*([] if tokenizer.bos_first else [tokenizer.bos]), *tokenizer.encode(text), tokenizer.eos]
         if limit is not None and len(stream) >= limit:
             break
-    count = len(stream) // (seq + 1)
+    count = len(stream) // width
     if max_blocks is not None:
         count = min(count, max_blocks)
     if count == 0:
         raise RetinueError(f"too little text for one block of {seq + 1} tokens")
-    return torch.tensor(stream[: count * (seq + 1)]).view(count, seq + 1)
+    blocks = torch.tensor(stream[: count * width]).view(count, width)
+    if tokenizer.bos_first:
+        blocks = torch.cat([torch.full((count, 1), tokenizer.bos), blocks], dim=1)
+    return blocks

@@ -12,6 +12,7 @@ VOCAB_SIZE = 258
 class Tokenizer(Protocol):
     bos: int
     eos: int
+    bos_first: bool  # every sequence must open with BOS (Gemma: its attention leans on it)
 
     def encode(self, text: str) -> list[int]: ...
 
@@ -20,6 +21,7 @@ class Tokenizer(Protocol):
 
 class ByteTokenizer:
     bos, eos = BOS, EOS
+    bos_first = False
 
     def encode(self, text: str) -> list[int]:
         return list(text.encode("utf-8"))
