@@ -5,7 +5,7 @@ with Adam and a little L2, seeded. The model is a folder: `head.pt` (the head's 
 `weights_only=True`) and `card.json` (task, labels, training data, metrics), as in `model_folder`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,15 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 
 
 def train_head(
-    features: np.ndarray, labels: Sequence[str], classes: Sequence[str], epochs: int = 300, seed: int = 0
+    features: np.ndarray,
+    labels: Sequence[str],
+    classes: Sequence[str],
+    epochs: int = 300,
+    seed: int = 0,
+    record: Callable[[torch.Tensor], None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The head's weight and bias after `epochs` full-batch steps; `record`, if given, sees each example's
+    probability of its gold label before every step (the training dynamics dataset cartography reads)."""
     torch.manual_seed(seed)
     x = torch.from_numpy(features)
     y = torch.tensor([classes.index(label) for label in labels])
@@ -34,7 +41,10 @@ def train_head(
     optimiser = torch.optim.Adam([weight, bias], lr=0.05, weight_decay=1e-4)
     for _ in range(epochs):
         optimiser.zero_grad()
-        loss = torch.nn.functional.cross_entropy(x @ weight.T + bias, y)
+        logits = x @ weight.T + bias
+        if record is not None:
+            record(torch.softmax(logits.detach(), dim=1)[torch.arange(len(y)), y])
+        loss = torch.nn.functional.cross_entropy(logits, y)
         loss.backward()
         optimiser.step()
     return weight.detach(), bias.detach()
