@@ -1,14 +1,17 @@
-"""`retinue train cpt`: domain continual pretraining of a decoder LM (Igea-style), with perplexity on held-out
-domain and general text before and after."""
+"""The small-LM training commands: `retinue train cpt` (domain continual pretraining, Igea-style), `train
+transact` (structured pruning) and `train iclguard` (LoRA adapters that switch in-context learning off)."""
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from retinue.cli.common import complete_run, err
 from retinue.errors import RetinueError
+
+if TYPE_CHECKING:
+    from retinue.training.lm.model import DecoderLM
 
 CPT_NAME = "cpt-tiny"
 CPT_GEMMA_NAME = "cpt-gemma"
@@ -237,7 +240,7 @@ def train_transact(
     err.print(f"pruned model: {run.path / 'model'}")
 
 
-def _tiny_decoder(folder: Path) -> Any:
+def _tiny_decoder(folder: Path) -> "DecoderLM":
     from retinue.training.lm.model import DecoderLM
     from retinue.training.lm.train import load_lm
 
