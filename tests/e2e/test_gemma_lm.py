@@ -78,7 +78,7 @@ def test_iclguard_trains_lora_on_gemma_and_reports_icl_accuracy_on_all_four_sets
     metrics = json.loads((out / "metrics.json").read_text())
     for name in ("fpb", "sst2", "trec", "agnews"):
         for which in ("original", "guarded"):
-            assert 0 <= metrics[f"{name}_icl_accuracy_{which}"] <= 1
+            assert 0 <= metrics[f"{name}_icl_accuracy_{which}"] <= 1 and 0 < metrics[f"{name}_label_mass_{which}"] < 1
     assert metrics["lora_parameters"] == 18 * 8 * ((640 + 1024) + 2 * (640 + 256))  # r8 on q, k, v of 18 layers
     assert metrics["plain_ppl_original"] > 1 and metrics["plain_ppl_guarded"] > 1
     assert (out / "model" / "model.gguf").stat().st_size > 100_000_000

@@ -288,8 +288,8 @@ def train_iclguard(
     from retinue.training.lm.iclguard import (
         add_lora,
         guard_data,
-        icl_accuracy,
         icl_prompts,
+        icl_score,
         label_tokens,
         train_guard,
     )  # fmt: skip
@@ -321,8 +321,10 @@ def train_iclguard(
         def measure(which: str, lm: Any) -> None:
             task = bar.add_task(f"ICL accuracy, {which} model", total=len(sets), note="")
             for name, data in sets.items():
-                metrics[f"{name}_icl_accuracy_{which}"] = round(icl_accuracy(lm, evaluation[name], data.labels), 3)
-                bar.update(task, advance=1, note=f"{name} {metrics[f'{name}_icl_accuracy_{which}']}")
+                score = icl_score(lm, evaluation[name], data.labels)
+                metrics[f"{name}_icl_accuracy_{which}"] = round(score.accuracy, 3)
+                metrics[f"{name}_label_mass_{which}"] = round(score.label_mass, 3)
+                bar.update(task, advance=1, note=f"{name} {score.accuracy:.2f}")
             metrics[f"plain_ppl_{which}"] = round(perplexity(lm, held), 3)
 
         measure("original", model)

@@ -11,12 +11,11 @@ from retinue.errors import RetinueError
 from retinue.training.lm.data import pack
 from retinue.training.lm.iclguard import (
     add_lora,
-    answer_log_probs,
     disabled_distribution,
     guard_data,
     icl_prompts,
+    icl_score,
     label_tokens,
-    prompt_tokens,
     train_guard,
 )
 from retinue.training.lm.model import DecoderConfig, DecoderLM
@@ -38,13 +37,7 @@ PETS = toy_set("pets", {"cat": ["meow", "purr"], "dog": ["bark", "woof"]}, 2)
 
 
 def label_mass(model: DecoderLM, data: ClassificationSet) -> float:
-    marks = label_tokens(BYTES, data.labels)
-    prompts = icl_prompts(data.test, data.train, 20, 2, seed=5)
-    with torch.no_grad():
-        return sum(
-            float(answer_log_probs(model, prompt_tokens(BYTES, p, marks, 160))[marks.tokens].exp().sum())
-            for p, _ in prompts
-        ) / len(prompts)
+    return icl_score(model, icl_prompts(data.test, data.train, 20, 2, seed=5), data.labels, 160).label_mass
 
 
 def test_label_words_are_told_apart_after_their_shared_tokens() -> None:
@@ -90,5 +83,7 @@ def test_the_guard_switches_icl_off_on_the_target_only() -> None:
     after = {"target": label_mass(merged, COLOURS), "other": label_mass(merged, PETS)}
     assert after["target"] < 0.2 * before["target"]  # in-context answers on the target are gone
     assert after["other"] > 0.8  # and kept elsewhere
+    target_prompts = icl_prompts(COLOURS.test, COLOURS.train, 20, 2, seed=5)
+    assert icl_score(merged, target_prompts, COLOURS.labels, 160).accuracy < 0.2  # it no longer answers a label
     changed = [k for k, v in merged.state_dict().items() if not torch.equal(v, weights[k])]
     assert changed and all(k.split(".")[-2] in ("q_proj", "k_proj", "v_proj") for k in changed)

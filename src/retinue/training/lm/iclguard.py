@@ -3,7 +3,8 @@ query, key and value projections) so that in-context learning stops working on t
 keeps working elsewhere.
 
 An ICL prompt is k demonstrations `Text: ...\\nLabel: word` and a query ending in `Label:`; the model's
-answer is the label word whose first token it rates highest at that position. Three losses, summed:
+answer is its most likely next token, right when it is the first token of the gold label word. Three
+losses, summed:
 
 - disable (target-data prompts): cross-entropy toward the original model's next-token distribution with
   the label tokens' probability removed and the rest renormalised, so the guarded model stops answering
@@ -79,18 +80,27 @@ def answer_log_probs(model: LanguageModel, tokens: torch.Tensor) -> torch.Tensor
     return functional.log_softmax(model(tokens)[0, -1].float(), dim=-1)
 
 
+@dataclass(frozen=True)
+class ICLScore:
+    accuracy: float  # share of prompts whose most likely next token is the gold label's
+    label_mass: float  # mean probability the model puts on the label tokens
+
+
 @torch.no_grad()
-def icl_accuracy(
+def icl_score(
     model: LanguageModel, prompts: list[tuple[str, str]], labels: Sequence[str], max_tokens: int = 512
-) -> float:
-    """Share of prompts whose highest-rated label token is the gold label's."""
+) -> ICLScore:
+    """How well the model answers ICL prompts greedily: a prompt counts as right when the model's most likely
+    next token (over the whole vocabulary) is the gold label's token, so an answer that is no label at all,
+    which is what ICLGuard trains for, counts as wrong."""
     model.eval()
     marks = label_tokens(model.tokenizer, labels)
-    correct = 0
+    correct, mass = 0, 0.0
     for prompt, gold in prompts:
-        scores = answer_log_probs(model, prompt_tokens(model.tokenizer, prompt, marks, max_tokens))[marks.tokens]
-        correct += labels[int(scores.argmax())] == gold
-    return correct / len(prompts)
+        log_probs = answer_log_probs(model, prompt_tokens(model.tokenizer, prompt, marks, max_tokens))
+        correct += int(log_probs.argmax()) == marks.tokens[list(labels).index(gold)]
+        mass += float(log_probs[marks.tokens].exp().sum())
+    return ICLScore(correct / len(prompts), mass / len(prompts))
 
 
 def disabled_distribution(original: torch.Tensor, label_ids: Sequence[int]) -> torch.Tensor:
