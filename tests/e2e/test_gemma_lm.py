@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import torch
+from torch.nn.functional import cross_entropy
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 pytestmark = [
@@ -24,6 +25,12 @@ ANSWER = {
     },
     "required": ["department", "urgent"],
 }
+
+
+CLINICAL = (
+    "Il paziente presenta febbre alta e tosse da tre giorni. La radiografia del torace mostra un addensamento "
+    "al lobo inferiore destro, compatibile con polmonite."
+)
 
 
 def _train(*args: str) -> subprocess.CompletedProcess[str]:
@@ -52,15 +59,18 @@ def test_gemma_continual_pretraining_becomes_an_embedded_chat_model(tmp_path: Pa
         card["folder"] == str((out / "model").resolve()) and card["taxonomy"]["architecture"] == "Transformer decoder"
     )
 
-    # the GGUF written beside it computes what the torch model computes
+    # the GGUF written beside it computes what the torch model computes, up to Q8_0 rounding
     model, _ = load_lm(out / "model")
-    tokens = [model.tokenizer.bos, *model.tokenizer.encode("Il paziente presenta febbre alta e tosse da tre giorni.")]
+    tokens = [model.tokenizer.bos, *model.tokenizer.encode(CLINICAL)]
     with torch.no_grad():
-        expected = model(torch.tensor([tokens]))[0].argmax(-1)
+        expected = model(torch.tensor([tokens]))[0]
     llama = Llama(model_path=str(out / "model" / "model.gguf"), n_ctx=128, logits_all=True, verbose=False)
     llama.eval(tokens)
-    produced = torch.tensor(llama.scores[: len(tokens)]).argmax(-1)
-    assert (produced == expected).float().mean() >= 0.9
+    produced = torch.tensor(llama.scores[: len(tokens)])
+    assert (produced.argmax(-1) == expected.argmax(-1)).float().mean() >= 0.8  # near-ties may flip
+    following = torch.tensor(tokens[1:])
+    torch_nll, llama_nll = (float(cross_entropy(x[:-1].float(), following)) for x in (expected, produced))
+    assert abs(llama_nll - torch_nll) < 0.03 * torch_nll  # a mis-mapped or unshifted tensor is far off
 
     # and the model seam runs it by its registered name, JSON-schema constrained
     chat = make_chat_model(LLMConfig(model="cpt-gemma", max_tokens=64, context_tokens=512))
