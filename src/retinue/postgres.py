@@ -7,6 +7,7 @@ PGPASSWORD or ~/.pgpass instead.
 """
 
 import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     import psycopg
 
 _SCHEMES = ("postgresql", "postgres")
+LOCK_TIMEOUT_SECONDS = 300
 
 
 def check_db_url(url: str | None) -> str | None:
@@ -51,11 +53,24 @@ def connect(url: str) -> "psycopg.Connection[dict[str, Any]]":
         raise RetinueError(f"cannot reach the PostgreSQL database {url}: {reason}") from None
 
 
+def _try_lock(conn: "psycopg.Connection[Any]", key: int) -> bool:
+    row = conn.execute("SELECT pg_try_advisory_lock(%s) AS taken", (key,)).fetchone()
+    return bool(row["taken"] if isinstance(row, dict) else row[0])  # type: ignore[index]
+
+
 @contextmanager
 def advisory_lock(conn: "psycopg.Connection[Any]", name: str) -> Iterator[None]:
-    """A server-wide lock named `name`, so that workers starting at once create tables one at a time."""
+    """A server-wide lock named `name`, so that workers starting at once create tables one at a time.
+
+    Taken by polling pg_try_advisory_lock rather than waiting in pg_advisory_lock: the holder's table setup
+    runs CREATE INDEX CONCURRENTLY, which waits for every running statement to end, and a worker blocked
+    inside pg_advisory_lock is one, so the two deadlocked (seen in a four-cell sweep)."""
     key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-    conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+    deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+    while not _try_lock(conn, key):
+        if time.monotonic() > deadline:
+            raise RetinueError(f"waited {LOCK_TIMEOUT_SECONDS} s for the PostgreSQL lock {name!r}")
+        time.sleep(0.05)
     try:
         yield
     finally:

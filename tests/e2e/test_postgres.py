@@ -54,3 +54,30 @@ def test_a_bad_db_fails_before_any_run_directory_is_made(tmp_path: Path) -> None
     done = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "keep the password out of the URL" in done.stderr
     assert "Traceback" not in done.stderr and not out.exists()
+
+
+def test_a_worker_waiting_for_the_setup_lock_does_not_block_the_holders_concurrent_index(postgres_url: str) -> None:
+    """The holder of the table-setup lock runs CREATE INDEX CONCURRENTLY (as PostgresSaver.setup does), which
+    waits for every running statement; a worker waiting for the lock must not be one (this deadlocked)."""
+    import threading
+    import time
+
+    from retinue.postgres import advisory_lock, connect
+
+    with connect(postgres_url) as holder, connect(postgres_url) as waiter:
+        holder.execute("CREATE TABLE lock_probe (id int)")
+        waited: list[float] = []
+        with advisory_lock(holder, "probe"):
+
+            def wait_for_lock() -> None:
+                started = time.monotonic()
+                with advisory_lock(waiter, "probe"):
+                    waited.append(time.monotonic() - started)
+
+            thread = threading.Thread(target=wait_for_lock)
+            thread.start()
+            time.sleep(0.3)  # the waiter is now waiting
+            holder.execute("CREATE INDEX CONCURRENTLY lock_probe_id ON lock_probe (id)")
+            assert not waited  # it waited while the lock was held
+        thread.join(timeout=10)
+        assert waited and not thread.is_alive()
