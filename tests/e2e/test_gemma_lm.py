@@ -38,6 +38,13 @@ def _train(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=900)
 
 
+def _metrics_of(out: Path, *args: str) -> dict:
+    """Run `retinue train ARGS --out OUT`, which must succeed, and read its metrics.json."""
+    done = _train(*args, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return json.loads((out / "metrics.json").read_text())  # type: ignore[no-any-return]
+
+
 def test_gemma_continual_pretraining_becomes_an_embedded_chat_model(tmp_path: Path) -> None:
     from llama_cpp import Llama
 
@@ -47,10 +54,8 @@ def test_gemma_continual_pretraining_becomes_an_embedded_chat_model(tmp_path: Pa
     from retinue.training.lm.train import load_lm
 
     out = tmp_path / "cpt"
-    done = _train("cpt", "--base", "gemma-270m", "--steps", "2", "--batch", "1", "--seq", "32",
-                  "--held-blocks", "2", "--out", str(out))  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = _metrics_of(out, "cpt", "--base", "gemma-270m", "--steps", "2", "--batch", "1", "--seq", "32",
+                          "--held-blocks", "2")  # fmt: skip
     assert metrics["parameters"] == 268_098_176
     assert metrics["trained_parameters"] == metrics["parameters"] - 262_144 * 640  # the embedding stays frozen
     assert 1 < metrics["domain_ppl_after"] < 10_000 and 1 < metrics["general_ppl_after"] < 10_000
@@ -82,10 +87,8 @@ def test_iclguard_trains_lora_on_gemma_and_reports_icl_accuracy_on_all_four_sets
     from retinue.tools import registry
 
     out = tmp_path / "guard"
-    done = _train("iclguard", "--target", "sst2", "--prompts", "2", "--steps", "2", "--eval-queries", "2",
-                  "--held-blocks", "1", "--out", str(out))  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = _metrics_of(out, "iclguard", "--target", "sst2", "--prompts", "2", "--steps", "2", "--eval-queries",
+                          "2", "--held-blocks", "1")  # fmt: skip
     for name in ("fpb", "sst2", "trec", "agnews"):
         for which in ("original", "guarded"):
             assert 0 <= metrics[f"{name}_icl_accuracy_{which}"] <= 1 and 0 < metrics[f"{name}_label_mass_{which}"] < 1

@@ -65,7 +65,7 @@ def train_cpt(
     from retinue.runs.directory import RunDirectory
     from retinue.tools.registry import register
     from retinue.training.lm.data import pack, read_texts, split_documents
-    from retinue.training.lm.gemma import BASE_NAME, GemmaLM, base_folder, export_gguf
+    from retinue.training.lm.gemma import BASE_NAME, GemmaLM, base_folder
     from retinue.training.lm.model import DecoderConfig, DecoderLM
     from retinue.training.lm.tokenizer import BYTES
     from retinue.training.lm.train import LanguageModel, lm_card, load_lm, perplexity, save_lm, train_lm
@@ -150,10 +150,7 @@ def train_cpt(
         + (f" with {replay:.0%} replay of {general}" if replay else ""),
         "fine-tuning (continual pretraining)", base=base, metrics=metrics,
     )  # fmt: skip
-    save_lm(model, run.path / "model", card)
-    if isinstance(model, GemmaLM):
-        with err.status("writing model.gguf for the embedded chat model"):
-            export_gguf(model, run.path / "model")
+    _save(model, run.path / "model", card)
     if base in ("tiny", BASE_NAME):
         register(CPT_NAME if base == "tiny" else CPT_GEMMA_NAME, run.path / "model")
     complete_run(run, metrics, seconds)
@@ -240,6 +237,13 @@ def train_transact(
     err.print(f"pruned model: {run.path / 'model'}")
 
 
+def _save(model: Any, folder: Path, card: dict[str, Any]) -> None:
+    from retinue.training.lm.train import save_lm
+
+    with err.status(f"saving the model to {folder}"):
+        save_lm(model, folder, card)
+
+
 def _tiny_decoder(folder: Path) -> "DecoderLM":
     from retinue.training.lm.model import DecoderLM
     from retinue.training.lm.train import load_lm
@@ -284,7 +288,7 @@ def train_iclguard(
     from retinue.runs.directory import RunDirectory
     from retinue.tools.registry import register
     from retinue.training.lm.data import pack, read_texts, split_documents
-    from retinue.training.lm.gemma import BASE_NAME, GemmaLM, base_folder, export_gguf
+    from retinue.training.lm.gemma import BASE_NAME, base_folder
     from retinue.training.lm.iclguard import (
         add_lora,
         guard_data,
@@ -293,7 +297,7 @@ def train_iclguard(
         label_tokens,
         train_guard,
     )  # fmt: skip
-    from retinue.training.lm.train import lm_card, load_lm, perplexity, save_lm
+    from retinue.training.lm.train import lm_card, load_lm, perplexity
 
     if target not in LOADERS:
         raise RetinueError(f"--target: {target!r} is not one of {', '.join(LOADERS)}")
@@ -350,10 +354,7 @@ def train_iclguard(
         f"{prompts} {target} ICL prompts, {prompts} of the other sets, plain text {config['plain']}",
         "fine-tuning (LoRA r8 alpha 32 on q/k/v, merged)", base=model_dir, metrics=metrics,
     )  # fmt: skip
-    save_lm(merged, run.path / "model", card)
-    if isinstance(merged, GemmaLM):
-        with err.status("writing model.gguf for the embedded chat model"):
-            export_gguf(merged, run.path / "model")
+    _save(merged, run.path / "model", card)
     register(f"iclguard-{target}", run.path / "model")
     complete_run(run, metrics, round(time.perf_counter() - started, 1))
     err.print(f"guarded model: {run.path / 'model'}")

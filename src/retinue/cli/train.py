@@ -132,8 +132,9 @@ def sentiment_command(
     features = embed([t for t, _ in train])
     metrics: dict[str, float] = {"train_examples": len(train)}
     if cartography_keep < 1:
-        dynamics = training_dynamics(features, [label for _, label in train], LABELS, epochs, seed)
-        kept = keep_most_confident([label for _, label in train], dynamics.confidence, cartography_keep)
+        labels = [label for _, label in train]
+        dynamics = training_dynamics(features, labels, LABELS, epochs, seed)
+        kept = keep_most_confident(labels, dynamics.confidence, cartography_keep)
         train, features = [train[i] for i in kept], features[kept]
         metrics["cartography_kept"] = len(train)
     weight, bias = train_head(features, [label for _, label in train], LABELS, epochs, seed)

@@ -16,6 +16,7 @@ from torch import nn
 
 from retinue.errors import RetinueError
 from retinue.paths import retinue_home
+from retinue.training.lm.model import next_token_loss
 from retinue.training.model_folder import CARD_FILE, check_hash, file_sha256, write_card
 
 BASE_NAME = "gemma-270m"  # the --base / --model value that means the stock model
@@ -60,8 +61,7 @@ class GemmaLM(nn.Module):
         return self.model(input_ids=tokens, use_cache=False).logits  # type: ignore[no-any-return]
 
     def loss(self, blocks: torch.Tensor) -> torch.Tensor:
-        logits = self(blocks[:, :-1])
-        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), blocks[:, 1:].reshape(-1))
+        return next_token_loss(self, blocks)
 
     def parameters_count(self) -> int:
         return sum(p.numel() for p in self.parameters())

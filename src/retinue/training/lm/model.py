@@ -34,6 +34,12 @@ class DecoderConfig:
         return asdict(self)
 
 
+def next_token_loss(model: nn.Module, blocks: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy of `model` (tokens in, logits out) over blocks (batch, seq + 1)."""
+    logits = model(blocks[:, :-1])
+    return functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), blocks[:, 1:].reshape(-1))
+
+
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float) -> None:
         super().__init__()
@@ -146,9 +152,7 @@ class DecoderLM(nn.Module):
         return self.head(self.hidden(tokens))  # type: ignore[no-any-return]
 
     def loss(self, blocks: torch.Tensor) -> torch.Tensor:
-        """Mean next-token cross-entropy over blocks (batch, seq + 1)."""
-        logits = self(blocks[:, :-1])
-        return functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), blocks[:, 1:].reshape(-1))
+        return next_token_loss(self, blocks)
 
     def decoder_blocks(self) -> list[DecoderBlock]:
         return [cast(DecoderBlock, block) for block in self.blocks]

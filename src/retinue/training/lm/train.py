@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from retinue.training.lm.gemma import GemmaLM, is_gemma_folder, load_gemma
+from retinue.training.lm.gemma import GemmaLM, export_gguf, is_gemma_folder, load_gemma
 from retinue.training.lm.model import DecoderConfig, DecoderLM
 from retinue.training.model_folder import load_model_folder, save_model_folder
 
@@ -74,8 +74,10 @@ def perplexity(model: LanguageModel, blocks: torch.Tensor, batch_size: int = 8) 
 
 
 def save_lm(model: LanguageModel, folder: Path, card: dict[str, Any]) -> None:
+    """Save a model folder; a Gemma also gets its model.gguf, which the embedded chat model runs."""
     if isinstance(model, GemmaLM):
         model.save(folder, card)
+        export_gguf(model, folder)
     else:
         save_model_folder(folder, WEIGHTS, model.state_dict(), {**card, "config": model.config.to_dict()})
 
