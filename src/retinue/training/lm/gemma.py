@@ -8,6 +8,8 @@ tokenizer, which the embedded provider runs like the stock model (`--model NAME_
 """
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +95,28 @@ def load_gemma(folder: Path) -> tuple[GemmaLM, dict[str, Any]]:
     return GemmaLM(model, AutoTokenizer.from_pretrained(folder)).eval(), card
 
 
+@contextmanager
+def _one_gguf_parse() -> Iterator[None]:
+    """Within the block, every `gguf.GGUFReader` of one file is the same reader. transformers parses the GGUF
+    for the config, the weights and the tokenizer, about 20 s each over Gemma's 262k-token vocabulary."""
+    import gguf
+
+    original = gguf.GGUFReader
+    readers: dict[str, gguf.GGUFReader] = {}
+
+    def shared(path: Any, mode: str = "r") -> gguf.GGUFReader:
+        key = f"{Path(path).resolve()}:{mode}"
+        if key not in readers:
+            readers[key] = original(path, mode)  # type: ignore[arg-type]
+        return readers[key]
+
+    gguf.GGUFReader = shared  # type: ignore[assignment,misc]
+    try:
+        yield
+    finally:
+        gguf.GGUFReader = original  # type: ignore[misc]
+
+
 def base_folder() -> Path:
     """The stock Gemma 3 270M as a torch model folder, converted from the embedded GGUF on first use."""
     folder = retinue_home() / "models" / "gemma3-270m-torch"
@@ -104,15 +128,16 @@ def base_folder() -> Path:
     from retinue.llms.llama_cpp import default_model_path
 
     gguf = default_model_path()
-    Console(stderr=True).print(f"converting {gguf.name} to torch, once (about a minute): {folder}")
-    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    Console(stderr=True).print(f"converting {gguf.name} to torch, once (under a minute): {folder}")
+    with _one_gguf_parse():
+        loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     # A model read from GGUF is marked quantised (its config names the GGUF) and refuses save_pretrained; the
     # same weights in a plain model of the config without that mark save normally.
     config = loaded.config
     del config.quantization_config
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(loaded.state_dict())
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     partial = folder.with_name(folder.name + ".partial")
     GemmaLM(model, tokenizer).save(
         partial, {"task": "Gemma 3 270M base, de-quantised from the embedded GGUF", "source": str(gguf)}
