@@ -26,7 +26,8 @@ def _cli(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[st
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sentiment") / "run"
     home = tmp_path_factory.mktemp("sentiment_home")  # a module fixture runs before the per-test home is set
-    done = _cli("train", "sentiment", "--limit", "400", "--name", "test-student", "--out", str(out), home=home)
+    options = ["--limit", "400", "--eval-limit", "400", "--name", "test-student", "--out", str(out)]
+    done = _cli("train", "sentiment", *options, home=home)
     assert done.returncode == 0, done.stderr
     assert json.loads((home / "models" / "registry.json").read_text()) == {"test-student": str(out / "model")}
     return out
@@ -76,8 +77,10 @@ def test_a_student_trains_on_a_labelled_jsonl_instead(tmp_path: Path) -> None:
     ] * 2
     data = tmp_path / "synthetic.jsonl"
     data.write_text("".join(json.dumps({"text": t, "label": label}) + "\n" for t, label in rows))
-    done = _cli("train", "sentiment", "--train-jsonl", str(data), "--name", "tiny", "--out", str(tmp_path / "run"))
+    done = _cli("train", "sentiment", "--train-jsonl", str(data), "--eval-limit", "20", "--name", "tiny", "--out",
+                str(tmp_path / "run"))  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["train_examples"] == 6
+    assert "embedding 6 training, 20 test and 20 tweet texts" in done.stderr
     card = json.loads((tmp_path / "run" / "model" / "card.json").read_text())
     assert card["training_data"].startswith(str(data))

@@ -80,6 +80,9 @@ def sentiment_command(
     data_dir: Annotated[Path | None, typer.Option(help="Data root holding sentiment/ (default: see README).")] = None,
     epochs: Annotated[int, typer.Option(help="Full-batch training steps of the head.")] = 300,
     limit: Annotated[int | None, typer.Option(help="Train on at most this many examples (default: all).")] = None,
+    eval_limit: Annotated[
+        int | None, typer.Option(help="Evaluate on a seeded sample of at most this many texts per set (default: all).")
+    ] = None,
     train_jsonl: Annotated[
         Path | None, typer.Option(help="Train on this labelled JSONL ({text, label}) instead, e.g. synthetic data.")
     ] = None,
@@ -118,14 +121,18 @@ def sentiment_command(
     tweets = twitter_financial_news(root, "valid")
     if epochs < 1 or (limit is not None and limit < len(LABELS)):
         raise RetinueError("--epochs must be at least 1 and --limit at least the number of labels")
+    if eval_limit is not None and eval_limit < 1:
+        raise RetinueError("--eval-limit must be at least 1")
     train, test = phrasebank_split(examples, seed)
+    if eval_limit is not None:
+        test, tweets = (random.Random(seed).sample(d, min(eval_limit, len(d))) for d in (test, tweets))
     if train_jsonl is not None:
         train = labelled_jsonl(train_jsonl, LABELS)
     train = train[:limit]
     if not 0 < cartography_keep <= 1:
         raise RetinueError(f"--cartography-keep: {cartography_keep} is not in (0, 1]")
-    config = {"data_dir": str(root), "epochs": epochs, "limit": limit, "seed": seed, "train_jsonl": str(train_jsonl),
-              "cartography_keep": cartography_keep}  # fmt: skip
+    config = {"data_dir": str(root), "epochs": epochs, "limit": limit, "eval_limit": eval_limit, "seed": seed,
+              "train_jsonl": str(train_jsonl), "cartography_keep": cartography_keep}  # fmt: skip
     run = RunDirectory.create("train sentiment", config, out_dir, runs_root())
     started = time.perf_counter()
     err.print(f"embedding {len(train)} training, {len(test)} test and {len(tweets)} tweet texts with MiniLM")
