@@ -19,9 +19,10 @@ from pathlib import Path
 
 from _report import save_metrics
 
+from retinue.datasets.classification import LOADERS
 from retinue.paths import retinue_home
 
-SETS = ["fpb", "sst2", "trec", "agnews"]
+SETS = list(LOADERS)  # the four ICL data sets, in the order `train iclguard` reports them
 
 
 def run_target(target: str, runs: Path, args: argparse.Namespace) -> dict[str, float] | None:
