@@ -3,18 +3,16 @@ transact` (structured pruning) and `train iclguard` (LoRA adapters that switch i
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from retinue.cli.common import complete_run, err
 from retinue.errors import RetinueError
 
-if TYPE_CHECKING:
-    from retinue.training.lm.model import DecoderLM
-
 CPT_NAME = "cpt-tiny"
 CPT_GEMMA_NAME = "cpt-gemma"
+TRANSACT_GEMMA_NAME = "transact-gemma"
 
 
 def _general_split(path: Path, seed: int) -> tuple[list[str], list[str]]:
@@ -159,12 +157,27 @@ def train_cpt(
 
 def train_transact(
     model_dir: Annotated[
-        Path | None, typer.Option("--model", help="A decoder model folder (default: cpt-tiny).")
+        str | None,
+        typer.Option(
+            "--model", help="A decoder model folder, or gemma-270m (the embedded Gemma 3 270M; default: cpt-tiny)."
+        ),
     ] = None,
-    target_attn_dim: Annotated[int, typer.Option(help="Attention inner width per layer (heads x head_dim).")] = 64,
+    target_attn_dim: Annotated[
+        int, typer.Option(help="Attention inner width per layer (query heads x head_dim; Gemma's head_dim is 256).")
+    ] = 64,
     target_mlp_dim: Annotated[int, typer.Option(help="MLP intermediate width per layer.")] = 176,
     rounds: Annotated[int, typer.Option(help="Pruning rounds, each followed by a short retraining.")] = 3,
     retrain_steps: Annotated[int, typer.Option(help="Retraining steps after each round.")] = 40,
+    lr: Annotated[float | None, typer.Option(help="Peak retraining learning rate (tiny: 1e-3, Gemma: 1e-4).")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch", help="Retraining sequences per step (tiny: 16, Gemma: 4).")
+    ] = None,
+    calib_blocks: Annotated[
+        int | None, typer.Option(help="128-token calibration sequences (tiny: 128, Gemma: 32).")
+    ] = None,
+    held_blocks: Annotated[
+        int | None, typer.Option(help="Held-out 128-token sequences for perplexity (tiny: 256, Gemma: 64).")
+    ] = None,
     calib: Annotated[
         Path | None, typer.Option(help="Calibration and retraining text, JSONL (default: italian/e3c_it.jsonl).")
     ] = None,
@@ -176,36 +189,61 @@ def train_transact(
     """TransAct structured pruning: keep the hidden width, shrink each layer's attention (whole heads) and MLP
     to the target widths by calibration-activation importance, iteratively with retraining. Reports
     parameters, KV-cache size, tokens/s and held-out perplexity before and after (and for magnitude and
-    random pruning to the same widths); the pruned model lands in RUN_DIR/model."""
+    random pruning to the same widths); the pruned model lands in RUN_DIR/model (a Gemma also as
+    model.gguf, registered as transact-gemma for the embedded chat model)."""
     import torch
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from retinue.paths import data_root, runs_root
     from retinue.runs.directory import RunDirectory
-    from retinue.tools.registry import model_folder
+    from retinue.tools.registry import model_folder, register
     from retinue.training.lm.data import pack, read_texts, split_documents
-    from retinue.training.lm.train import lm_card, perplexity, save_lm
-    from retinue.training.lm.transact import METHODS, tokens_per_second, transact
+    from retinue.training.lm.gemma import BASE_NAME, GemmaLM, base_folder
+    from retinue.training.lm.train import lm_card, load_lm, perplexity
+    from retinue.training.lm.transact import METHODS, geometry, tokens_per_second, transact
 
-    folder = model_folder(model_dir, CPT_NAME, "train one with `retinue train cpt`, or give --model DIR")
-    model = _tiny_decoder(folder)
-    head_dim = model.config.head_dim
-    if target_attn_dim < head_dim or target_attn_dim % head_dim:
-        raise RetinueError(f"--target-attn-dim must be a positive multiple of the head size {head_dim}")
-    target_heads = target_attn_dim // head_dim
-    if target_heads > min(model.config.heads) or not 0 < target_mlp_dim <= min(model.config.mlp_dims):
+    if model_dir == BASE_NAME:
+        folder = base_folder()
+    else:
+        how = "train one with `retinue train cpt`, or give --model DIR"
+        folder = model_folder(Path(model_dir) if model_dir else None, CPT_NAME, how)
+    model, _ = load_lm(folder)
+    gemma = isinstance(model, GemmaLM)
+    try:
+        shape = geometry(model)
+    except ValueError as error:
+        raise RetinueError(f"{folder}: {error}") from None
+    if target_attn_dim < shape.head_dim or target_attn_dim % shape.head_dim:
+        raise RetinueError(f"--target-attn-dim must be a positive multiple of the head size {shape.head_dim}")
+    target_heads = target_attn_dim // shape.head_dim
+    if target_heads > shape.heads or not 0 < target_mlp_dim <= shape.mlp_dim:
         raise RetinueError(
-            f"targets must not exceed the model's widths (heads {model.config.heads}, MLP {model.config.mlp_dims})"
+            f"targets must not exceed the model's widths "
+            f"(attention {shape.heads * shape.head_dim}, MLP {shape.mlp_dim})"
         )
-    if rounds < 1 or retrain_steps < 0:
-        raise RetinueError("--rounds must be at least 1 and --retrain-steps at least 0")
+    if target_heads % shape.groups:
+        raise RetinueError(
+            f"--target-attn-dim: {target_heads} query heads do not split evenly over the model's "
+            f"{shape.kv_heads} key/value heads"
+        )
+    lr = lr if lr is not None else 1e-4 if gemma else 1e-3
+    batch_size = batch_size if batch_size is not None else 4 if gemma else 16
+    calib_blocks = calib_blocks if calib_blocks is not None else 32 if gemma else 128
+    held_blocks = held_blocks if held_blocks is not None else 64 if gemma else 256
+    if rounds < 1 or retrain_steps < 0 or min(batch_size, calib_blocks, held_blocks) < 1:
+        raise RetinueError(
+            "--rounds, --batch, --calib-blocks and --held-blocks must be at least 1, --retrain-steps at least 0"
+        )
     calib = calib or data_root(data_dir) / "italian" / "e3c_it.jsonl"
     train_texts, held_texts = split_documents(read_texts(calib), 0.05, seed)
-    seq = min(128, model.config.max_seq)
-    retrain, held = pack(train_texts, seq, max_blocks=4000), pack(held_texts, seq, max_blocks=256)
-    calibration = retrain[torch.randperm(len(retrain), generator=torch.Generator().manual_seed(seed))[:128]]
+    seq = min(128, model.max_seq)
+    retrain = pack(train_texts, seq, max_blocks=4000, tokenizer=model.tokenizer)
+    held = pack(held_texts, seq, max_blocks=held_blocks, tokenizer=model.tokenizer)
+    order = torch.randperm(len(retrain), generator=torch.Generator().manual_seed(seed))
+    calibration = retrain[order[:calib_blocks]]
     config = {"model": str(folder), "target_attn_dim": target_attn_dim, "target_mlp_dim": target_mlp_dim,
-              "rounds": rounds, "retrain_steps": retrain_steps, "calib": str(calib), "seed": seed}  # fmt: skip
+              "rounds": rounds, "retrain_steps": retrain_steps, "lr": lr, "batch": batch_size,
+              "calib_blocks": calib_blocks, "held_blocks": held_blocks, "calib": str(calib), "seed": seed}  # fmt: skip
     run = RunDirectory.create("train transact", config, out_dir, runs_root())
     started = time.perf_counter()
 
@@ -213,18 +251,23 @@ def train_transact(
         return {
             "parameters": m.parameters_count(),
             "kv_cache_bytes": m.kv_cache_bytes(seq),
-            "tokens_per_second": round(tokens_per_second(m, held[:32]), 1),
+            "tokens_per_second": round(tokens_per_second(m, held[:8]), 1),
             "perplexity": round(perplexity(m, held), 3),
         }
 
-    metrics: dict[str, Any] = {f"original_{k}": v for k, v in describe(model).items()}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err) as bar:
+        with err.status("measuring the original model"):
+            metrics: dict[str, Any] = {f"original_{k}": v for k, v in describe(model).items()}
         for method in METHODS if compare else ("transact",):
             task = bar.add_task(f"{method} pruning", total=rounds)
+            if method != METHODS[0]:
+                model, _ = load_lm(folder)
+            if isinstance(model, GemmaLM):
+                model.freeze_embeddings()
             pruned = transact(
-                _tiny_decoder(folder), method, target_heads, target_mlp_dim, rounds=rounds, calib=calibration,
-                retrain=retrain, retrain_steps=retrain_steps, seed=seed, progress=_advance(bar, task),
+                model, method, target_heads, target_mlp_dim, rounds=rounds, calib=calibration, retrain=retrain,
+                retrain_steps=retrain_steps, lr=lr, batch_size=batch_size, seed=seed, progress=_advance(bar, task),
             )  # fmt: skip
             metrics |= {f"{method}_{k}": v for k, v in describe(pruned).items()}
             if method == "transact":
@@ -232,7 +275,9 @@ def train_transact(
                     pruned, "TransAct structured pruning", f"calibration and retraining on {calib}",
                     "fine-tuning (structured pruning with retraining)", base=str(folder), pruning=config,
                 )  # fmt: skip
-                save_lm(pruned, run.path / "model", card)
+                _save(pruned, run.path / "model", card)
+    if gemma:
+        register(TRANSACT_GEMMA_NAME, run.path / "model")
     complete_run(run, metrics, round(time.perf_counter() - started, 1))
     err.print(f"pruned model: {run.path / 'model'}")
 
@@ -242,16 +287,6 @@ def _save(model: Any, folder: Path, card: dict[str, Any]) -> None:
 
     with err.status(f"saving the model to {folder}"):
         save_lm(model, folder, card)
-
-
-def _tiny_decoder(folder: Path) -> "DecoderLM":
-    from retinue.training.lm.model import DecoderLM
-    from retinue.training.lm.train import load_lm
-
-    model, _ = load_lm(folder)
-    if not isinstance(model, DecoderLM):
-        raise RetinueError(f"{folder}: train transact prunes the tiny decoder (`retinue train cpt --base tiny`)")
-    return model
 
 
 def _advance(bar: Any, task: Any) -> Any:

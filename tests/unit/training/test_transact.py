@@ -1,11 +1,25 @@
-"""TransAct on a tiny decoder: importance from calibration activations matches a direct computation, the
-head score, the linear schedule, and pruned models with the asked (physically smaller) shapes."""
+"""TransAct on a tiny decoder and on a toy-sized Gemma 3: importance from calibration activations matches a
+direct computation, the head score, the linear schedule, and pruned models with the asked (physically smaller)
+shapes; Gemma keeps its shared key/value heads."""
+
+from types import SimpleNamespace
 
 import pytest
 import torch
 
+from retinue.training.lm.gemma import GemmaLM
 from retinue.training.lm.model import DecoderConfig, DecoderLM
-from retinue.training.lm.transact import activation_norms, head_scores, importance, prune, transact, widths
+from retinue.training.lm.transact import (
+    Geometry,
+    activation_norms,
+    geometry,
+    head_scores,
+    importance,
+    prune,
+    top,
+    transact,
+    widths,
+)
 
 TINY = DecoderConfig(dim=32, head_dim=8, heads=[4, 4], mlp_dims=[48, 48], max_seq=32)
 
@@ -41,28 +55,67 @@ def test_rounds_close_the_gap_linearly() -> None:
 @torch.no_grad()
 def test_keeping_everything_changes_nothing_and_pruning_gives_the_asked_shapes() -> None:
     model, blocks = _model_and_blocks()
-    keep_all = prune(model, [torch.arange(4)] * 2, [torch.arange(48)] * 2).eval()
-    assert torch.allclose(keep_all(blocks[:, :-1]), model(blocks[:, :-1]), atol=1e-6)
-    smaller = prune(model, [torch.tensor([0, 2])] * 2, [torch.arange(0, 48, 2)] * 2)
-    block = smaller.decoder_blocks()[0]
+    before, original = model(blocks[:, :-1]), model.decoder_blocks()[0].attention.q_proj.weight.clone()
+    kv_before = model.kv_cache_bytes(10)
+    prune(model, [torch.arange(4)] * 2, [torch.arange(48)] * 2)
+    assert torch.allclose(model(blocks[:, :-1]), before, atol=1e-6)
+    prune(model, [torch.tensor([0, 2])] * 2, [torch.arange(0, 48, 2)] * 2)
+    block = model.decoder_blocks()[0]
     assert block.attention.q_proj.weight.shape == (16, 32) and block.attention.o_proj.weight.shape == (32, 16)
     assert block.mlp.gate_proj.weight.shape == (24, 32) and block.mlp.down_proj.weight.shape == (32, 24)
-    assert torch.equal(block.attention.q_proj.weight[8:], model.decoder_blocks()[0].attention.q_proj.weight[16:24])
-    assert smaller.kv_cache_bytes(10) == model.kv_cache_bytes(10) // 2
-    assert smaller(blocks[:, :-1]).shape == (6, 16, TINY.vocab_size)
+    assert torch.equal(block.attention.q_proj.weight[8:], original[16:24])
+    assert model.config.heads == [2, 2] and model.config.mlp_dims == [24, 24]
+    assert model.kv_cache_bytes(10) == kv_before // 2
+    assert model(blocks[:, :-1]).shape == (6, 16, TINY.vocab_size)
+
+
+def test_top_takes_the_same_number_from_every_group() -> None:
+    scores = torch.tensor([0.1, 0.9, 0.5, 0.4, 0.3, 0.2])
+    assert top(scores, 2).tolist() == [1, 2]
+    assert top(scores, 2, groups=2).tolist() == [1, 3]
 
 
 def test_transact_keeps_the_highest_scoring_heads_and_reaches_the_targets() -> None:
     model, blocks = _model_and_blocks()
-    heads, channels = importance(model, "transact", blocks)
-    pruned = transact(model, "transact", 2, 24, rounds=1, calib=blocks, retrain=blocks, retrain_steps=0)
+    heads, _ = importance(model, "transact", blocks)
     kept = heads[0].topk(2).indices.sort().values
     rows = (kept.unsqueeze(1) * 8 + torch.arange(8)).flatten()
-    assert torch.equal(
-        pruned.decoder_blocks()[0].attention.q_proj.weight, model.decoder_blocks()[0].attention.q_proj.weight[rows]
-    )
+    expected = model.decoder_blocks()[0].attention.q_proj.weight[rows].clone()
+    pruned = transact(model, "transact", 2, 24, rounds=1, calib=blocks, retrain=blocks, retrain_steps=0)
+    assert torch.equal(pruned.decoder_blocks()[0].attention.q_proj.weight, expected)
     for method in ("magnitude", "random"):
-        other = transact(model, method, 1, 12, rounds=2, calib=blocks, retrain=blocks, retrain_steps=2)
+        other, _ = _model_and_blocks()
+        transact(other, method, 1, 12, rounds=2, calib=blocks, retrain=blocks, retrain_steps=2, batch_size=4)
         assert other.config.heads == [1, 1] and other.config.mlp_dims == [12, 12]
     with pytest.raises(ValueError, match="unknown pruning method"):
         importance(model, "nope", blocks)
+
+
+def _small_gemma() -> GemmaLM:
+    """The real Gemma 3 architecture at a toy size: 4 query heads sharing 2 key/value heads."""
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    config = Gemma3TextConfig(
+        vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=8, max_position_embeddings=64, sliding_window=16,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    return GemmaLM(Gemma3ForCausalLM(config), SimpleNamespace(bos_token_id=2, eos_token_id=1)).eval()
+
+
+def test_gemma_loses_query_heads_per_group_and_keeps_its_keys_and_values() -> None:
+    model, blocks = _small_gemma(), torch.randint(0, 64, (3, 17))
+    before, kv_before = model(blocks[:, :-1]), model.kv_cache_bytes(10)
+    attention, mlp = activation_norms(model, blocks)
+    assert [len(a) for a in attention] == [32, 32] and [len(m) for m in mlp] == [48, 48]
+    prune(model, [torch.arange(4)] * 2, [torch.arange(48)] * 2)
+    assert torch.allclose(model(blocks[:, :-1]), before, atol=1e-5)
+    transact(model, "transact", 2, 24, rounds=2, calib=blocks, retrain=blocks, retrain_steps=1, batch_size=2)
+    layer = model.model.model.layers[0]
+    assert layer.self_attn.q_proj.weight.shape == (16, 32) and layer.self_attn.k_proj.weight.shape == (16, 32)
+    assert layer.mlp.down_proj.weight.shape == (32, 24)
+    assert geometry(model) == Geometry(head_dim=8, heads=2, kv_heads=2, mlp_dim=24, keeps_kv=True)
+    assert model.kv_cache_bytes(10) == kv_before
+    assert model(blocks[:, :-1]).shape == (3, 16, 64)
+    with pytest.raises(ValueError, match="do not split evenly over 2 key/value heads"):
+        transact(model, "transact", 1, 24, rounds=1, calib=blocks, retrain=blocks, retrain_steps=0)

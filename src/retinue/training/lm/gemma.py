@@ -68,6 +68,12 @@ class GemmaLM(nn.Module):
     def parameters_count(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    def kv_cache_bytes(self, seq: int, bytes_per_value: int = 2) -> int:
+        """Keys and values of every layer for one sequence of `seq` tokens (fp16 by default; `seq` within the
+        sliding window of Gemma's local layers, 512)."""
+        config = self.model.config
+        return 2 * config.num_hidden_layers * config.num_key_value_heads * config.head_dim * seq * bytes_per_value
+
     def freeze_embeddings(self) -> None:
         """Train only the blocks: the (tied) 262k x 640 embedding is 63 % of the parameters."""
         self.model.get_input_embeddings().weight.requires_grad_(False)
@@ -203,8 +209,9 @@ def read_gguf_header(path: Path) -> tuple[list[tuple[str, int, Any, int | None]]
 
 
 def export_gguf(model: GemmaLM, folder: Path) -> None:
-    """Write `model` as folder/model.gguf, which llama.cpp runs: the embedded GGUF's metadata and tokenizer,
-    this model's weights (matrices Q8_0, norms F32; Gemma's GGUF norms hold 1 + the torch weight)."""
+    """Write `model` as folder/model.gguf, which llama.cpp runs: the embedded GGUF's metadata and tokenizer
+    (with this model's head count and MLP width), this model's weights (matrices Q8_0, norms F32; Gemma's GGUF
+    norms hold 1 + the torch weight)."""
     import numpy as np
     from gguf import GGMLQuantizationType, GGUFValueType, GGUFWriter, Keys, LlamaFileType
     from gguf.quants import quantize
@@ -219,7 +226,12 @@ def export_gguf(model: GemmaLM, folder: Path) -> None:
     partial = target.with_name(target.name + ".partial")
     writer = GGUFWriter(partial, ARCHITECTURE)
     fields, tensor_names = read_gguf_header(source)
+    widths = {  # a pruned model (TransAct) has fewer query heads or a narrower MLP than the source
+        Keys.Attention.HEAD_COUNT.format(arch=ARCHITECTURE): model.model.config.num_attention_heads,
+        Keys.LLM.FEED_FORWARD_LENGTH.format(arch=ARCHITECTURE): model.model.config.intermediate_size,
+    }
     for key, kind, content, element in fields:
+        content = widths.get(key, content)
         if key not in (Keys.General.ARCHITECTURE, Keys.General.FILE_TYPE):
             writer.add_key_value(
                 key, content, GGUFValueType(kind), sub_type=None if element is None else GGUFValueType(element)
