@@ -99,7 +99,7 @@ def test_transact_prunes_gemma_query_heads_and_mlp_into_a_smaller_embedded_chat_
     out = tmp_path / "pruned"
     metrics = _metrics_of(out, "transact", "--model", "gemma-270m", "--target-attn-dim", "512", "--target-mlp-dim",
                           "1024", "--rounds", "1", "--retrain-steps", "1", "--batch", "1", "--calib-blocks", "2",
-                          "--held-blocks", "2", "--no-compare")  # fmt: skip
+                          "--held-blocks", "2", "--timing-repeats", "1", "--no-compare")  # fmt: skip
     # per layer: 2 of 4 query heads (q rows and o columns, 256 wide) and half of the 2048 MLP channels go
     removed = 18 * (2 * 256 * 640 * 2 + 1024 * 640 * 3)
     assert metrics["original_parameters"] - metrics["transact_parameters"] == removed
@@ -107,9 +107,6 @@ def test_transact_prunes_gemma_query_heads_and_mlp_into_a_smaller_embedded_chat_
     assert 1 < metrics["original_perplexity"] < metrics["transact_perplexity"]
     assert registry.card("transact-gemma")["folder"] == str((out / "model").resolve())
     _check_gguf_and_chat(out / "model", "transact-gemma")
-
-    bad = _train("transact", "--model", "gemma-270m", "--target-attn-dim", "300", "--out", str(tmp_path / "bad"))
-    assert bad.returncode == 1 and "multiple of the head size 256" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_iclguard_trains_lora_on_gemma_and_reports_icl_accuracy_on_all_four_sets(tmp_path: Path) -> None:

@@ -182,6 +182,9 @@ def train_transact(
         Path | None, typer.Option(help="Calibration and retraining text, JSONL (default: italian/e3c_it.jsonl).")
     ] = None,
     compare: Annotated[bool, typer.Option(help="Also prune by magnitude and at random to the same widths.")] = True,
+    timing_repeats: Annotated[
+        int, typer.Option(help="Timed forward passes over 8 held-out sequences; tokens/s is the best of them.")
+    ] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the split, the retraining and the random baseline.")] = 0,
     data_dir: Annotated[Path | None, typer.Option(help="Data root holding italian/ (default: see README).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
@@ -200,7 +203,7 @@ def train_transact(
     from retinue.training.lm.data import pack, read_texts, split_documents
     from retinue.training.lm.gemma import BASE_NAME, GemmaLM, base_folder
     from retinue.training.lm.train import lm_card, load_lm, perplexity
-    from retinue.training.lm.transact import METHODS, geometry, tokens_per_second, transact
+    from retinue.training.lm.transact import METHODS, check_targets, geometry, tokens_per_second, transact
 
     if model_dir == BASE_NAME:
         folder = base_folder()
@@ -216,23 +219,18 @@ def train_transact(
     if target_attn_dim < shape.head_dim or target_attn_dim % shape.head_dim:
         raise RetinueError(f"--target-attn-dim must be a positive multiple of the head size {shape.head_dim}")
     target_heads = target_attn_dim // shape.head_dim
-    if target_heads > shape.heads or not 0 < target_mlp_dim <= shape.mlp_dim:
-        raise RetinueError(
-            f"targets must not exceed the model's widths "
-            f"(attention {shape.heads * shape.head_dim}, MLP {shape.mlp_dim})"
-        )
-    if target_heads % shape.groups:
-        raise RetinueError(
-            f"--target-attn-dim: {target_heads} query heads do not split evenly over the model's "
-            f"{shape.kv_heads} key/value heads"
-        )
+    try:
+        check_targets(shape, target_heads, target_mlp_dim)
+    except ValueError as error:
+        raise RetinueError(f"--target-attn-dim / --target-mlp-dim: {error}") from None
     lr = lr if lr is not None else 1e-4 if gemma else 1e-3
     batch_size = batch_size if batch_size is not None else 4 if gemma else 16
     calib_blocks = calib_blocks if calib_blocks is not None else 32 if gemma else 128
     held_blocks = held_blocks if held_blocks is not None else 64 if gemma else 256
-    if rounds < 1 or retrain_steps < 0 or min(batch_size, calib_blocks, held_blocks) < 1:
+    if rounds < 1 or retrain_steps < 0 or min(batch_size, calib_blocks, held_blocks, timing_repeats) < 1:
         raise RetinueError(
-            "--rounds, --batch, --calib-blocks and --held-blocks must be at least 1, --retrain-steps at least 0"
+            "--rounds, --batch, --calib-blocks, --held-blocks and --timing-repeats must be at least 1, "
+            "--retrain-steps at least 0"
         )
     calib = calib or data_root(data_dir) / "italian" / "e3c_it.jsonl"
     train_texts, held_texts = split_documents(read_texts(calib), 0.05, seed)
@@ -251,7 +249,7 @@ def train_transact(
         return {
             "parameters": m.parameters_count(),
             "kv_cache_bytes": m.kv_cache_bytes(seq),
-            "tokens_per_second": round(tokens_per_second(m, held[:8]), 1),
+            "tokens_per_second": round(tokens_per_second(m, held[:8], timing_repeats), 1),
             "perplexity": round(perplexity(m, held), 3),
         }
 

@@ -2,6 +2,7 @@
 direct computation, the head score, the linear schedule, and pruned models with the asked (physically smaller)
 shapes; Gemma keeps its shared key/value heads."""
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -12,6 +13,7 @@ from retinue.training.lm.model import DecoderConfig, DecoderLM
 from retinue.training.lm.transact import (
     Geometry,
     activation_norms,
+    check_targets,
     geometry,
     head_scores,
     importance,
@@ -117,5 +119,18 @@ def test_gemma_loses_query_heads_per_group_and_keeps_its_keys_and_values() -> No
     assert geometry(model) == Geometry(head_dim=8, heads=2, kv_heads=2, mlp_dim=24, keeps_kv=True)
     assert model.kv_cache_bytes(10) == kv_before
     assert model(blocks[:, :-1]).shape == (3, 16, 64)
-    with pytest.raises(ValueError, match="do not split evenly over 2 key/value heads"):
+    with pytest.raises(ValueError, match="1 query heads do not split evenly over the model's 2 key/value heads"):
         transact(model, "transact", 1, 24, rounds=1, calib=blocks, retrain=blocks, retrain_steps=0)
+
+
+@pytest.mark.parametrize(
+    ("heads", "mlp", "problem"),
+    [(3, 24, "3 query heads do not split evenly over the model's 2 key/value heads"),
+     (6, 24, "6 heads and 24 MLP channels do not fit the model's widths (attention 4 heads of 8, MLP 48)"),
+     (0, 24, "do not fit"), (2, 49, "do not fit"), (2, 0, "do not fit")],
+)  # fmt: skip
+def test_targets_that_do_not_fit_gemma_are_named(heads: int, mlp: int, problem: str) -> None:
+    shape = geometry(_small_gemma())
+    check_targets(shape, 4, 48)  # the model's own widths are a valid target
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        check_targets(shape, heads, mlp)

@@ -178,6 +178,20 @@ def widths(current: int, target: int, rounds_left: int) -> int:
     return current - math.ceil((current - target) / rounds_left)
 
 
+def check_targets(shape: Geometry, target_heads: int, target_mlp: int) -> None:
+    """Raise ValueError unless a model of `shape` can be pruned to `target_heads` query heads and `target_mlp`
+    MLP channels per layer: no wider than it is, and the same number of query heads in each key/value group."""
+    if not 0 < target_heads <= shape.heads or not 0 < target_mlp <= shape.mlp_dim:
+        raise ValueError(
+            f"{target_heads} heads and {target_mlp} MLP channels do not fit the model's widths "
+            f"(attention {shape.heads} heads of {shape.head_dim}, MLP {shape.mlp_dim})"
+        )
+    if target_heads % shape.groups:
+        raise ValueError(
+            f"{target_heads} query heads do not split evenly over the model's {shape.kv_heads} key/value heads"
+        )
+
+
 def transact(
     model: LanguageModel,
     method: str,
@@ -195,9 +209,9 @@ def transact(
 ) -> LanguageModel:
     """Prune `model` in place to `target_heads` query heads and `target_mlp` MLP channels per layer over
     `rounds` rounds of (score, prune, retrain for `retrain_steps` on `retrain`); returns it."""
-    groups = geometry(model).groups
-    if target_heads % groups or target_heads < groups:
-        raise ValueError(f"{target_heads} heads do not split evenly over {groups} key/value heads")
+    shape = geometry(model)
+    check_targets(shape, target_heads, target_mlp)
+    groups = shape.groups
     for done in range(rounds):
         heads, channels = importance(model, method, calib, seed=seed + done)
         keep = widths(len(heads[0]) // groups, target_heads // groups, rounds - done) * groups
