@@ -42,7 +42,11 @@ def page() -> Iterator[object]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield browser.new_page(viewport={"width": 1100, "height": 640})
+        page = browser.new_page(viewport={"width": 1100, "height": 640})
+        # A team's first reply loads real parts in the server (MiniLM for the session's memory, a TextWorld game):
+        # on a busy 2-core machine that took longer than Playwright's 30 s default.
+        page.set_default_timeout(120_000)
+        yield page
         browser.close()
 
 
