@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from retinue.training import synthesizrr as synth
+
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 pytestmark = [
     pytest.mark.e2e,
@@ -44,3 +46,6 @@ def test_synthesis_with_the_embedded_model(tmp_path: Path, model_home: Path, met
     assert metrics["llm_calls"] >= 3 and metrics["examples"] == len(rows) >= 1
     assert all(r["label"] in ("negative", "neutral", "positive") and len(r["text"]) >= 15 for r in rows)
     assert all(bool(r["document"]) == (method == "synthesizrr") for r in rows)
+    texts = [r["text"] for r in rows]
+    assert metrics["entity_entropy"] == round(synth.entity_entropy(texts), 4)
+    assert metrics["self_bleu"] == round(synth.self_bleu(texts), 4)

@@ -264,6 +264,7 @@ def synthesize_command(
         "distinct_1": round(synth.distinct_n(texts, 1), 4),
         "distinct_2": round(synth.distinct_n(texts, 2), 4),
         "self_bleu": round(synth.self_bleu(texts), 4),
+        "entity_entropy": round(synth.entity_entropy(texts), 4),
         "llm_calls": total["calls"],
         "fallbacks": total["fallbacks"],
         "seconds": round(time.perf_counter() - started, 2),

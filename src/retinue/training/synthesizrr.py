@@ -6,8 +6,8 @@ corpus too small to have one, the nearest under 0.9), and
 ask the teacher model, with a few demonstrations of the label, to write a new example of that label
 grounded in the document (`synthesize`). The few-shot baseline (`few_shot`) asks the same teacher with
 the demonstrations only. Replies are schema-constrained; invalid ones, empty ones and duplicates are
-dropped. `distinct_n` and `self_bleu` measure diversity; label preservation is measured by a reference
-classifier (the caller's).
+dropped. `distinct_n`, `self_bleu` and `entity_entropy` measure diversity; label preservation is measured
+by a reference classifier (the caller's).
 """
 
 import math
@@ -179,3 +179,29 @@ def self_bleu(texts: Sequence[str], sample: int = 200, seed: int = 0) -> float:
         return 0.0
     picked = random.Random(seed).sample(range(len(tokens)), min(sample, len(tokens)))
     return float(np.mean([bleu(tokens[i], tokens[:i] + tokens[i + 1 :]) for i in picked]))
+
+
+_PUNCTUATION = ".,;:!?\"'()[]{}"
+
+
+def entities(text: str) -> list[str]:
+    """Proper-noun spans: maximal runs of capitalised words ("Nokia", "Dow Jones", "EUR"), leaving out a lone
+    capitalised word that opens the text. A stand-in for the paper's spaCy NER, whose models are not on PyPI."""
+    words = [word.strip(_PUNCTUATION) for word in text.split()]
+    spans: list[str] = []
+    run: list[str] = []
+    for position, word in enumerate([*words, ""]):
+        if word[:1].isupper():
+            run.append(word)
+            continue
+        if run and not (len(run) == 1 and position == 1):
+            spans.append(" ".join(run))
+        run = []
+    return spans
+
+
+def entity_entropy(texts: Sequence[str]) -> float:
+    """Shannon entropy (bits) of the distribution of `entities` over the set (higher: more varied entities)."""
+    counts = Counter(span for text in texts for span in entities(text))
+    total = sum(counts.values())
+    return -sum(c / total * math.log2(c / total) for c in counts.values()) if total else 0.0

@@ -54,3 +54,14 @@ def test_diversity_metrics_by_hand() -> None:
     ) == pytest.approx(1.0)
     assert synth.bleu(["dogs", "run"], [["the", "cat", "sat", "on", "the", "mat"]]) == 0.0
     assert synth.self_bleu(["same words here now", "same words here now", "other text entirely different"]) > 0.5
+
+
+def test_entities_are_capitalised_runs_and_their_entropy_is_in_bits() -> None:
+    assert synth.entities("Shares of Nokia Oyj rose in Helsinki, the EUR firmed.") == ["Nokia Oyj", "Helsinki", "EUR"]
+    assert synth.entities("Profit rose.") == [] and synth.entities("Apple Inc. beat (Reuters)") == [
+        "Apple Inc",
+        "Reuters",
+    ]
+    assert synth.entity_entropy(["Nokia fell", "Nokia rose"]) == 0.0
+    assert synth.entity_entropy(["in Nokia and Apple", "at Tesla and Apple"]) == pytest.approx(1.5)  # 1/4, 1/4, 1/2
+    assert synth.entity_entropy(["nothing here", ""]) == 0.0
