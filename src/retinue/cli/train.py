@@ -203,8 +203,8 @@ def synthesize_command(
 ) -> None:
     """Synthesise a labelled financial-sentiment set with the teacher model (the embedded one by default):
     SynthesizRR grounds each new example in a related market-news item, few-shot does not. Writes
-    synthetic.jsonl and metrics.json (size, distinct-1/2, self-BLEU, label preservation, model calls);
-    train a student on it with `retinue train sentiment --train-jsonl RUN_DIR/synthetic.jsonl`."""
+    synthetic.jsonl and metrics.json (size, distinct-1/2, self-BLEU, entity entropy, label preservation,
+    model calls); train a student on it with `retinue train sentiment --train-jsonl RUN_DIR/synthetic.jsonl`."""
     from retinue.datasets.market_text import NEWS_FILE, read_news
     from retinue.datasets.sentiment import LABELS, financial_phrasebank, phrasebank_split
     from retinue.evaluation.classification import accuracy
