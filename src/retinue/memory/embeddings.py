@@ -91,8 +91,8 @@ class MiniLMEmbeddings(Embeddings):
                 show_progress_bar=False,
             )  # fmt: skip
             for (key, _), vector in zip(missing, vectors, strict=True):
-                VECTORS.put(key, vector)
-                found[key] = vector
+                found[key] = vector.copy()  # not a view: a cached row must not keep its whole batch alive
+                VECTORS.put(key, found[key])
         return np.stack([found[key] for key in keys]).tolist()  # type: ignore[no-any-return]
 
     def embed_query(self, text: str) -> list[float]:
