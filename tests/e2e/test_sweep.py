@@ -46,6 +46,8 @@ def test_a_sweep_runs_every_cell_and_reruns_only_what_is_left(tmp_path: Path) ->
     path.write_text(SWEEP)
     first = _sweep(path, out)
     assert first.returncode == 1 and "4 of 6 cells done" in first.stderr and "Traceback" not in first.stderr
+    log = out / "logs" / "tickers_NOPE-method_momentum.log"
+    assert "tickers_NOPE-method_momentum failed: " in first.stderr and str(log) in first.stderr
     rows = _rows(out)
     assert len(rows) == 6
     failed = rows["tickers_NOPE-method_momentum"]

@@ -52,5 +52,8 @@ def sweep(
         out.print(line, markup=False, highlight=False)
     failed = [o for o in outcomes if o.status == "failed"]
     err.print(f"results: {results}; {len(outcomes) - len(failed)} of {len(outcomes)} cells done", highlight=False)
+    for outcome in failed:
+        log = out_dir / "logs" / f"{outcome.cell.name}.log"
+        err.print(f"{outcome.cell.name} failed: {outcome.error}; its output: {log}", markup=False, highlight=False)
     if failed:
         raise typer.Exit(1)

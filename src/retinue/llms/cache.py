@@ -9,7 +9,6 @@ so that usage accounting can tell a replay from a model call.
 
 import hashlib
 import json
-import sqlite3
 import threading
 import weakref
 from collections.abc import Sequence
@@ -19,6 +18,8 @@ from typing import Any
 from langchain_core.caches import BaseCache
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, Generation
+
+from retinue.sqlitefiles import connect_shared
 
 
 class _JSONResponseCache(BaseCache):
@@ -82,8 +83,7 @@ class SQLiteResponseCache(_JSONResponseCache):
         super().__init__()
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn = connect_shared(path)
         self._conn.execute(_SQLITE_SCHEMA)
         self._conn.commit()
 

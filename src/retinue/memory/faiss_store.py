@@ -41,6 +41,7 @@ from langgraph.store.base import (
 from langgraph.store.memory import _compare_values, _does_match
 
 from retinue.errors import RetinueError
+from retinue.sqlitefiles import connect_shared
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -114,10 +115,7 @@ class FaissStore(BaseStore):
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = sqlite3.connect(
-                self.path / DB_FILE if self.path else ":memory:", check_same_thread=False, timeout=30
-            )
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn = connect_shared(self.path / DB_FILE if self.path else ":memory:")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.executescript(_SCHEMA)
             columns = {row[1] for row in self._conn.execute("PRAGMA table_info(vectors)")}
