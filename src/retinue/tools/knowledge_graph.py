@@ -97,8 +97,9 @@ class KnowledgeGraph:
 
     def _index(self) -> None:
         nodes: set[Identifier] = set()
+        label = RDFS.label  # looked up once: a namespace attribute costs a call per triple
         for subject, predicate, obj in cast(Iterable[tuple[Identifier, Identifier, Identifier]], self.graph):
-            if predicate == RDFS.label:
+            if predicate == label:
                 self._labels[subject] = str(obj)
                 continue
             if predicate not in self._relation_names:
@@ -202,7 +203,8 @@ def _entity(name: str) -> URIRef:
 
 def _read_triples(path: Path) -> Graph:
     graph = Graph()
-    labelled: set[str] = set()
+    entities: dict[str, URIRef] = {}  # each name's URI, made once: a name recurs in many lines
+    relations: dict[str, URIRef] = {}
 
     def quads() -> Iterable[tuple[Identifier, Identifier, Identifier, Graph]]:
         with path.open(encoding="utf-8") as lines:
@@ -213,11 +215,13 @@ def _read_triples(path: Path) -> Graph:
                 if len(parts) != 3 or not all(p.strip() for p in parts):
                     raise RetinueError(f"{path}:{number}: expected head|relation|tail, got {line.strip()[:80]!r}")
                 head, relation, tail = parts
-                yield _entity(head), URIRef(RELATION + quote(relation, safe="")), _entity(tail), graph
                 for name in (head, tail):
-                    if name not in labelled:
-                        labelled.add(name)
-                        yield _entity(name), RDFS.label, Literal(name), graph
+                    if name not in entities:
+                        entities[name] = _entity(name)
+                        yield entities[name], RDFS.label, Literal(name), graph
+                if relation not in relations:
+                    relations[relation] = URIRef(RELATION + quote(relation, safe=""))
+                yield entities[head], relations[relation], entities[tail], graph
 
     try:
         graph.addN(quads())
