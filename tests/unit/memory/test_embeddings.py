@@ -14,7 +14,7 @@ class CountingModel:
     def __init__(self) -> None:
         self.encoded: list[list[str]] = []
 
-    def encode(self, texts: list[str], **_: object) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         self.encoded.append(list(texts))
         return np.array([[len(text), 1.0] for text in texts], dtype=np.float32)
 
@@ -48,7 +48,7 @@ def test_a_cached_vector_is_the_one_the_real_model_gives() -> None:
     embeddings.VECTORS.clear()
     texts = ["Apple beat earnings expectations.", "Shares of Tesla fell 5% on delivery numbers."]
     first = np.asarray(MiniLMEmbeddings().embed_documents(texts))
-    direct = embeddings._load_model().encode(texts, normalize_embeddings=True)
+    direct = embeddings._load_model().encode(texts, batch_size=64)
     again = np.asarray(MiniLMEmbeddings().embed_documents(texts[::-1]))
     assert first.shape == (2, DIMENSIONS) and np.allclose(first, direct, atol=1e-6)
     assert np.array_equal(again, first[::-1])
