@@ -110,11 +110,12 @@ def sentiment_command(
         twitter_financial_news,
     )
     from retinue.evaluation.classification import accuracy, macro_f1
+    from retinue.memory.embeddings import embed
     from retinue.paths import data_root, runs_root
     from retinue.runs.directory import RunDirectory
     from retinue.tools.registry import register
     from retinue.training.cartography import keep_most_confident, training_dynamics
-    from retinue.training.student import StudentClassifier, embed, train_head
+    from retinue.training.student import StudentClassifier, train_head
 
     root = data_root(data_dir)
     examples = financial_phrasebank(root)

@@ -5,6 +5,7 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,17 +82,23 @@ class MiniLMEmbeddings(Embeddings):
         self.dimensions = DIMENSIONS
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        keys = [VECTORS.key(text) for text in texts]
-        found = {key: vector for key in set(keys) if (vector := VECTORS.get(key)) is not None}
-        missing = list({key: text for key, text in zip(keys, texts, strict=True) if key not in found}.items())
-        if missing:
-            vectors = _load_model().encode([text for _, text in missing], self.batch_size)
-            for (key, _), vector in zip(missing, vectors, strict=True):
-                found[key] = vector.copy()  # not a view: a cached row must not keep its whole batch alive
-                VECTORS.put(key, found[key])
-        return np.stack([found[key] for key in keys]).tolist()  # type: ignore[no-any-return]
+        return embed(texts, self.batch_size).tolist()  # type: ignore[no-any-return]
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+
+def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    """float32 unit vectors, one row per text (shape (0, 384) for none); texts embedded before in this
+    process come from `VECTORS`."""
+    if not texts:
+        return np.empty((0, DIMENSIONS), dtype=np.float32)
+    keys = [VECTORS.key(text) for text in texts]
+    found = {key: vector for key in set(keys) if (vector := VECTORS.get(key)) is not None}
+    missing = list({key: text for key, text in zip(keys, texts, strict=True) if key not in found}.items())
+    if missing:
+        vectors = _load_model().encode([text for _, text in missing], batch_size)
+        for (key, _), vector in zip(missing, vectors, strict=True):
+            found[key] = vector.copy()  # not a view: a cached row must not keep its whole batch alive
+            VECTORS.put(key, found[key])
+    return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)

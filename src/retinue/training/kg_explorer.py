@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from retinue.envs.kgqa import KGQuestion
-from retinue.memory.embeddings import DIMENSIONS, MiniLMEmbeddings
+from retinue.memory.embeddings import DIMENSIONS, embed
 from retinue.tools.knowledge_graph import Step
 from retinue.training.model_folder import load_model_folder, save_model_folder
 
@@ -41,7 +40,7 @@ def masked_question(text: str, mention: str | None = None) -> str:
 
 
 def embed_texts(texts: Sequence[str]) -> torch.Tensor:
-    return torch.tensor(np.asarray(MiniLMEmbeddings().embed_documents(list(texts)), dtype=np.float32))
+    return torch.from_numpy(embed(texts))
 
 
 class PathScorer(nn.Module):

@@ -13,14 +13,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from retinue.memory.embeddings import MiniLMEmbeddings
+from retinue.memory.embeddings import embed
 from retinue.training.model_folder import load_model_folder, save_model_folder
 
 HEAD_FILE = "head.pt"
-
-
-def embed(texts: Sequence[str]) -> np.ndarray:
-    return np.asarray(MiniLMEmbeddings().embed_documents(list(texts)), dtype=np.float32)
 
 
 def train_head(

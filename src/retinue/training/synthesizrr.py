@@ -27,7 +27,7 @@ from retinue.config import LLMConfig
 from retinue.errors import RetinueError
 from retinue.llms.structured import decide_as_configured
 from retinue.llms.usage import UsageRecorder
-from retinue.training.student import embed
+from retinue.memory.embeddings import embed
 
 SIMILARITY_RANGE = (0.4, 0.9)
 RETRIEVED = 50

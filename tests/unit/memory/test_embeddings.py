@@ -33,6 +33,8 @@ def test_only_texts_not_seen_before_are_encoded_once_each(counting: CountingMode
     assert embed.embed_documents(["bb", "ccc"]) == [[2, 1], [3, 1]]
     assert counting.encoded == [["a", "bb"], ["ccc"]]
     assert embed.embed_documents([]) == [] and len(counting.encoded) == 2
+    assert embeddings.embed([]).shape == (0, DIMENSIONS) and len(counting.encoded) == 2
+    assert embeddings.embed(["a", "ccc"]).dtype == np.float32 and len(counting.encoded) == 2
 
 
 def test_the_least_recently_used_text_is_forgotten_first(counting: CountingModel) -> None:
