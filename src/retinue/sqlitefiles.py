@@ -1,4 +1,4 @@
-"""Opening the SQLite files that several processes share (the response cache, memory stores)."""
+"""Opening the SQLite files that several processes share (the response cache, memory stores, chat sessions)."""
 
 import random
 import sqlite3

@@ -4,7 +4,6 @@ checkpointer (a session is a thread) and one FaissStore (each session's memory i
 import hashlib
 import re
 import secrets
-import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,11 +55,12 @@ class ChatSessions:
         from retinue.graphs.chat import build_chat_graph
         from retinue.memory.embeddings import MiniLMEmbeddings
         from retinue.memory.faiss_store import FaissStore
+        from retinue.sqlitefiles import connect_shared
 
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         embed = embed or MiniLMEmbeddings()
-        self.conn = sqlite3.connect(folder / "sessions.sqlite", check_same_thread=False)
+        self.conn = connect_shared(folder / "sessions.sqlite")  # `retinue chat` and `retinue serve` share it
         dims = len(embed.embed_query("dimensions"))
         self.store = FaissStore(folder / "store", index={"dims": dims, "embed": embed, "fields": ["text"]})
         saver = SqliteSaver(self.conn)
