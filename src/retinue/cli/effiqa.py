@@ -41,10 +41,9 @@ def train_explorer(
     """Train EffiQA's plug-in explorer on the gold relation paths of the train part of MetaQA dev (a seeded
     80/20 split of 1-, 2- and 3-hop questions) and print its path accuracy on the validation part. The
     model lands in RUN_DIR/model and is registered, so `eval effiqa` finds it."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from retinue.envs.kgqa import HOPS, metaqa_questions, split_dev
     from retinue.paths import data_root, runs_root
+    from retinue.progress import progress_bars
     from retinue.runs.directory import RunDirectory
     from retinue.tools.knowledge_graph import KnowledgeGraph
     from retinue.tools.registry import register
@@ -61,8 +60,7 @@ def train_explorer(
     kg = KnowledgeGraph.load(root / "metaqa" / "kb.txt")
     config = {"data_dir": str(root), "epochs": epochs, "limit": limit, "seed": seed}
     run = RunDirectory.create("train explorer", config, out_dir, runs_root())
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err) as bar:
+    with progress_bars(console=err) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(task: str, done: int, total: int) -> None:

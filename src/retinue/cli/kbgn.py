@@ -46,9 +46,8 @@ def train_kbgn(
 ) -> None:
     """Train KBGN (or an ablation) on a generated set and print its validation metrics: MRR, R@1/5/10, mean
     rank, NDCG. The model lands in RUN_DIR/model and is registered."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from retinue.paths import runs_root
+    from retinue.progress import progress_bars
     from retinue.runs.directory import RunDirectory
     from retinue.tools.registry import register
     from retinue.training.kbgn.dataset import load_split
@@ -63,9 +62,8 @@ def train_kbgn(
     config = {"data": str(data), "epochs": epochs, "ablation": ablation, "seed": seed}
     run = RunDirectory.create("train kbgn", config, out_dir, runs_root())
     started = time.perf_counter()
-    columns = (TextColumn("training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err) as bar:
-        task = bar.add_task("train", total=None)
+    with progress_bars(console=err) as bar:
+        task = bar.add_task("training steps", total=None)
         model = train(
             train_set,
             ablation,

@@ -57,9 +57,10 @@ def train_cpt(
     forgetting. The model lands in RUN_DIR/model (and, for --base tiny, the base in RUN_DIR/base); a Gemma
     model also as RUN_DIR/model/model.gguf, which `--model cpt-gemma` runs as the embedded chat model."""
     import torch
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import TextColumn
 
     from retinue.paths import data_root, runs_root
+    from retinue.progress import default_columns, progress_bars
     from retinue.runs.directory import RunDirectory
     from retinue.tools.registry import register
     from retinue.training.lm.data import pack, read_texts, split_documents
@@ -101,13 +102,7 @@ def train_cpt(
     }  # fmt: skip
     run = RunDirectory.create("train cpt", config, out_dir, runs_root())
     started = time.perf_counter()
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}"),
-    )
-    with Progress(*columns, TimeElapsedColumn(), console=err) as bar:
+    with progress_bars(*default_columns(), TextColumn("loss {task.fields[loss]}"), console=err) as bar:
 
         def follow(name: str, total: int) -> Any:
             task = bar.add_task(name, total=total, loss="-")
@@ -195,9 +190,9 @@ def train_transact(
     random pruning to the same widths); the pruned model lands in RUN_DIR/model (a Gemma also as
     model.gguf, registered as transact-gemma for the embedded chat model)."""
     import torch
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from retinue.paths import data_root, runs_root
+    from retinue.progress import progress_bars
     from retinue.runs.directory import RunDirectory
     from retinue.tools.registry import model_folder, register
     from retinue.training.lm.data import pack, read_texts, split_documents
@@ -253,8 +248,7 @@ def train_transact(
             "perplexity": round(perplexity(m, held), 3),
         }
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err) as bar:
+    with progress_bars(console=err) as bar:
         with err.status("measuring the original model"):
             metrics: dict[str, Any] = {f"original_{k}": v for k, v in describe(model).items()}
         for method in METHODS if compare else ("transact",):
@@ -314,10 +308,11 @@ def train_iclguard(
     fails on the target data and still works on the other three sets. Reports ICL accuracy (with --shots
     demonstrations) on all four and plain-text perplexity, for the original and the guarded model; the guarded
     model (adapters merged) lands in RUN_DIR/model and, for Gemma, as model.gguf for the embedded chat model."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import TextColumn
 
     from retinue.datasets.classification import LOADERS, load_classification_set
     from retinue.paths import data_root, runs_root
+    from retinue.progress import default_columns, progress_bars
     from retinue.runs.directory import RunDirectory
     from retinue.tools.registry import register
     from retinue.training.lm.data import pack, read_texts, split_documents
@@ -352,8 +347,7 @@ def train_iclguard(
     run = RunDirectory.create("train iclguard", config, out_dir, runs_root())
     started = time.perf_counter()
     metrics: dict[str, Any] = {}
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, TextColumn("{task.fields[note]}"), console=err) as bar:
+    with progress_bars(*default_columns(), TextColumn("{task.fields[note]}"), console=err) as bar:
 
         def measure(which: str, lm: Any) -> None:
             task = bar.add_task(f"ICL accuracy, {which} model", total=len(sets), note="")

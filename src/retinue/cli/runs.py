@@ -26,7 +26,7 @@ def runs_list(
         err.print(f"no runs under {root}")
         return
     table = Table(title=f"runs under {root}", title_justify="left")
-    for column in ("run", "command", "status", "started", "seconds", "llm calls"):
+    for column in ("run", "command", "status", "progress", "started", "seconds", "llm calls"):
         table.add_column(column, no_wrap=column == "run")
     for run in runs:
         record = run.record()
@@ -35,11 +35,19 @@ def runs_list(
             run.path.name,
             str(record.get("command")),
             run.status(),
+            progress_text(record.get("progress") or {}),
             str(record.get("started_at", ""))[:19],
             str(record.get("duration_seconds", "")),
             str(usage.get("calls", "")),
         )
     out.print(table)
+
+
+def progress_text(progress: dict[str, list[int | None]]) -> str:
+    """A run's last progress counts, e.g. "questions 137/500" (one line per task)."""
+    return "\n".join(
+        f"{task} {done}/{total}" if total else f"{task} {done}" for task, (done, total) in progress.items()
+    )
 
 
 @runs_app.command("show")

@@ -23,8 +23,7 @@ def sweep(
     """Run every cell of the grid as an ordinary run under OUT/cells/. Rerunning skips finished cells and
     resumes stopped ones; a failing cell is retried, then reported, without stopping the others. With --db
     every cell keeps its checkpoints and response cache on that PostgreSQL server."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    from retinue.progress import progress_bars
     from retinue.runs.sweep import cells, load_sweep, run_sweep, run_sweep_on_ray, write_results
 
     if executor not in ("local", "ray"):
@@ -39,9 +38,8 @@ def sweep(
     todo = cells(spec)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "sweep.toml").write_text(sweep_file.read_text(encoding="utf-8"), encoding="utf-8")
-    columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err) as bar:
-        task = bar.add_task("cells", total=len(todo))
+    with progress_bars(console=err) as bar:
+        task = bar.add_task("sweep cells", total=len(todo))
         if executor == "ray":
             outcomes = run_sweep_on_ray(spec, out_dir.resolve(), address, lambda _: bar.advance(task))
         else:

@@ -38,14 +38,13 @@ def make(
 ) -> None:
     """Generate cooking games with `tw-make tw-cooking` at the GATA difficulty levels, offline. Rerunning
     keeps the games already made (their fingerprints are checked) and makes the rest."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from retinue.envs.textworld_suite import make_games, parse_levels
+    from retinue.progress import progress_bars
 
     chosen = parse_levels(levels)
-    columns = (TextColumn("games"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err) as bar:
+    with progress_bars(console=err) as bar:
         task = bar.add_task("games", total=None)
         entries = make_games(
             chosen, split, count, seed, out_dir, lambda done, total: bar.update(task, completed=done, total=total)

@@ -40,10 +40,9 @@ def zip_select_command(
     """Select BUDGET items whose texts compress worst together (ZIP, the entropy law): less redundant data.
     Writes the selection in the pool's format (selected.json or selected.jsonl) and metrics.json with the
     compression ratio of the selection, of a random subset of the same size, and of the whole pool."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from retinue.jsonfiles import write_json_atomic
     from retinue.paths import runs_root
+    from retinue.progress import progress_bars
     from retinue.runs.directory import RunDirectory
     from retinue.training.zip_select import compression_ratio, load_pool, zip_select
 
@@ -53,8 +52,8 @@ def zip_select_command(
     config = {"pool": str(pool), "budget": budget, "k1": k1, "k2": k2, "k3": k3, "field": field, "seed": seed}
     run = RunDirectory.create("train zip-select", config, out_dir, runs_root())
     started = time.perf_counter()
-    with Progress(TextColumn("selecting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
-        task = bar.add_task("select", total=budget)
+    with progress_bars(console=err) as bar:
+        task = bar.add_task("selecting", total=budget)
         selection = zip_select(texts, budget, k1, k2, k3, progress=lambda done, _: bar.update(task, completed=done))
     seconds = time.perf_counter() - started
     chosen = [items[i] for i in selection.indices]

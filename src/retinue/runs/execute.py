@@ -20,12 +20,12 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import StateGraph
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from retinue.llms.usage import UsageRecorder
 from retinue.memory.embeddings import DIMENSIONS, MiniLMEmbeddings
 from retinue.memory.faiss_store import FaissStore
 from retinue.postgres import advisory_lock, connect
+from retinue.progress import progress_bars
 from retinue.runs.directory import RunDirectory
 
 TokenSink = Callable[[str, dict[str, Any]], None]
@@ -64,24 +64,22 @@ def open_checkpointer(sqlite_path: Path, url: str | None) -> Iterator[BaseCheckp
 
 
 class _ProgressView:
-    """One progress bar per task named in custom `progress` events."""
+    """One progress bar per task named in custom `progress` events, each task's latest count also kept in
+    run.json (`progress`), where `retinue runs list` shows it."""
 
-    def __init__(self, console: Console) -> None:
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        )
+    def __init__(self, console: Console, run: RunDirectory) -> None:
+        self.progress = progress_bars(console=console)
+        self.run = run
         self.tasks: dict[str, Any] = {}
+        self.counts: dict[str, list[Any]] = {}
 
     def update(self, event: dict[str, Any]) -> None:
         name = str(event["task"])
         if name not in self.tasks:
             self.tasks[name] = self.progress.add_task(name, total=event.get("total"))
         self.progress.update(self.tasks[name], completed=event["completed"], total=event.get("total"))
+        self.counts[name] = [event["completed"], event.get("total")]
+        self.run.update_record(progress=self.counts)
 
 
 def execute(
@@ -114,7 +112,7 @@ def execute(
             run.update_record(
                 status="running", pid=os.getpid(), resumed_at=datetime.now(UTC).isoformat() if resume else None
             )
-            view = _ProgressView(console)
+            view = _ProgressView(console, run)
             with view.progress:
                 # With a list of modes LangGraph yields (mode, chunk) pairs; its overloads do not say so.
                 parts: Iterator[tuple[str, Any]] = compiled.stream(  # type: ignore[assignment]

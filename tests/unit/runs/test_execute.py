@@ -32,6 +32,7 @@ def test_a_run_records_its_outcome_usage_and_progress(tmp_path: Path) -> None:
     assert [a["text"] for a in final["answers"]] == ["a1", "a2", "a3"]
     record = run.record()
     assert record["status"] == "completed" and record["duration_seconds"] >= 0
+    assert record["progress"] == {"ask": [3, 3]}
     assert "langgraph" in record["versions"]
     assert run.usage()["by_role"]["ask"]["calls"] == 3
     assert run.checkpoints_path.exists() and (run.store_path / "items.sqlite").exists()
@@ -49,6 +50,7 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> 
             inputs={"prompts": PROMPTS, "answers": []},
         )
     assert run.record()["status"] == "interrupted"
+    assert run.record()["progress"] == {"ask": [1, 3]}
 
     resumed = _context(["a2", "a3"])
     final = execute(build_ask_graph(), run=run, context=resumed, usage=resumed.usage, inputs={}, resume=True)
