@@ -125,3 +125,17 @@ def test_chat_names_a_fincon_run_it_cannot_start_from(tmp_path: Path) -> None:
     for folder, expected in cases:
         result = runner.invoke(app, ["chat", "--team", "fincon", "--fincon-run", str(folder)])
         assert isinstance(result.exception, RetinueError) and expected in str(result.exception)
+
+
+def test_help_keeps_bracketed_text_and_joins_the_docstrings_lines() -> None:
+    def help_of(*command: str) -> str:
+        result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"}, terminal_width=200)
+        assert result.exit_code == 0, result.output
+        return " ".join(result.stdout.split())  # the panels' line wrapping aside
+
+    assert "A retinue TOML file ([llm] table)" in help_of("ask")  # not taken for rich markup
+    assert "a [bracketed] name marks its topic entity" in help_of("ask-kg")
+    listing = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}, terminal_width=200).stdout
+    lines = [line for line in listing.splitlines() if "plan-training" in line or "on CLUSTER" in line]
+    # a command's summary runs on as one paragraph, not broken where its docstring's lines break
+    assert len(lines) == 1 and "for training MODEL on CLUSTER" in lines[0]

@@ -9,7 +9,7 @@ from rich.markup import escape
 from retinue.cli.ask import ask
 from retinue.cli.backtest import backtest
 from retinue.cli.chat import chat
-from retinue.cli.common import err
+from retinue.cli.common import HELP_MARKUP, command_group, err
 from retinue.cli.effiqa import ask_kg, eval_effiqa, train_explorer
 from retinue.cli.kbgn import eval_kbgn, make_kbgn_data, train_kbgn
 from retinue.cli.lm import train_cpt, train_iclguard, train_transact
@@ -27,6 +27,7 @@ from retinue.llms.scripted import ScriptExhaustedError
 app = typer.Typer(
     help="retinue: teams of LLM agents on LangGraph, run from the command line.",
     no_args_is_help=True,
+    rich_markup_mode=HELP_MARKUP,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
@@ -48,7 +49,7 @@ train_app.command("kbgn")(train_kbgn)
 train_app.command("cpt")(train_cpt)
 train_app.command("transact")(train_transact)
 train_app.command("iclguard")(train_iclguard)
-eval_app = typer.Typer(help="Evaluate agent systems on their benchmarks.", no_args_is_help=True)
+eval_app = command_group("Evaluate agent systems on their benchmarks.")
 eval_app.command("effiqa")(eval_effiqa)
 eval_app.command("tips")(eval_tips)
 eval_app.command("kbgn")(eval_kbgn)

@@ -73,7 +73,7 @@ def backtest(
     held from one close to the next; cumulative return is the sum of daily log returns.
 
     FinCon can train first: --episodes K backtests over --train-start..--train-end, each under
-    RUN_DIR/episodes/<k>; from the second on, conceptual verbal reinforcement (CVRF) revises the team's
+    RUN_DIR/episodes/N (N = 1..K); from the second on, conceptual verbal reinforcement (CVRF) revises the team's
     investment beliefs, which the test run then uses (see training.json)."""
     from retinue.runs.directory import RunDirectory
 

@@ -1,13 +1,21 @@
 """What every command shares: the console, the model options and their translation into settings."""
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from retinue.config import LLMConfig, Provider
+
+# "rich" markup would take "[llm]" for a style and keep the docstrings' line breaks in the command lists.
+HELP_MARKUP: Literal["markdown"] = "markdown"
+
+
+def command_group(help: str) -> typer.Typer:
+    """A `retinue` sub-command group (runs, train, eval, ...), helped like the root app."""
+    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
 
 
 def run_chat_model(llm_config: LLMConfig, usage: Any, db: str | None = None) -> Any:

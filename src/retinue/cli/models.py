@@ -6,9 +6,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from retinue.cli.common import out
+from retinue.cli.common import command_group, out
 
-models_app = typer.Typer(help="Local models and their cards.", no_args_is_help=True)
+models_app = command_group("Local models and their cards.")
 
 
 @models_app.command("list")

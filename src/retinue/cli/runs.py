@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from retinue.cli.common import err, out
+from retinue.cli.common import command_group, err, out
 
-runs_app = typer.Typer(help="Inspect run directories.", no_args_is_help=True)
+runs_app = command_group("Inspect run directories.")
 
 
 @runs_app.command("list")

@@ -13,6 +13,7 @@ from retinue.cli.common import (
     ModelOption,
     NoCacheOption,
     ScriptOption,
+    command_group,
     err,
     llm_overrides,
     out,
@@ -21,7 +22,7 @@ from retinue.cli.common import (
 )
 from retinue.errors import RetinueError
 
-games_app = typer.Typer(help="Generate TextWorld cooking games.", no_args_is_help=True)
+games_app = command_group("Generate TextWorld cooking games.")
 GamesOption = Annotated[Path | None, typer.Option(help="The tips team's games: a folder made by `retinue games make`.")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")]
 

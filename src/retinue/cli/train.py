@@ -15,6 +15,7 @@ from retinue.cli.common import (
     ModelOption,
     NoCacheOption,
     ScriptOption,
+    command_group,
     complete_run,
     err,
     llm_overrides,
@@ -23,7 +24,7 @@ from retinue.cli.common import (
 from retinue.config import load_settings
 from retinue.errors import RetinueError
 
-train_app = typer.Typer(help="Train local models or select their data.", no_args_is_help=True)
+train_app = command_group("Train local models or select their data.")
 
 
 @train_app.command("zip-select")
