@@ -53,8 +53,8 @@ def test_ask_with_schema_prints_validated_json_and_writes_the_run(tmp_path: Path
     assert metrics["valid_answers"] == 1 and metrics["llm_calls"] == 1
     assert json.loads((out / "run.json").read_text())["status"] == "completed"
 
-    listed = runner.invoke(app, ["runs", "list", "--root", str(tmp_path)])
-    assert out.name in listed.stdout
+    listed = runner.invoke(app, ["runs", "list", "--root", str(tmp_path)], terminal_width=200)
+    assert out.name in listed.stdout and "ask 1/1" in listed.stdout  # the run's last progress count
     shown = json.loads(runner.invoke(app, ["runs", "show", str(out)]).stdout)
     assert shown["metrics"]["valid_answers"] == 1 and shown["config"]["schema"] == SCHEMA
 
