@@ -44,7 +44,8 @@ class LoggedProgress(Progress):
         if task.finished or now - since < self.every:
             return  # the finished state is what rich prints when the bars stop
         self._logged_at[task_id] = now
-        self.console.print(describe(task.description, task.completed, task.total, task.elapsed, task.time_remaining))
+        line = describe(task.description, task.completed, task.total, task.elapsed, task.time_remaining)
+        self.console.print(line, markup=False, highlight=False)
 
 
 def describe(name: str, completed: float, total: float | None, elapsed: float | None, remaining: float | None) -> str:
