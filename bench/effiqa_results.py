@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _report import finish
+from _report import finish, save_metrics
 
 from retinue.paths import retinue_home
 
@@ -66,16 +66,23 @@ def main() -> None:
                 flush=True,
             )
             report |= {f"{method}_{hops}hop_{key}": value for key, value in m.items()}
-    met = True
+    met, checked = True, 0
     for hops in hop_counts:
         if f"effiqa_{hops}hop_hits_at_1_answerable" in report:
             met &= report[f"effiqa_{hops}hop_hits_at_1_answerable"] >= TARGET_HITS[hops]
+            checked += 1
         if f"tog_{hops}hop_llm_calls_per_question" in report and f"effiqa_{hops}hop_llm_calls_per_question" in report:
             ratio = report[f"tog_{hops}hop_llm_calls_per_question"] / report[f"effiqa_{hops}hop_llm_calls_per_question"]
             report[f"tog_over_effiqa_calls_{hops}hop"] = round(ratio, 2)
             print(f"{hops}-hop: ToG makes {ratio:.2f}x the LLM calls of EffiQA per question")
             met &= ratio >= 3
-    finish(report, "effiqa Hits@1 >= 0.95/0.90/0.85 on answerable 1/2/3-hop, ToG/EffiQA calls >= 3", met, args.out)
+            checked += 1
+    target = "effiqa Hits@1 >= 0.95/0.90/0.85 on answerable 1/2/3-hop, ToG/EffiQA calls >= 3"
+    if not checked:
+        print(f"target ({target}): not checked, these cells do not include effiqa")
+        save_metrics(report, args.out)
+        return
+    finish(report, target, met, args.out)
 
 
 if __name__ == "__main__":
