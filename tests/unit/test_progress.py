@@ -19,15 +19,21 @@ def _bars(terminal: bool, clock: Clock) -> tuple[LoggedProgress, io.StringIO]:
     return LoggedProgress(*default_columns(), console=console, every=30.0, get_time=clock), sink
 
 
-def test_off_a_terminal_a_line_is_written_at_most_every_interval() -> None:
+def _questions(terminal: bool, total: int, answered: int, seconds_each: float) -> str:
+    """What the bars write while `answered` of `total` questions are done, `seconds_each` apart."""
     clock = Clock()
-    bars, sink = _bars(terminal=False, clock=clock)
+    bars, sink = _bars(terminal, clock)
     with bars:
-        task = bars.add_task("questions", total=500)
-        for done in range(1, 101):
-            clock.now = done * 2.0  # 2 s a question
+        task = bars.add_task("questions", total=total)
+        for done in range(1, answered + 1):
+            clock.now = done * seconds_each
             bars.update(task, completed=done)
-    lines = [line for line in sink.getvalue().splitlines() if line.startswith("questions: ")]
+    return sink.getvalue()
+
+
+def test_off_a_terminal_a_line_is_written_at_most_every_interval() -> None:
+    written = _questions(terminal=False, total=500, answered=100, seconds_each=2.0)
+    lines = [line for line in written.splitlines() if line.startswith("questions: ")]
     # 200 s of work, a line every 30 s: at 30, 60, ..., 180 s.
     assert len(lines) == 6
     assert lines[0].startswith("questions: 15/500 (3 %) in 0:30, about ")
@@ -48,14 +54,7 @@ def test_advance_logs_too_and_a_finished_task_is_left_to_rich() -> None:
 
 
 def test_on_a_terminal_only_the_bars_are_drawn() -> None:
-    clock = Clock()
-    bars, sink = _bars(terminal=True, clock=clock)
-    with bars:
-        task = bars.add_task("questions", total=10)
-        for done in range(1, 11):
-            clock.now = done * 60.0
-            bars.update(task, completed=done)
-    assert "questions: " not in sink.getvalue()
+    assert "questions: " not in _questions(terminal=True, total=10, answered=10, seconds_each=60.0)
 
 
 def test_describe_without_a_total_or_an_estimate() -> None:
