@@ -2,8 +2,10 @@
 
 import csv
 import json
+import signal
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -219,6 +221,29 @@ def test_fincon_trains_episodes_with_cvrf_and_tests_with_the_beliefs(tmp_path: P
     assert events[-1][1]["text"].startswith("BUY AAPL at the close of 2022-10-12")
     manager_prompt = str(model.calls[-1].messages[-1].content)
     assert "2022-10-05: BUY AAPL" in manager_prompt and "hold a winning position" in manager_prompt
+
+
+def test_kill_stops_a_backtest_as_ctrl_c_does(tmp_path: Path) -> None:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"responses": [ANY_REPLY] * 100}))
+    out = tmp_path / "run"
+    window = ["--tickers", "AAPL", "--start", "2022-10-05", "--end", "2022-11-30"]
+    command = [sys.executable, "-m", "retinue.cli", "backtest", "--method", "fincon", *window]
+    command += ["--llm", "scripted", "--script", str(script), "--no-cache", "--out", str(out)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as backtest:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and backtest.poll() is None:
+            record = json.loads((out / "run.json").read_text()) if (out / "run.json").exists() else {}
+            if record.get("progress", {}).get("trading days", [0])[0] >= 2:
+                break
+            time.sleep(0.2)
+        backtest.send_signal(signal.SIGTERM)
+        _, stderr = backtest.communicate(timeout=120)
+    assert backtest.returncode == 130, stderr
+    assert f"continue with: retinue backtest --resume {out}" in stderr and "Traceback" not in stderr
+    record = json.loads((out / "run.json").read_text())
+    assert record["status"] == "interrupted" and record["duration_seconds"] > 0
+    assert 2 <= record["progress"]["trading days"][0] < 39
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
 """The `retinue` command line. Errors a user can fix are printed plainly and exit 1, never a traceback."""
 
 import os
+import signal
 import sys
+from types import FrameType
 
 import typer
 from rich.markup import escape
@@ -56,8 +58,15 @@ eval_app.command("kbgn")(eval_kbgn)
 app.add_typer(eval_app, name="eval")
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point: runs the app, turning errors the user can fix into one clear line."""
+    # `kill PID` stops a command as Ctrl-C does: a durable run is marked interrupted with its time and
+    # counts saved, and says how to resume.
+    signal.signal(signal.SIGTERM, _interrupt)
     if os.environ.get("RETINUE_SWEEP_PARENT"):  # a sweep's cell: dies with the worker that started it
         from retinue.runs.sweep import die_with_parent
 

@@ -65,11 +65,13 @@ def open_checkpointer(sqlite_path: Path, url: str | None) -> Iterator[BaseCheckp
 
 class _ProgressView:
     """One progress bar per task named in custom `progress` events, each task's latest count also kept in
-    run.json (`progress`), where `retinue runs list` shows it."""
+    run.json (`progress`), where `retinue runs list` shows it, with the run's time so far (`duration`
+    returns it), so that a run killed outright still accounts for the time its finished steps took."""
 
-    def __init__(self, console: Console, run: RunDirectory) -> None:
+    def __init__(self, console: Console, run: RunDirectory, duration: Callable[[], float]) -> None:
         self.progress = progress_bars(console=console)
         self.run = run
+        self.duration = duration
         self.tasks: dict[str, Any] = {}
         self.counts: dict[str, list[Any]] = {}
 
@@ -79,7 +81,7 @@ class _ProgressView:
             self.tasks[name] = self.progress.add_task(name, total=event.get("total"))
         self.progress.update(self.tasks[name], completed=event["completed"], total=event.get("total"))
         self.counts[name] = [event["completed"], event.get("total")]
-        self.run.update_record(progress=self.counts)
+        self.run.update_record(progress=self.counts, duration_seconds=round(self.duration(), 3))
 
 
 def execute(
@@ -101,7 +103,12 @@ def execute(
     config: RunnableConfig = {"configurable": {"thread_id": record["thread_id"]}, "recursion_limit": recursion_limit}
     if resume:
         usage.merge_dict(run.usage())
+    previous = float(record.get("duration_seconds") or 0.0)  # earlier sessions of this run
     started = time.perf_counter()
+
+    def duration() -> float:
+        return previous + time.perf_counter() - started
+
     try:
         with open_checkpointer(run.checkpoints_path, run.database) as checkpointer, open_run_store(run) as store:
             compiled = graph.compile(checkpointer=checkpointer, store=store)
@@ -112,7 +119,7 @@ def execute(
             run.update_record(
                 status="running", pid=os.getpid(), resumed_at=datetime.now(UTC).isoformat() if resume else None
             )
-            view = _ProgressView(console, run)
+            view = _ProgressView(console, run, duration)
             with view.progress:
                 # With a list of modes LangGraph yields (mode, chunk) pairs; its overloads do not say so.
                 parts: Iterator[tuple[str, Any]] = compiled.stream(  # type: ignore[assignment]
@@ -127,22 +134,18 @@ def execute(
                         if message.content:
                             on_token(str(message.content), metadata)
             final = dict(compiled.get_state(config).values)
-        _finish(run, usage, started, "completed")
+        _finish(run, usage, duration(), "completed")
         return final
     except KeyboardInterrupt:
-        _finish(run, usage, started, "interrupted", error="interrupted by the user")
+        _finish(run, usage, duration(), "interrupted", error="interrupted by the user")
         raise
     except Exception as error:
-        _finish(run, usage, started, "failed", error=f"{type(error).__name__}: {error}")
+        _finish(run, usage, duration(), "failed", error=f"{type(error).__name__}: {error}")
         raise
 
 
-def _finish(run: RunDirectory, usage: UsageRecorder, started: float, status: str, error: str | None = None) -> None:
+def _finish(run: RunDirectory, usage: UsageRecorder, duration: float, status: str, error: str | None = None) -> None:
     usage.save(run.usage_path)
-    previous = float(run.record().get("duration_seconds") or 0.0)
     run.update_record(
-        status=status,
-        finished_at=datetime.now(UTC).isoformat(),
-        duration_seconds=round(previous + time.perf_counter() - started, 3),
-        error=error,
+        status=status, finished_at=datetime.now(UTC).isoformat(), duration_seconds=round(duration, 3), error=error
     )

@@ -65,6 +65,29 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> 
     assert final_again["answers"] == final["answers"] and not again.llm.calls
 
 
+def test_a_run_killed_outright_keeps_the_time_of_its_finished_steps(tmp_path: Path) -> None:
+    """No handler runs on SIGKILL (SystemExit stands in for it here: execute catches neither), so the time
+    is written with each step's progress, on top of what earlier sessions of the run took."""
+    run = _run(tmp_path)
+    run.update_record(duration_seconds=100.0)
+    with pytest.raises(SystemExit):
+        execute(
+            build_ask_graph(),
+            run=run,
+            context=(first := _context(["a1", SystemExit(9)])),
+            usage=first.usage,
+            inputs={"prompts": PROMPTS, "answers": []},
+        )
+    record = run.record()
+    assert record["status"] == "running" and record["progress"] == {"ask": [1, 3]}
+    assert record["duration_seconds"] > 100.0
+    killed_at = record["duration_seconds"]
+
+    resumed = _context(["a2", "a3"])
+    execute(build_ask_graph(), run=run, context=resumed, usage=resumed.usage, inputs={}, resume=True)
+    assert run.record()["status"] == "completed" and run.record()["duration_seconds"] > killed_at
+
+
 def test_a_failed_run_says_why(tmp_path: Path) -> None:
     run = _run(tmp_path)
     with pytest.raises(RuntimeError):
