@@ -39,7 +39,9 @@ def run_case(case: str, runs: Path, args: argparse.Namespace) -> dict[str, float
                 command += ["--train-start", args.train_start, "--train-end", args.train_end]
                 command += ["--episodes", str(args.episodes)]
         print(f"running {case}: {' '.join(command[3:])}", flush=True)
-        subprocess.run(command, check=True)
+        done = subprocess.run(command)
+        if done.returncode != 0:  # the backtest has said why; a stopped case resumes on the next call
+            sys.exit(f"{case} stopped (exit {done.returncode}); run this script again to carry on")
     return json.loads(metrics.read_text())
 
 
