@@ -113,8 +113,10 @@ def execute(
         with open_checkpointer(run.checkpoints_path, run.database) as checkpointer, open_run_store(run) as store:
             compiled = graph.compile(checkpointer=checkpointer, store=store)
             snapshot = compiled.get_state(config)
-            if resume and snapshot.values and not snapshot.next:
-                return dict(snapshot.values)  # finished earlier: nothing to redo
+            # Finished earlier: nothing to redo. A run stopped after a step's writes were saved but before
+            # the checkpoint that applies them also lists no next task; its step's task is still there.
+            if resume and snapshot.values and not snapshot.next and not snapshot.tasks:
+                return dict(snapshot.values)
             stream_input = None if (resume and snapshot.values) else inputs
             run.update_record(
                 status="running", pid=os.getpid(), resumed_at=datetime.now(UTC).isoformat() if resume else None

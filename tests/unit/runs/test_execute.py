@@ -65,6 +65,42 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> 
     assert final_again["answers"] == final["answers"] and not again.llm.calls
 
 
+def test_a_run_stopped_between_a_step_and_its_checkpoint_resumes_with_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step's writes are saved as it finishes, the checkpoint after it a moment later. Stopped in
+    between, LangGraph's snapshot lists no next task (the step's one task has its writes), which once
+    passed for a finished run: a TSLA backtest stopped so resumed "finished" with 26 of 170 days."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    put = SqliteSaver.put
+    calls = {"n": 0}
+
+    def stop_at_third_checkpoint(self, config, checkpoint, metadata, new_versions):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:  # input, first step's start, then this: after the first answer's writes
+            raise KeyboardInterrupt
+        return put(self, config, checkpoint, metadata, new_versions)
+
+    run = _run(tmp_path)
+    monkeypatch.setattr(SqliteSaver, "put", stop_at_third_checkpoint)
+    with pytest.raises(KeyboardInterrupt):
+        execute(
+            build_ask_graph(),
+            run=run,
+            context=(first := _context(["a1", "a2", "a3"])),
+            usage=first.usage,
+            inputs={"prompts": PROMPTS, "answers": []},
+        )
+    monkeypatch.setattr(SqliteSaver, "put", put)
+    assert len(first.llm.calls) == 1
+
+    resumed = _context(["a2", "a3"])
+    final = execute(build_ask_graph(), run=run, context=resumed, usage=resumed.usage, inputs={}, resume=True)
+    assert [a["text"] for a in final["answers"]] == ["a1", "a2", "a3"]
+    resumed.llm.assert_all_used()
+
+
 def test_a_run_killed_outright_keeps_the_time_of_its_finished_steps(tmp_path: Path) -> None:
     """No handler runs on SIGKILL (SystemExit stands in for it here: execute catches neither), so the time
     is written with each step's progress, on top of what earlier sessions of the run took."""
