@@ -35,7 +35,9 @@ def run_cell(method: str, hops: int, runs: Path, args: argparse.Namespace) -> di
             command += ["--method", method, "--hops", str(hops), "--limit", str(args.limit), "--out", str(folder)]
             command += ["--explorer", str(args.explorer)] if args.explorer else []
         print(f"running {method} on {hops}-hop: {' '.join(command[3:])}", flush=True)
-        subprocess.run(command, check=True)
+        done = subprocess.run(command)
+        if done.returncode != 0:  # the eval has said why; a stopped cell resumes on the next call
+            sys.exit(f"{method} on {hops}-hop stopped (exit {done.returncode}); run this script again to carry on")
     return json.loads(metrics.read_text())
 
 
