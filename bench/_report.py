@@ -1,7 +1,18 @@
-"""What every benchmark does at the end: say whether a target was met and save metrics.json."""
+"""What the benchmarks share: running a resumable retinue command, and at the end saying whether a
+target was met and saving metrics.json."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
+
+
+def run_or_stop(command: list[str], name: str) -> None:
+    """Run a resumable retinue command; if it stops, end the benchmark with one line (the command has
+    said why, and the next call of the benchmark resumes it)."""
+    done = subprocess.run(command)
+    if done.returncode != 0:
+        sys.exit(f"{name} stopped (exit {done.returncode}); run this script again to carry on")
 
 
 def save_metrics(report: dict[str, float], out: Path | None) -> None:
@@ -10,6 +21,10 @@ def save_metrics(report: dict[str, float], out: Path | None) -> None:
         (out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
-def finish(report: dict[str, float], target: str, met: bool, out: Path | None) -> None:
-    print(f"target ({target}): {'met' if met else 'NOT met'}")
+def finish(
+    report: dict[str, float], target: str, met: bool | None, out: Path | None, unchecked: str = "not checked"
+) -> None:
+    """Say whether `target` was `met` (None: not checked, in the words of `unchecked`) and save the report."""
+    verdict = unchecked if met is None else ("met" if met else "NOT met")
+    print(f"target ({target}): {verdict}")
     save_metrics(report, out)

@@ -11,11 +11,10 @@ run, with model cost per trading day, and writes metrics.json.
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
-from _report import save_metrics
+from _report import run_or_stop, save_metrics
 from baseline_results import PORTFOLIOS, TICKERS
 
 from retinue.paths import retinue_home
@@ -39,9 +38,7 @@ def run_case(case: str, runs: Path, args: argparse.Namespace) -> dict[str, float
                 command += ["--train-start", args.train_start, "--train-end", args.train_end]
                 command += ["--episodes", str(args.episodes)]
         print(f"running {case}: {' '.join(command[3:])}", flush=True)
-        done = subprocess.run(command)
-        if done.returncode != 0:  # the backtest has said why; a stopped case resumes on the next call
-            sys.exit(f"{case} stopped (exit {done.returncode}); run this script again to carry on")
+        run_or_stop(command, case)
     return json.loads(metrics.read_text())
 
 
