@@ -204,8 +204,7 @@ def _run_backtest(run: Any, saved: dict[str, Any], env: Any, resume: bool) -> No
             f"the backtest holds {len(days)} of {env.trading_days - 1} trading days; continue it with "
             f"retinue backtest --resume {run.path}"
         )
-    closes_next = {t: [env.view(i + 1).close(t) for i in range(len(days))] for t in env.tickers}
-    metrics, benchmark = summarise(days, closes_next)
+    metrics, benchmark = summarise(days, env)
     total = usage.to_dict()["total"]
     metrics |= {
         "trading_days": env.trading_days,

@@ -2,7 +2,6 @@
 
 import csv
 import html
-import math
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +11,24 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
 from retinue.agents.trading.state import DayRecord  # noqa: E402
+from retinue.envs.market import MarketEnv  # noqa: E402
+from retinue.envs.market_baselines import buy_and_hold  # noqa: E402
 from retinue.evaluation.backtest import backtest_metrics, drawdown_pct, equity_curve  # noqa: E402
 
 
-def buy_and_hold_returns(days: list[DayRecord], closes_next: dict[str, list[float]]) -> list[float]:
-    """Equal-share buy-and-hold over the same days, for the comparison line."""
-    tickers = sorted(days[0]["prices"])
-    value = [sum(closes_next[t][i] / days[0]["prices"][t] for t in tickers) / len(tickers) for i in range(len(days))]
-    previous = [1.0, *value[:-1]]
-    return [math.log(v / p) for v, p in zip(value, previous, strict=True)]
+def buy_and_hold_returns(env: MarketEnv, days: int) -> list[float]:
+    """The buy-and-hold baseline's daily log returns before costs, in the environment's own accounting.
+
+    For a portfolio that accounting (the paper's: sum_i w_i * log return_i) is not the log of the
+    portfolio's value, so a comparison line computed from prices would not be the `buy_and_hold`
+    method's figures: P2 would read 12.66 % instead of 10.50 %.
+    """
+    returns, previous = [], {}
+    for index in range(days):
+        result = env.realize(index, buy_and_hold(env.view(index)), previous)
+        returns.append(result.log_return + result.cost)
+        previous = result.weights
+    return returns
 
 
 def write_trades(path: Path, days: list[DayRecord]) -> None:
@@ -70,10 +78,10 @@ def write_report(path: Path, title: str, metrics: dict[str, Any]) -> None:
     )
 
 
-def summarise(days: list[DayRecord], closes_next: dict[str, list[float]]) -> tuple[dict[str, float], list[float]]:
+def summarise(days: list[DayRecord], env: MarketEnv) -> tuple[dict[str, float], list[float]]:
     """Strategy metrics plus the buy-and-hold comparison over the same days."""
     metrics = backtest_metrics([d["log_return"] for d in days])
-    benchmark = buy_and_hold_returns(days, closes_next)
+    benchmark = buy_and_hold_returns(env, len(days))
     reference = backtest_metrics(benchmark)
     metrics |= {f"buy_and_hold_{key}": value for key, value in reference.items() if key != "annualised_volatility_pct"}
     metrics["transaction_cost_pct"] = round(100 * sum(d["cost"] for d in days), 4)

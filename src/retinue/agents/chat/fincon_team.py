@@ -199,8 +199,7 @@ def backtest_in_chat(ctx: ChatContext, question: str, turn: int) -> dict[str, An
     # A fresh context, so the backtest graph does not join the chat's checkpoints as a subgraph.
     final = contextvars.Context().run(backtest_graph.invoke, inputs, config=config, context=context)
     records = final["days"]
-    closes_next = {t: [env.view(i + 1).close(t) for i in range(len(records))] for t in env.tickers}
-    metrics, benchmark = summarise(records, closes_next)
+    metrics, benchmark = summarise(records, env)
     title = f"{method} on {', '.join(tickers)}, {records[0]['date']} to {records[-1]['next_date']}"
     reply = (
         f"{title}: cumulative return {metrics['cumulative_return_pct']:.2f} % (buy and hold "

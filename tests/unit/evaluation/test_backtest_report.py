@@ -1,0 +1,56 @@
+import math
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from retinue.agents.trading.state import DayRecord
+from retinue.datasets.prices import PriceSeries
+from retinue.envs.market import MarketEnv
+from retinue.envs.market_baselines import buy_and_hold, equal_weight
+from retinue.evaluation.backtest import backtest_metrics
+from retinue.evaluation.backtest_report import summarise
+
+
+def _env(cost_bps: float = 0.0) -> MarketEnv:
+    start = date(2023, 1, 2)
+    closes = {"UP": [10.0, 12.0, 15.0, 18.0], "DOWN": [10.0, 8.0, 7.0, 5.0]}
+    dates = tuple(start + timedelta(days=i) for i in range(4))
+    prices = {t: PriceSeries(t, dates, np.asarray(c)) for t, c in closes.items()}
+    return MarketEnv(prices, dates[0], dates[-1], cost_bps=cost_bps)
+
+
+def _days(env: MarketEnv, strategy) -> list[DayRecord]:  # type: ignore[no-untyped-def]
+    days: list[DayRecord] = []
+    previous: dict[str, float] = {}
+    for index in range(env.trading_days - 1):
+        result = env.realize(index, strategy(env.view(index)), previous)
+        view = env.view(index)
+        prices = {t: view.close(t) for t in env.tickers}
+        days.append(
+            DayRecord(
+                date=str(result.day),
+                next_date=str(result.next_day),
+                weights=result.weights,
+                prices=prices,
+                log_return=result.log_return,
+                cost=result.cost,
+                reasons="",
+            )
+        )
+        previous = result.weights
+    return days
+
+
+@pytest.mark.parametrize("cost_bps", [0.0, 10.0])
+def test_the_buy_and_hold_comparison_is_the_buy_and_hold_method_before_costs(cost_bps: float) -> None:
+    env = _env(cost_bps)
+    metrics, benchmark = summarise(_days(env, equal_weight), env)
+    method = backtest_metrics([d["log_return"] + d["cost"] for d in _days(env, buy_and_hold)])
+    assert metrics["buy_and_hold_cumulative_return_pct"] == pytest.approx(method["cumulative_return_pct"])
+    assert metrics["buy_and_hold_sharpe_ratio"] == pytest.approx(method["sharpe_ratio"])
+    # The portfolio's value would say log((18 + 5) / 20) = 13.98 %; the environment's accounting
+    # (sum of weight times log return) gives less, and strategy and comparison must share it.
+    assert 100 * math.log(23 / 20) == pytest.approx(13.976, abs=1e-3)
+    assert metrics["buy_and_hold_cumulative_return_pct"] < 13.0
+    assert len(benchmark) == env.trading_days - 1
