@@ -23,7 +23,8 @@ def buy_and_hold_returns(env: MarketEnv, days: int) -> list[float]:
     portfolio's value, so a comparison line computed from prices would not be the `buy_and_hold`
     method's figures: P2 would read 12.66 % instead of 10.50 %.
     """
-    returns, previous = [], {}
+    returns: list[float] = []
+    previous: dict[str, float] = {}
     for index in range(days):
         result = env.realize(index, buy_and_hold(env.view(index)), previous)
         returns.append(result.log_return + result.cost)
