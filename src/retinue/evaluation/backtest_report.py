@@ -23,13 +23,8 @@ def buy_and_hold_returns(env: MarketEnv, days: int) -> list[float]:
     portfolio's value, so a comparison line computed from prices would not be the `buy_and_hold`
     method's figures: P2 would read 12.66 % instead of 10.50 %.
     """
-    returns: list[float] = []
-    previous: dict[str, float] = {}
-    for index in range(days):
-        result = env.realize(index, buy_and_hold(env.view(index)), previous)
-        returns.append(result.log_return + result.cost)
-        previous = result.weights
-    return returns
+    results = (env.realize(index, buy_and_hold(env.view(index)), {}) for index in range(days))
+    return [result.log_return + result.cost for result in results]  # gross: the cost is added back
 
 
 def write_trades(path: Path, days: list[DayRecord]) -> None:
