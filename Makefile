@@ -29,9 +29,12 @@ demo: $(STAMP)
 	$(BIN)/retinue backtest --method fincon --tickers TSLA --start 2023-02-06 --end 2023-02-17 \
 		--train-start 2023-01-30 --train-end 2023-02-03 --episodes 2 --out $(DEMO_OUT)
 
+# Two pytest workers, one test file each at a time (a file's module fixtures are built once). Their models
+# share the cores, so OpenMP threads (llama.cpp's, torch's, faiss's) sleep at a barrier instead of spinning,
+# which would slow the other worker's model far more than twice.
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -q
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -6,6 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+NO_RUN_HELP = "Print the finished cells only: start or resume nothing (a missing cell is named and skipped)."
+
+
+def skip_unfinished(name: str) -> None:
+    print(f"{name}: not finished, skipped (--no-run)", flush=True)
+
 
 def run_or_stop(command: list[str], name: str) -> None:
     """Run a resumable retinue command; if it stops, end the benchmark with one line (the command has

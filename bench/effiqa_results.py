@@ -7,7 +7,7 @@ of MetaQA dev (which the explorer did not train on) and the same model. Prints t
 of ToG's LLM calls per question to EffiQA's (target: at least 3), and writes metrics.json.
 
     python bench/effiqa_results.py [--limit 500] [--methods effiqa,tog,io,plugin] [--hops 1,2,3]
-                                   [--runs DIR] [--out DIR] [--explorer MODEL_DIR]
+                                   [--runs DIR] [--out DIR] [--explorer MODEL_DIR] [--no-run]
 """
 
 import argparse
@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from _report import finish, run_or_stop
+from _report import NO_RUN_HELP, finish, run_or_stop, skip_unfinished
 
 from retinue.paths import retinue_home
 
@@ -23,9 +23,12 @@ METHODS = ["plugin", "effiqa", "io", "tog"]  # cheapest first
 TARGET_HITS = {1: 0.95, 2: 0.90, 3: 0.85}
 
 
-def run_cell(method: str, hops: int, runs: Path, args: argparse.Namespace) -> dict[str, float]:
+def run_cell(method: str, hops: int, runs: Path, args: argparse.Namespace) -> dict[str, float] | None:
     folder = runs / f"{method}-{hops}hop"
     metrics = folder / "metrics.json"
+    if not metrics.exists() and args.no_run:
+        skip_unfinished(f"{method} on {hops}-hop")
+        return None
     if not metrics.exists():
         command = [sys.executable, "-m", "retinue.cli", "eval", "effiqa"]
         if (folder / "run.json").exists():
@@ -35,7 +38,7 @@ def run_cell(method: str, hops: int, runs: Path, args: argparse.Namespace) -> di
             command += ["--explorer", str(args.explorer)] if args.explorer else []
         print(f"running {method} on {hops}-hop: {' '.join(command[3:])}", flush=True)
         run_or_stop(command, f"{method} on {hops}-hop")
-    return json.loads(metrics.read_text())
+    return json.loads(metrics.read_text())  # type: ignore[no-any-return]
 
 
 def main() -> None:
@@ -46,6 +49,7 @@ def main() -> None:
     parser.add_argument("--explorer", type=Path, default=None, help="Default: the registered kg-explorer.")
     parser.add_argument("--runs", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--no-run", action="store_true", help=NO_RUN_HELP)
     args = parser.parse_args()
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if unknown := [m for m in methods if m not in METHODS]:
@@ -58,6 +62,8 @@ def main() -> None:
     for hops in hop_counts:
         for method in methods:
             m = run_cell(method, hops, runs, args)
+            if m is None:
+                continue
             print(
                 f"| {method} | {hops} | {m['hits_at_1']:.3f} | {m['hits_at_1_answerable']:.3f} | "
                 f"{m['llm_calls_per_question']:.2f} | {m['tokens_per_question']:.0f} | "

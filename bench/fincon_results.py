@@ -6,7 +6,7 @@ be filled over several sessions. Prints CR %, SR and MDD % for FinCon beside buy
 run, with model cost per trading day, and writes metrics.json.
 
     python bench/fincon_results.py [--cases NFLX,NIO,...,P1,P2] [--runs DIR] [--out DIR]
-                                   [--start 2022-10-05] [--end 2023-06-10] [--episodes 0]
+                                   [--start 2022-10-05] [--end 2023-06-10] [--episodes 0] [--no-run]
 """
 
 import argparse
@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from _report import run_or_stop, save_metrics
+from _report import NO_RUN_HELP, run_or_stop, save_metrics, skip_unfinished
 from baseline_results import PORTFOLIOS, TICKERS
 
 from retinue.paths import retinue_home
@@ -23,9 +23,12 @@ from retinue.paths import retinue_home
 DEFAULT_CASES = ["NFLX", "NIO", "COIN", "TSLA", "AMZN", "GOOG", "MSFT", "AAPL", "P1", "P2"]
 
 
-def run_case(case: str, runs: Path, args: argparse.Namespace) -> dict[str, float]:
+def run_case(case: str, runs: Path, args: argparse.Namespace) -> dict[str, float] | None:
     folder = runs / case
     metrics = folder / "metrics.json"
+    if not metrics.exists() and args.no_run:
+        skip_unfinished(case)
+        return None
     if not metrics.exists():
         tickers = ",".join(PORTFOLIOS.get(case, [case]))
         command = [sys.executable, "-m", "retinue.cli", "backtest"]
@@ -39,7 +42,7 @@ def run_case(case: str, runs: Path, args: argparse.Namespace) -> dict[str, float
                 command += ["--episodes", str(args.episodes)]
         print(f"running {case}: {' '.join(command[3:])}", flush=True)
         run_or_stop(command, case)
-    return json.loads(metrics.read_text())
+    return json.loads(metrics.read_text())  # type: ignore[no-any-return]
 
 
 def main() -> None:
@@ -52,6 +55,7 @@ def main() -> None:
     parser.add_argument("--train-start", default="2022-01-03")
     parser.add_argument("--train-end", default="2022-10-04")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--no-run", action="store_true", help=NO_RUN_HELP)
     args = parser.parse_args()
     runs = args.runs or retinue_home() / "fincon-results"
     cases = [c.strip().upper() for c in args.cases.split(",") if c.strip()]
@@ -62,6 +66,8 @@ def main() -> None:
     rows = []
     for case in cases:
         m = run_case(case, runs, args)
+        if m is None:
+            continue
         days = m["trading_days"] - 1
         rows.append(
             f"| {case} | {m['cumulative_return_pct']:.2f} / {m['sharpe_ratio']:.3f} / {m['max_drawdown_pct']:.2f} "

@@ -10,7 +10,7 @@ what the model achieves.
 
     python bench/tips_results.py [--levels 1,2,3,4] [--settings own,expert,cross]
         [--methods none,raw,reflexion,tips,random,walkthrough] [--train 5] [--test 20] [--trials 3]
-        [--runs DIR] [--out DIR] [--llm ... and other `eval tips` model options after --]
+        [--runs DIR] [--out DIR] [--no-run] [--llm ... and other `eval tips` model options after --]
 """
 
 import argparse
@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _report import save_metrics
+from _report import NO_RUN_HELP, save_metrics, skip_unfinished
 
 from retinue.evaluation.games import plot_learning_curve
 from retinue.paths import retinue_home
@@ -27,16 +27,18 @@ from retinue.paths import retinue_home
 METHODS = ["random", "walkthrough", "none", "raw", "reflexion", "tips"]  # cheapest first
 
 
-def ensure_suite(folder: Path, level: int, split: str, count: int, seed: int) -> Path:
+def ensure_suite(folder: Path, level: int, split: str, count: int, seed: int) -> None:
     manifest = folder / "manifest.json"
     if not manifest.exists() or len(json.loads(manifest.read_text())["games"]) < count:
         command = [sys.executable, "-m", "retinue.cli", "games", "make", "--levels", str(level), "--split", split]
         subprocess.run([*command, "--count", str(count), "--seed", str(seed), "--out", str(folder)], check=True)
-    return folder
 
 
-def run_cell(folder: Path, options: list[str]) -> dict[str, float] | None:
+def run_cell(folder: Path, options: list[str], no_run: bool) -> dict[str, float] | None:
     metrics = folder / "metrics.json"
+    if not metrics.exists() and no_run:
+        skip_unfinished(folder.name)
+        return None
     if not metrics.exists():
         command = [sys.executable, "-m", "retinue.cli", "eval", "tips"]
         command += ["--resume", str(folder)] if (folder / "run.json").exists() else [*options, "--out", str(folder)]
@@ -57,6 +59,7 @@ def main() -> None:
     parser.add_argument("--suites", type=Path, default=None)
     parser.add_argument("--runs", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--no-run", action="store_true", help=NO_RUN_HELP)
     parser.add_argument("model_options", nargs="*", help="Passed to `eval tips` (e.g. -- --llm openai).")
     args = parser.parse_args()
     base = retinue_home() / "tips-results"
@@ -66,8 +69,10 @@ def main() -> None:
     print("| level | setting | method | normalized score | success | score per trial | LLM calls | wall s |")
     print("|---:|---|---|---:|---:|---|---:|---:|")
     for level in (int(x) for x in args.levels.split(",")):
-        train = ensure_suite(suites / f"L{level}-train", level, "train", args.train, 0)
-        test = ensure_suite(suites / f"L{level}-test", level, "test", args.test, 1)
+        train, test = suites / f"L{level}-train", suites / f"L{level}-test"
+        if not args.no_run:
+            ensure_suite(train, level, "train", args.train, 0)
+            ensure_suite(test, level, "test", args.test, 1)
         for setting in args.settings.split(","):
             for method in args.methods.split(","):
                 if setting == "expert" and method == "reflexion":
@@ -76,7 +81,9 @@ def main() -> None:
                     continue  # they learn nothing: the own row is their figure
                 options = ["--games", str(test), "--setting", setting, "--method", method, "--trials", str(args.trials)]
                 options += [] if setting == "own" else ["--train-games", str(train)]
-                m = run_cell(runs / f"L{level}-{setting}-{method}", options + args.model_options)
+                m = run_cell(runs / f"L{level}-{setting}-{method}", options + args.model_options, args.no_run)
+                if m is None and args.no_run:
+                    continue
                 if m is None:
                     print(f"| {level} | {setting} | {method} | failed | | | | |", flush=True)
                     continue

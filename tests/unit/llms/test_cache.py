@@ -9,6 +9,7 @@ from retinue.llms.cache import PostgresResponseCache, SQLiteResponseCache
 from retinue.llms.scripted import ScriptedChatModel
 from retinue.llms.usage import UsageRecorder
 from retinue.postgres import check_db_url
+from tests.real_parts import free_port
 
 CacheFactory = Callable[[], SQLiteResponseCache | PostgresResponseCache]
 
@@ -54,14 +55,6 @@ def test_cache_off_calls_every_time() -> None:
     assert [model.invoke("q").content, model.invoke("q").content] == ["a", "b"]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.parametrize(
     ("url", "message"),
     [
@@ -69,10 +62,11 @@ def _free_port() -> int:
         ("postgresql://", "give a PostgreSQL URL"),
         ("postgresql://me:secret@127.0.0.1:5432/db", "keep the password out of the URL"),
         ("postgresql://me@127.0.0.1:notaport/db", "is not a URL"),
-        (f"postgresql://me@127.0.0.1:{_free_port()}/db", "cannot reach the PostgreSQL database"),
+        ("postgresql://me@127.0.0.1:{free_port}/db", "cannot reach the PostgreSQL database"),
     ],
 )
 def test_a_bad_db_url_is_named_in_the_error(url: str, message: str) -> None:
+    url = url.format(free_port=free_port())  # chosen at run time, so that every pytest worker collects one test
     with pytest.raises(RetinueError, match=message):
         check_db_url(url)
     assert check_db_url(None) is None
