@@ -3,7 +3,9 @@
 On window day t an agent sees closing prices up to and including t, never later (`MarketView`). Its
 weights (per ticker, in [-1, 1]: +1 long, 0 flat, -1 short; |weights| sum to at most 1) are held from
 the close of t to the close of t+1 and earn the daily log return of each stock, as in the FinCon paper:
-r_t+1 = sum_i w_i * log(p_i,t+1 / p_i,t) - cost, with cost = cost_bps/10^4 * sum_i |w_i - w_i,prev|.
+r_t+1 = sum_i w_i * log(p_i,t+1 / p_i,t) - cost, with cost = cost_bps/10^4 * sum_i |w_i - d_i|, where d
+are yesterday's weights drifted by today's prices (d_i = w'_i g_i / (1 + sum_j w'_j (g_j - 1)), g the
+price ratio): a position left alone trades nothing, so holding shares costs nothing after the first day.
 Weights are rebalanced daily. The window's last day has no next day, so N window days give N-1 returns.
 
 The environment is a pure function of the day index (`view(i)`, `realize(i, ...)`), which makes a
@@ -107,9 +109,20 @@ class MarketEnv:
         full = self.check_weights(weights)
         at, nxt = self.window[index], self.window[index + 1]
         gross = sum(w * math.log(self.closes[t][nxt] / self.closes[t][at]) for t, w in full.items())
-        turnover = sum(abs(full[t] - previous.get(t, 0.0)) for t in self.tickers)
+        held = self.drifted(index, previous)
+        turnover = sum(abs(full[t] - held.get(t, 0.0)) for t in self.tickers)
         cost = self.cost_bps / 10_000 * turnover
         return DayResult(self.dates[at], self.dates[nxt], full, gross - cost, cost)
+
+    def drifted(self, index: int, previous: dict[str, float]) -> dict[str, float]:
+        """`previous`, the weights held into window day `index`, as today's prices have moved them. Kept
+        as they are on the first day (nothing was held before it) and if the book would be worth nothing."""
+        if index == 0 or not previous:
+            return previous
+        before, at = self.window[index - 1], self.window[index]
+        grown = {t: float(w * self.closes[t][at] / self.closes[t][before]) for t, w in previous.items()}
+        value = 1 + sum(grown.values()) - sum(previous.values())
+        return {t: v / value for t, v in grown.items()} if value > 0 else previous
 
     # The reset()/step() protocol over the pure functions above.
     def reset(self) -> MarketView:

@@ -46,7 +46,22 @@ def test_accounting_long_short_and_costs() -> None:
     assert first.log_return == pytest.approx(math.log(1.1) - 0.001)
     second = env.realize(1, {"X": -1.0}, first.weights)
     assert second.log_return == pytest.approx(-math.log(99 / 110) - 0.002)  # turnover 2
-    assert env.realize(2, {"X": 0.0}, second.weights).log_return == pytest.approx(-0.001)
+    # The short of the whole book gained as X fell 10 %: it is 0.9 / 1.1 of the book when it is closed.
+    assert env.realize(2, {"X": 0.0}, second.weights).log_return == pytest.approx(-0.001 * 0.9 / 1.1)
+
+
+def test_costs_are_charged_on_trades_not_on_price_drift() -> None:
+    prices = {"A": _series("A", [100, 200, 200, 200]), "B": _series("B", [100, 100, 100, 100])}
+    env = MarketEnv(prices, date(2023, 1, 2), date(2023, 1, 5), cost_bps=10)
+    first = env.realize(0, {"A": 0.5, "B": 0.5}, {})
+    assert first.cost == pytest.approx(0.001)  # buying the whole book
+    # A doubled: the shares held are now 2/3 A and 1/3 B of the book, so keeping them trades nothing...
+    assert env.drifted(1, first.weights) == pytest.approx({"A": 2 / 3, "B": 1 / 3})
+    assert env.realize(1, {"A": 2 / 3, "B": 1 / 3}, first.weights).cost == pytest.approx(0.0)
+    # ...while going back to half and half sells a sixth of the book of A and buys a sixth of B.
+    assert env.realize(1, {"A": 0.5, "B": 0.5}, first.weights).cost == pytest.approx(0.001 / 3)
+    held = env.realize(1, {"A": 2 / 3, "B": 1 / 3}, first.weights).weights
+    assert env.realize(2, BASELINES["buy_and_hold"](env.view(2)), held).cost == pytest.approx(0.0)
 
 
 def test_portfolio_weights_are_bounded() -> None:
