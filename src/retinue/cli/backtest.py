@@ -217,7 +217,7 @@ def _run_backtest(run: Any, saved: dict[str, Any], env: Any, resume: bool) -> No
         metrics |= training.metrics()
     run.write_metrics(metrics)
     title = f"{saved['method']} on {', '.join(saved['tickers'])}, {saved['start']} to {saved['end']}"
-    write_trades(run.path / "trades.csv", days)
+    write_trades(run.path / "trades.csv", days, env)
     plot_equity(run.path / "equity.png", days, benchmark, title)
     write_report(run.path / "report.html", title, metrics)
     table = Table(title=title, title_justify="left")

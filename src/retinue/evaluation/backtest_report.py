@@ -11,7 +11,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
 from retinue.agents.trading.state import DayRecord  # noqa: E402
-from retinue.envs.market import MarketEnv  # noqa: E402
+from retinue.envs.market import WEIGHT_TOLERANCE, MarketEnv  # noqa: E402
 from retinue.envs.market_baselines import buy_and_hold  # noqa: E402
 from retinue.evaluation.backtest import backtest_metrics, drawdown_pct, equity_curve  # noqa: E402
 
@@ -27,16 +27,18 @@ def buy_and_hold_returns(env: MarketEnv, days: int) -> list[float]:
     return [result.log_return + result.cost for result in results]  # gross: the cost is added back
 
 
-def write_trades(path: Path, days: list[DayRecord]) -> None:
-    """One row per day and ticker; `action` is the change of position that day."""
+def write_trades(path: Path, days: list[DayRecord], env: MarketEnv) -> None:
+    """One row per day and ticker; `action` is that day's trade: the change from the position held into the
+    day as the day's prices moved it (the turnover costs are charged on), so a drifting position is HOLD."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["date", "ticker", "action", "position", "price", "reasons"])
         previous: dict[str, float] = {}
-        for day in days:
+        for index, day in enumerate(days):
+            held = env.drifted(index, previous)
             for ticker, weight in sorted(day["weights"].items()):
-                before = previous.get(ticker, 0.0)
-                action = "BUY" if weight > before else "SELL" if weight < before else "HOLD"
+                change = weight - held.get(ticker, 0.0)
+                action = "BUY" if change > WEIGHT_TOLERANCE else "SELL" if change < -WEIGHT_TOLERANCE else "HOLD"
                 writer.writerow([day["date"], ticker, action, round(weight, 6), day["prices"][ticker], day["reasons"]])
             previous = day["weights"]
 

@@ -1,5 +1,7 @@
+import csv
 import math
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ from retinue.datasets.prices import PriceSeries
 from retinue.envs.market import MarketEnv
 from retinue.envs.market_baselines import buy_and_hold, equal_weight
 from retinue.evaluation.backtest import backtest_metrics
-from retinue.evaluation.backtest_report import summarise
+from retinue.evaluation.backtest_report import summarise, write_trades
 
 
 def _env(cost_bps: float = 0.0) -> MarketEnv:
@@ -63,3 +65,18 @@ def test_the_buy_and_hold_comparison_is_the_buy_and_hold_method_before_costs(cos
     assert metrics["buy_and_hold_cumulative_return_pct"] == pytest.approx(100 * by_hand, abs=1e-3)
     assert metrics["buy_and_hold_cumulative_return_pct"] < 100 * math.log(23 / 20) - 5
     assert len(benchmark) == env.trading_days - 1
+
+
+def test_trades_name_the_day_s_trade_not_the_drift_of_what_is_held(tmp_path: Path) -> None:
+    env = _env()
+    write_trades(tmp_path / "bh.csv", _days(env, buy_and_hold), env)
+    write_trades(tmp_path / "ew.csv", _days(env, equal_weight), env)
+
+    def actions(name: str) -> list[tuple[str, str]]:
+        with (tmp_path / name).open(newline="") as handle:
+            return [(row["ticker"], row["action"]) for row in csv.DictReader(handle)]
+
+    # Buy-and-hold buys both on day 0 and then holds, although its weights move (0.6 / 0.4 on day 1).
+    assert actions("bh.csv") == [("DOWN", "BUY"), ("UP", "BUY")] + [("DOWN", "HOLD"), ("UP", "HOLD")] * 2
+    # Equal weight keeps 0.5 / 0.5, so each day it sells the winner UP and buys the loser DOWN.
+    assert actions("ew.csv") == [("DOWN", "BUY"), ("UP", "BUY")] + [("DOWN", "BUY"), ("UP", "SELL")] * 2
