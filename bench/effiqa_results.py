@@ -26,10 +26,10 @@ TARGET_HITS = {1: 0.95, 2: 0.90, 3: 0.85}
 def run_cell(method: str, hops: int, runs: Path, args: argparse.Namespace) -> dict[str, float] | None:
     folder = runs / f"{method}-{hops}hop"
     metrics = folder / "metrics.json"
-    if not metrics.exists() and args.no_run:
-        skip_unfinished(f"{method} on {hops}-hop")
-        return None
     if not metrics.exists():
+        if args.no_run:
+            skip_unfinished(f"{method} on {hops}-hop")
+            return None
         command = [sys.executable, "-m", "retinue.cli", "eval", "effiqa"]
         if (folder / "run.json").exists():
             command += ["--resume", str(folder)]

@@ -26,10 +26,10 @@ DEFAULT_CASES = ["NFLX", "NIO", "COIN", "TSLA", "AMZN", "GOOG", "MSFT", "AAPL", 
 def run_case(case: str, runs: Path, args: argparse.Namespace) -> dict[str, float] | None:
     folder = runs / case
     metrics = folder / "metrics.json"
-    if not metrics.exists() and args.no_run:
-        skip_unfinished(case)
-        return None
     if not metrics.exists():
+        if args.no_run:
+            skip_unfinished(case)
+            return None
         tickers = ",".join(PORTFOLIOS.get(case, [case]))
         command = [sys.executable, "-m", "retinue.cli", "backtest"]
         if (folder / "run.json").exists():

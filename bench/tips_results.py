@@ -36,10 +36,10 @@ def ensure_suite(folder: Path, level: int, split: str, count: int, seed: int) ->
 
 def run_cell(folder: Path, options: list[str], no_run: bool) -> dict[str, float] | None:
     metrics = folder / "metrics.json"
-    if not metrics.exists() and no_run:
-        skip_unfinished(folder.name)
-        return None
     if not metrics.exists():
+        if no_run:
+            skip_unfinished(folder.name)
+            return None
         command = [sys.executable, "-m", "retinue.cli", "eval", "tips"]
         command += ["--resume", str(folder)] if (folder / "run.json").exists() else [*options, "--out", str(folder)]
         print(f"running {folder.name}: {' '.join(command[3:])}", flush=True)
