@@ -4,13 +4,17 @@ Games: `retinue games make` suites under --suites (default $RETINUE_HOME/tips-re
 when missing: per level, --train train games (seed 0, split train) and --test test games (seed 1, split
 test); the seeds of every game are in each suite's manifest.json. Each cell (level x setting x method) is
 a `retinue eval tips` run directory under --runs: a finished cell is read back, a stopped one resumed, so
-the table can be filled over several sessions. Random and walkthrough give the bounds. Prints the table
-and writes metrics.json and learning_curves.png (a line per cell); there is no target, the figures are
-what the model achieves.
+the table can be filled over several sessions. Random and walkthrough give the bounds. After the
+per-level rows, --cross-levels TRAIN:TEST (default 1,2:3,4) adds cross cells that learn on the train
+games of the first levels and play the test games of the others once, each suite made with all its
+levels (the same games as the per-level suites: a game's seed depends on its level and index only).
+Prints the table and writes metrics.json and learning_curves.png (a line per cell); there is no target,
+the figures are what the model achieves.
 
     python bench/tips_results.py [--levels 1,2,3,4] [--settings own,expert,cross]
-        [--methods none,raw,reflexion,tips,random,walkthrough] [--train 5] [--test 20] [--trials 3]
-        [--runs DIR] [--out DIR] [--no-run] [--llm ... and other `eval tips` model options after --]
+        [--methods none,raw,reflexion,tips,random,walkthrough] [--cross-levels 1,2:3,4 | ""] [--train 5]
+        [--test 20] [--trials 3] [--runs DIR] [--out DIR] [--no-run] [--llm ... and other `eval tips`
+        model options after --]
 """
 
 import argparse
@@ -21,16 +25,19 @@ from pathlib import Path
 
 from _report import NO_RUN_HELP, save_metrics, skip_unfinished
 
+from retinue.envs.textworld_suite import LEVELS
 from retinue.evaluation.games import plot_learning_curve
 from retinue.paths import retinue_home
 
 METHODS = ["random", "walkthrough", "none", "raw", "reflexion", "tips"]  # cheapest first
 
 
-def ensure_suite(folder: Path, level: int, split: str, count: int, seed: int) -> None:
+def ensure_suite(folder: Path, levels: str, split: str, count: int, seed: int) -> None:
+    """`count` games per level of `levels` ("1" or "1,2") in `folder`, made unless already there."""
     manifest = folder / "manifest.json"
-    if not manifest.exists() or len(json.loads(manifest.read_text())["games"]) < count:
-        command = [sys.executable, "-m", "retinue.cli", "games", "make", "--levels", str(level), "--split", split]
+    wanted = count * len(levels.split(","))
+    if not manifest.exists() or len(json.loads(manifest.read_text())["games"]) < wanted:
+        command = [sys.executable, "-m", "retinue.cli", "games", "make", "--levels", levels, "--split", split]
         subprocess.run([*command, "--count", str(count), "--seed", str(seed), "--out", str(folder)], check=True)
 
 
@@ -53,6 +60,7 @@ def main() -> None:
     parser.add_argument("--levels", default="1,2,3,4")
     parser.add_argument("--settings", default="own,expert,cross")
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--cross-levels", default="1,2:3,4", help='Learn on these levels, test on those ("" for none).')
     parser.add_argument("--train", type=int, default=5, help="Train games per level.")
     parser.add_argument("--test", type=int, default=20, help="Test games per level.")
     parser.add_argument("--trials", type=int, default=3)
@@ -68,37 +76,65 @@ def main() -> None:
     curves: dict[str, list[tuple[int, float]]] = {}
     print("| level | setting | method | normalized score | success | score per trial | LLM calls | wall s |")
     print("|---:|---|---|---:|---:|---|---:|---:|")
-    for level in (int(x) for x in args.levels.split(",")):
+    cells: list[tuple[str, str, str, Path, Path, str]] = []  # label, setting, method, train, test, cell name
+    for level in args.levels.split(","):
         train, test = suites / f"L{level}-train", suites / f"L{level}-test"
         if not args.no_run:
             ensure_suite(train, level, "train", args.train, 0)
             ensure_suite(test, level, "test", args.test, 1)
         for setting in args.settings.split(","):
             for method in args.methods.split(","):
-                if setting == "expert" and method == "reflexion":
-                    continue
-                if setting != "own" and method in ("random", "walkthrough", "none"):
-                    continue  # they learn nothing: the own row is their figure
-                options = ["--games", str(test), "--setting", setting, "--method", method, "--trials", str(args.trials)]
-                options += [] if setting == "own" else ["--train-games", str(train)]
-                m = run_cell(runs / f"L{level}-{setting}-{method}", options + args.model_options, args.no_run)
-                if m is None and args.no_run:
-                    continue
-                if m is None:
-                    print(f"| {level} | {setting} | {method} | failed | | | | |", flush=True)
-                    continue
-                trial_keys = sorted((k for k in m if k.startswith("normalized_score_trial_")), key=_trial)
-                per_trial = " / ".join(f"{m[k]:.2f}" for k in trial_keys)
-                print(
-                    f"| {level} | {setting} | {method} | {m['normalized_score']:.3f} | {m['success_rate']:.2f} | "
-                    f"{per_trial} | {m['run_llm_calls']} | {m['wall_seconds']:.0f} |",
-                    flush=True,
-                )
-                report |= {f"L{level}_{setting}_{method}_{k}": v for k, v in m.items()}
-                curves[f"L{level} {setting} {method}"] = [(_trial(k), m[k]) for k in trial_keys]
+                if _is_cell(setting, method):
+                    cells.append((level, setting, method, train, test, f"L{level}-{setting}-{method}"))
+    if args.cross_levels:
+        learn, play = _cross_levels(args.cross_levels)
+        train, test = suites / f"L{learn.replace(',', '')}-train", suites / f"L{play.replace(',', '')}-test"
+        if not args.no_run:
+            ensure_suite(train, learn, "train", args.train, 0)
+            ensure_suite(test, play, "test", args.test, 1)
+        name = f"L{learn.replace(',', '')}-to-L{play.replace(',', '')}-cross"
+        for method in args.methods.split(","):
+            if _is_cell("cross", method):
+                cells.append((f"{learn} → {play}", "cross", method, train, test, f"{name}-{method}"))
+    for label, setting, method, train, test, name in cells:
+        options = ["--games", str(test), "--setting", setting, "--method", method, "--trials", str(args.trials)]
+        options += [] if setting == "own" else ["--train-games", str(train)]
+        m = run_cell(runs / name, options + args.model_options, args.no_run)
+        if m is None and args.no_run:
+            continue
+        if m is None:
+            print(f"| {label} | {setting} | {method} | failed | | | | |", flush=True)
+            continue
+        trial_keys = sorted((k for k in m if k.startswith("normalized_score_trial_")), key=_trial)
+        per_trial = " / ".join(f"{m[k]:.2f}" for k in trial_keys)
+        print(
+            f"| {label} | {setting} | {method} | {m['normalized_score']:.3f} | {m['success_rate']:.2f} | "
+            f"{per_trial} | {m['run_llm_calls']} | {m['wall_seconds']:.0f} |",
+            flush=True,
+        )
+        report |= {f"{name.replace('-', '_')}_{k}": v for k, v in m.items()}
+        curves[name.replace("-", " ")] = [(_trial(k), m[k]) for k in trial_keys]
     save_metrics(report, args.out)
     if args.out is not None and curves:
         plot_learning_curve(args.out / "learning_curves.png", curves, "normalized score per trial, per cell")
+
+
+def _is_cell(setting: str, method: str) -> bool:
+    """Whether (setting, method) is a cell: random, walkthrough and none learn nothing, so their own row is
+    their figure in every setting; reflexion reflects on its own failed attempts, which expert has not."""
+    if setting == "expert" and method == "reflexion":
+        return False
+    return setting == "own" or method not in ("random", "walkthrough", "none")
+
+
+def _cross_levels(text: str) -> tuple[str, str]:
+    """Split "1,2:3,4" into ("1,2", "3,4"), or exit naming what is wrong."""
+    learn, sep, play = text.partition(":")
+    parts = [*learn.split(","), *play.split(",")]
+    if not sep or any(part not in map(str, LEVELS) for part in parts):
+        levels = ", ".join(map(str, LEVELS))
+        sys.exit(f"--cross-levels: {text!r} is not TRAIN_LEVELS:TEST_LEVELS of levels {levels} (e.g. 1,2:3,4)")
+    return learn, play
 
 
 def _trial(key: str) -> int:
