@@ -25,7 +25,8 @@ from pathlib import Path
 
 from _report import NO_RUN_HELP, save_metrics, skip_unfinished
 
-from retinue.envs.textworld_suite import LEVELS
+from retinue.envs.textworld_suite import parse_levels
+from retinue.errors import RetinueError
 from retinue.evaluation.games import plot_learning_curve
 from retinue.paths import retinue_home
 
@@ -88,14 +89,15 @@ def main() -> None:
                     cells.append((level, setting, method, train, test, f"L{level}-{setting}-{method}"))
     if args.cross_levels:
         learn, play = _cross_levels(args.cross_levels)
-        train, test = suites / f"L{learn.replace(',', '')}-train", suites / f"L{play.replace(',', '')}-test"
+        learn_tag, play_tag = "".join(map(str, learn)), "".join(map(str, play))  # [1, 2] -> "12"
+        train, test = suites / f"L{learn_tag}-train", suites / f"L{play_tag}-test"
         if not args.no_run:
-            ensure_suite(train, learn, "train", args.train, 0)
-            ensure_suite(test, play, "test", args.test, 1)
-        name = f"L{learn.replace(',', '')}-to-L{play.replace(',', '')}-cross"
+            ensure_suite(train, ",".join(map(str, learn)), "train", args.train, 0)
+            ensure_suite(test, ",".join(map(str, play)), "test", args.test, 1)
+        label = f"{','.join(map(str, learn))} → {','.join(map(str, play))}"
         for method in args.methods.split(","):
             if _is_cell("cross", method):
-                cells.append((f"{learn} → {play}", "cross", method, train, test, f"{name}-{method}"))
+                cells.append((label, "cross", method, train, test, f"L{learn_tag}-to-L{play_tag}-cross-{method}"))
     for label, setting, method, train, test, name in cells:
         options = ["--games", str(test), "--setting", setting, "--method", method, "--trials", str(args.trials)]
         options += [] if setting == "own" else ["--train-games", str(train)]
@@ -127,14 +129,15 @@ def _is_cell(setting: str, method: str) -> bool:
     return setting == "own" or method not in ("random", "walkthrough", "none")
 
 
-def _cross_levels(text: str) -> tuple[str, str]:
-    """Split "1,2:3,4" into ("1,2", "3,4"), or exit naming what is wrong."""
+def _cross_levels(text: str) -> tuple[list[int], list[int]]:
+    """Split "1,2:3,4" into ([1, 2], [3, 4]), or exit naming what is wrong."""
     learn, sep, play = text.partition(":")
-    parts = [*learn.split(","), *play.split(",")]
-    if not sep or any(part not in map(str, LEVELS) for part in parts):
-        levels = ", ".join(map(str, LEVELS))
-        sys.exit(f"--cross-levels: {text!r} is not TRAIN_LEVELS:TEST_LEVELS of levels {levels} (e.g. 1,2:3,4)")
-    return learn, play
+    if not sep:
+        sys.exit(f"--cross-levels: {text!r} is not TRAIN_LEVELS:TEST_LEVELS (e.g. 1,2:3,4)")
+    try:
+        return parse_levels(learn, "--cross-levels"), parse_levels(play, "--cross-levels")
+    except RetinueError as error:
+        sys.exit(str(error))
 
 
 def _trial(key: str) -> int:

@@ -68,12 +68,12 @@ def game_seed(base: int, level: int, index: int) -> int:
     return base * 100_000 + level * 1_000 + index
 
 
-def parse_levels(text: str) -> list[int]:
-    """ "1,2,3" -> [1, 2, 3], with an error naming anything that is not a level."""
+def parse_levels(text: str, option: str = "--levels") -> list[int]:
+    """ "1,2,3" -> [1, 2, 3], with an error naming `option` and anything in it that is not a level."""
     levels = []
     for part in (p.strip() for p in text.split(",")):
         if not part.isdigit() or int(part) not in LEVELS:
-            raise RetinueError(f"--levels: {part!r} is not a level (choose from {', '.join(map(str, LEVELS))})")
+            raise RetinueError(f"{option}: {part!r} is not a level (choose from {', '.join(map(str, LEVELS))})")
         levels.append(int(part))
     return list(dict.fromkeys(levels))
 

@@ -29,8 +29,10 @@ def test_clean_text_drops_the_banner_the_prompt_and_the_status_bar() -> None:
 
 def test_levels_are_checked_and_seeds_differ_per_game() -> None:
     assert parse_levels("1, 3,3") == [1, 3]
-    with pytest.raises(RetinueError, match="'6' is not a level"):
+    with pytest.raises(RetinueError, match="^--levels: '6' is not a level"):
         parse_levels("1,6")
+    with pytest.raises(RetinueError, match="^--cross-levels: 'x' is not a level"):
+        parse_levels("x", "--cross-levels")
     assert len({game_seed(0, level, i) for level in range(1, 6) for i in range(100)}) == 500
 
 
