@@ -8,8 +8,8 @@ the table can be filled over several sessions. Random and walkthrough give the b
 per-level rows, --cross-levels TRAIN:TEST (default 1,2:3,4) adds cross cells that learn on the train
 games of the first levels and play the test games of the others once, each suite made with all its
 levels (the same games as the per-level suites: a game's seed depends on its level and index only).
-Prints the table and writes metrics.json and learning_curves.png (a line per cell); there is no target,
-the figures are what the model achieves.
+Prints the table and writes metrics.json and learning_curves.png (a panel per level, a line per cell);
+there is no target, the figures are what the model achieves.
 
     python bench/tips_results.py [--levels 1,2,3,4] [--settings own,expert,cross]
         [--methods none,raw,reflexion,tips,random,walkthrough] [--cross-levels 1,2:3,4 | ""] [--train 5]
@@ -74,7 +74,7 @@ def main() -> None:
     base = retinue_home() / "tips-results"
     suites, runs = args.suites or base / "games", args.runs or base / f"{args.test}-test-{args.trials}-trials"
     report: dict[str, float] = {}
-    curves: dict[str, list[tuple[int, float]]] = {}
+    curves: dict[str, dict[str, list[tuple[int, float]]]] = {}  # level -> cell -> (trial, score)
     print("| level | setting | method | normalized score | success | score per trial | LLM calls | wall s |")
     print("|---:|---|---|---:|---:|---|---:|---:|")
     cells: list[tuple[str, str, str, Path, Path, str]] = []  # label, setting, method, train, test, cell name
@@ -115,7 +115,7 @@ def main() -> None:
             flush=True,
         )
         report |= {f"{name.replace('-', '_')}_{k}": v for k, v in m.items()}
-        curves[name.replace("-", " ")] = [(_trial(k), m[k]) for k in trial_keys]
+        curves.setdefault(f"level {label}", {})[f"{setting} {method}"] = [(_trial(k), m[k]) for k in trial_keys]
     save_metrics(report, args.out)
     if args.out is not None and curves:
         plot_learning_curve(args.out / "learning_curves.png", curves, "normalized score per trial, per cell")

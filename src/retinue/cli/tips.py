@@ -234,9 +234,8 @@ def _report(run: Any, saved: dict[str, Any], episodes: list[dict[str, Any]], usa
         learned = {"/".join(ns): notes.read(store, ns) for ns in store.list_namespaces()}
     (run.path / "tips.json").write_text(json.dumps(learned, indent=2), encoding="utf-8")
     label = f"{saved['method']} ({saved['setting']})"
-    plot_learning_curve(
-        run.path / "learning_curve.png", {label: learning_curve(episodes)}, "normalized score per trial"
-    )
+    curves = {run.path.name: {label: learning_curve(episodes)}}
+    plot_learning_curve(run.path / "learning_curve.png", curves, "normalized score per trial")
     run.write_metrics(metrics)
     for key, value in metrics.items():
         out.print(f"{key}: {value}")

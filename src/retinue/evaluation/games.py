@@ -61,21 +61,30 @@ def write_episodes(path: Path, episodes: Sequence[dict[str, Any]]) -> None:
                 lines.write(json.dumps(head | dict(record)) + "\n")
 
 
-def plot_learning_curve(path: Path, curves: dict[str, list[tuple[int, float]]], title: str) -> None:
-    """Normalized score per trial, one line per method run."""
-    figure, axis = plt.subplots(figsize=(6, 3.6))
-    for label, points in curves.items():
-        trials, scores = zip(*points, strict=True) if points else ((), ())
-        axis.plot(trials, scores, marker="o", label=label)
-    axis.set_xlabel("trial")
-    axis.set_ylabel("normalized score")
-    axis.set_ylim(0, 1.05)
-    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axis.set_title(title)
-    axis.grid(alpha=0.3)
-    axis.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
+def plot_learning_curve(path: Path, panels: dict[str, dict[str, list[tuple[int, float]]]], title: str) -> None:
+    """Normalized score per trial: a panel per key of `panels` (a level, say), a line per method run in it.
+
+    Lines that coincide (several methods at 0, say) stay told apart by their markers; each panel's legend
+    sits below it, so any number of lines fits."""
+    figure, axes = plt.subplots(1, len(panels), figsize=(1.5 + 4.5 * len(panels), 3.6), sharey=True, squeeze=False)
+    colours, markers = plt.get_cmap("tab20").colors, "osD^vPX*"
+    trials = [trial for curves in panels.values() for points in curves.values() for trial, _ in points]
+    last_trial = max(trials, default=1)
+    for axis, (panel, curves) in zip(axes[0], panels.items(), strict=True):
+        for index, (label, points) in enumerate(curves.items()):
+            trials, scores = zip(*points, strict=True) if points else ((), ())
+            style = {"color": colours[index % len(colours)], "marker": markers[index % len(markers)]}
+            axis.plot(trials, scores, label=label, markersize=9 - 4 * index / max(len(curves), 1), **style)
+        axis.set_xlabel("trial")
+        axis.set_xlim(0.7, last_trial + 0.3)  # a one-trial panel (cross) gets the same axis as the others
+        axis.set_ylim(-0.02, 1.05)
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.set_title(panel)
+        axis.grid(alpha=0.3)
+        axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize="small")
+    axes[0][0].set_ylabel("normalized score")
+    figure.suptitle(title)
+    figure.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(figure)
 
 
