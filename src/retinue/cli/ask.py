@@ -13,6 +13,7 @@ from retinue.cli.common import (
     LLMOption,
     ModelOption,
     NoCacheOption,
+    RunDirOption,
     ScriptOption,
     err,
     llm_overrides,
@@ -60,7 +61,7 @@ def ask(
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
     db: DbOption = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+    out_dir: RunDirOption = None,
     resume: Annotated[Path | None, typer.Option(help="Continue a stopped ask run from its last checkpoint.")] = None,
 ) -> None:
     """Ask the model; with --schema the answer is a validated JSON object. Prints usage after."""

@@ -41,6 +41,7 @@ BaseUrlOption = Annotated[str | None, typer.Option(help="OpenAI-compatible endpo
 ScriptOption = Annotated[Path | None, typer.Option(help="Scripted responses (JSON) for --llm scripted.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="A retinue TOML file ([llm] table).")]
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Call the model even for a repeated call.")]
+RunDirOption = Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")]
 DbOption = Annotated[
     str | None,
     typer.Option(

@@ -12,6 +12,7 @@ from retinue.cli.common import (
     LLMOption,
     ModelOption,
     NoCacheOption,
+    RunDirOption,
     ScriptOption,
     complete_run,
     err,
@@ -36,7 +37,7 @@ def train_explorer(
     limit: Annotated[int | None, typer.Option(help="Train on at most this many questions per hop.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the dev split (eval must use the same) and of training.")] = 0,
     name: Annotated[str, typer.Option(help="Register the model under this name.")] = EXPLORER_NAME,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+    out_dir: RunDirOption = None,
 ) -> None:
     """Train EffiQA's plug-in explorer on the gold relation paths of the train part of MetaQA dev (a seeded
     80/20 split of 1-, 2- and 3-hop questions) and print its path accuracy on the validation part. The
@@ -115,7 +116,7 @@ def eval_effiqa(
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
     db: DbOption = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+    out_dir: RunDirOption = None,
     resume: Annotated[Path | None, typer.Option(help="Continue a stopped evaluation from its last checkpoint.")] = None,
 ) -> None:
     """Answer knowledge-graph questions with EffiQA or a baseline and score them: metrics.json (Hits@1 on all
@@ -168,7 +169,7 @@ def ask_kg(
     script: ScriptOption = None,
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+    out_dir: RunDirOption = None,
 ) -> None:
     """Answer one question over a knowledge graph (MetaQA's by default) and print the reasoning path and the
     triples that support the answer."""

@@ -6,12 +6,11 @@ from typing import Annotated, Any
 
 import typer
 
-from retinue.cli.common import complete_run, err, out
+from retinue.cli.common import RunDirOption, complete_run, err, out
 from retinue.errors import RetinueError
 
 KBGN_NAME = "kbgn"
 DataOption = Annotated[Path, typer.Option("--data", help="A folder made by `retinue train kbgn-data`.")]
-OutOption = Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")]
 
 
 def make_kbgn_data(
@@ -42,7 +41,7 @@ def train_kbgn(
     ablation: Annotated[str, typer.Option(help="full | no-bridge | no-gate | question-only.")] = "full",
     seed: Annotated[int, typer.Option(help="Seed of the weights and the batches.")] = 0,
     name: Annotated[str | None, typer.Option(help="Register the model under this name (default: kbgn).")] = None,
-    out_dir: OutOption = None,
+    out_dir: RunDirOption = None,
 ) -> None:
     """Train KBGN (or an ablation) on a generated set and print its validation metrics: MRR, R@1/5/10, mean
     rank, NDCG. The model lands in RUN_DIR/model and is registered."""

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from retinue.cli.common import complete_run, err
+from retinue.cli.common import RunDirOption, complete_run, err
 from retinue.errors import RetinueError
 
 CPT_NAME = "cpt-tiny"
@@ -50,7 +50,7 @@ def train_cpt(
     held_blocks: Annotated[int, typer.Option(help="Most held-out sequences per perplexity measurement.")] = 256,
     seed: Annotated[int, typer.Option(help="Seed of the splits, the weights and the batches.")] = 0,
     data_dir: Annotated[Path | None, typer.Option(help="Data root holding italian/ (default: see README).")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+    out_dir: RunDirOption = None,
 ) -> None:
     """Continue pretraining a decoder LM on domain text and report perplexity on held-out domain text (5 % of
     the domain documents) and on held-out general text, before and after: the domain gain and the
@@ -182,7 +182,7 @@ def train_transact(
     ] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the split, the retraining and the random baseline.")] = 0,
     data_dir: Annotated[Path | None, typer.Option(help="Data root holding italian/ (default: see README).")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+    out_dir: RunDirOption = None,
 ) -> None:
     """TransAct structured pruning: keep the hidden width, shrink each layer's attention (whole heads) and MLP
     to the target widths by calibration-activation importance, iteratively with retraining. Reports
@@ -302,7 +302,7 @@ def train_iclguard(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the splits, prompts and batches.")] = 0,
     data_dir: Annotated[Path | None, typer.Option(help="Data root (default: see README).")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+    out_dir: RunDirOption = None,
 ) -> None:
     """ICLGuard: train LoRA adapters (rank 8, alpha 32, on q/k/v) on a frozen model so that in-context learning
     fails on the target data and still works on the other three sets. Reports ICL accuracy (with --shots

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from retinue.cli.common import err, out
+from retinue.cli.common import RunDirOption, err, out
 from retinue.errors import RetinueError
 
 
@@ -19,7 +19,7 @@ def plan_training(
     gpus_per_node: Annotated[int, typer.Option(help="GPUs in each node.")] = 8,
     top: Annotated[int, typer.Option(help="How many configurations to list.")] = 5,
     steps: Annotated[int, typer.Option(help="Simulated-annealing steps per refined configuration.")] = 2000,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+    out_dir: RunDirOption = None,
 ) -> None:
     """Rank (tensor, pipeline, data)-parallel degrees, micro-batch size and node order for training MODEL
     on CLUSTER, by Pipette's latency model among the configurations that fit in memory, each checked in a

@@ -12,6 +12,7 @@ from retinue.cli.common import (
     LLMOption,
     ModelOption,
     NoCacheOption,
+    RunDirOption,
     ScriptOption,
     command_group,
     err,
@@ -24,7 +25,6 @@ from retinue.errors import RetinueError
 
 games_app = command_group("Generate TextWorld cooking games.")
 GamesOption = Annotated[Path | None, typer.Option(help="The tips team's games: a folder made by `retinue games make`.")]
-OutOption = Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")]
 
 
 @games_app.command("make")
@@ -81,7 +81,7 @@ def eval_tips(
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
     db: DbOption = None,
-    out_dir: OutOption = None,
+    out_dir: RunDirOption = None,
     resume: Annotated[Path | None, typer.Option(help="Continue a stopped evaluation from its last checkpoint.")] = None,
 ) -> None:
     """Play TextWorld games with Introspective Tips or a baseline and score them: metrics.json (normalized

@@ -14,6 +14,7 @@ from retinue.cli.common import (
     LLMOption,
     ModelOption,
     NoCacheOption,
+    RunDirOption,
     ScriptOption,
     command_group,
     complete_run,
@@ -36,7 +37,7 @@ def zip_select_command(
     k3: Annotated[int, typer.Option(help="Fine local stage: items added one at a time per round.")] = 100,
     field: Annotated[str, typer.Option(help="JSONL: the field holding the text.")] = "text",
     seed: Annotated[int, typer.Option(help="Seed of the random subset compared against.")] = 0,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+    out_dir: RunDirOption = None,
 ) -> None:
     """Select BUDGET items whose texts compress worst together (ZIP, the entropy law): less redundant data.
     Writes the selection in the pool's format (selected.json or selected.jsonl) and metrics.json with the
@@ -97,7 +98,7 @@ def sentiment_command(
     name: Annotated[str, typer.Option(help="Register the model under this name (`retinue models`).")] = (
         "sentiment-student"
     ),
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+    out_dir: RunDirOption = None,
 ) -> None:
     """Train the financial-sentiment student (frozen MiniLM + softmax head) on Financial PhraseBank (a
     seeded 80/20 split) and evaluate it there and on the Twitter financial news validation split. The
@@ -200,7 +201,7 @@ def synthesize_command(
     script: ScriptOption = None,
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")] = None,
+    out_dir: RunDirOption = None,
 ) -> None:
     """Synthesise a labelled financial-sentiment set with the teacher model (the embedded one by default):
     SynthesizRR grounds each new example in a related market-news item, few-shot does not. Writes
