@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+OUT_HELP = "Folder for the summary metrics.json (and figures); without it the summary is only printed."
 NO_RUN_HELP = "Print the finished cells only: start or resume nothing (a missing cell is named and skipped)."
 
 

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from _report import NO_RUN_HELP, finish, run_or_stop, skip_unfinished
+from _report import NO_RUN_HELP, OUT_HELP, finish, run_or_stop, skip_unfinished
 
 from retinue.paths import retinue_home
 
@@ -44,11 +44,13 @@ def run_cell(method: str, hops: int, runs: Path, args: argparse.Namespace) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=500, help="Questions per hop count (seeded sample).")
-    parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--hops", default="1,2,3")
+    parser.add_argument("--methods", default=",".join(METHODS), help="Methods, comma-separated.")
+    parser.add_argument("--hops", default="1,2,3", help="Hop counts, comma-separated.")
     parser.add_argument("--explorer", type=Path, default=None, help="Default: the registered kg-explorer.")
-    parser.add_argument("--runs", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--runs", type=Path, default=None, help="Cell runs (default: $RETINUE_HOME/effiqa-results/LIMIT)."
+    )
+    parser.add_argument("--out", type=Path, default=None, help=OUT_HELP)
     parser.add_argument("--no-run", action="store_true", help=NO_RUN_HELP)
     args = parser.parse_args()
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]

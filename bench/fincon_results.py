@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from _report import NO_RUN_HELP, run_or_stop, save_metrics, skip_unfinished
+from _report import NO_RUN_HELP, OUT_HELP, run_or_stop, save_metrics, skip_unfinished
 from baseline_results import PORTFOLIOS, TICKERS
 
 from retinue.paths import retinue_home
@@ -48,13 +48,13 @@ def run_case(case: str, runs: Path, args: argparse.Namespace) -> dict[str, float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=",".join(DEFAULT_CASES), help="Tickers and/or P1, P2.")
-    parser.add_argument("--runs", type=Path, default=None)
-    parser.add_argument("--start", default="2022-10-05")
-    parser.add_argument("--end", default="2023-06-10")
+    parser.add_argument("--runs", type=Path, default=None, help="Case runs (default: $RETINUE_HOME/fincon-results).")
+    parser.add_argument("--start", default="2022-10-05", help="First test day.")
+    parser.add_argument("--end", default="2023-06-10", help="Last test day.")
     parser.add_argument("--episodes", type=int, default=0, help="Training episodes before the test (0: none).")
-    parser.add_argument("--train-start", default="2022-01-03")
-    parser.add_argument("--train-end", default="2022-10-04")
-    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--train-start", default="2022-01-03", help="First training day (with --episodes).")
+    parser.add_argument("--train-end", default="2022-10-04", help="Last training day (with --episodes).")
+    parser.add_argument("--out", type=Path, default=None, help=OUT_HELP)
     parser.add_argument("--no-run", action="store_true", help=NO_RUN_HELP)
     args = parser.parse_args()
     runs = args.runs or retinue_home() / "fincon-results"

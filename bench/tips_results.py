@@ -23,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _report import NO_RUN_HELP, save_metrics, skip_unfinished
+from _report import NO_RUN_HELP, OUT_HELP, save_metrics, skip_unfinished
 
 from retinue.envs.textworld_suite import parse_levels
 from retinue.errors import RetinueError
@@ -58,16 +58,20 @@ def run_cell(folder: Path, options: list[str], no_run: bool) -> dict[str, float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--levels", default="1,2,3,4")
-    parser.add_argument("--settings", default="own,expert,cross")
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--levels", default="1,2,3,4", help="Levels with a row each (1-5).")
+    parser.add_argument("--settings", default="own,expert,cross", help="own, expert and/or cross.")
+    parser.add_argument("--methods", default=",".join(METHODS), help="Methods, comma-separated.")
     parser.add_argument("--cross-levels", default="1,2:3,4", help='Learn on these levels, test on those ("" for none).')
     parser.add_argument("--train", type=int, default=5, help="Train games per level.")
     parser.add_argument("--test", type=int, default=20, help="Test games per level.")
-    parser.add_argument("--trials", type=int, default=3)
-    parser.add_argument("--suites", type=Path, default=None)
-    parser.add_argument("--runs", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--trials", type=int, default=3, help="Trials per game (own, expert; cross's train games).")
+    parser.add_argument(
+        "--suites", type=Path, default=None, help="Game suites (default: $RETINUE_HOME/tips-results/games)."
+    )
+    parser.add_argument(
+        "--runs", type=Path, default=None, help="Cell runs (default: under $RETINUE_HOME/tips-results)."
+    )
+    parser.add_argument("--out", type=Path, default=None, help=OUT_HELP)
     parser.add_argument("--no-run", action="store_true", help=NO_RUN_HELP)
     parser.add_argument("model_options", nargs="*", help="Passed to `eval tips` (e.g. -- --llm openai).")
     args = parser.parse_args()
