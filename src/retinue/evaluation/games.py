@@ -64,17 +64,16 @@ def write_episodes(path: Path, episodes: Sequence[dict[str, Any]]) -> None:
 def plot_learning_curve(path: Path, panels: dict[str, dict[str, list[tuple[int, float]]]], title: str) -> None:
     """Normalized score per trial: a panel per key of `panels` (a level, say), a line per method run in it.
 
-    Lines that coincide (several methods at 0, say) stay told apart by their markers; each panel's legend
-    sits below it, so any number of lines fits."""
+    Lines that coincide (several methods at 0, say) stay told apart by their markers; a method has the
+    same colour and marker in every panel; each panel's legend sits below it, so any number of lines fits."""
     figure, axes = plt.subplots(1, len(panels), figsize=(1.5 + 4.5 * len(panels), 3.6), sharey=True, squeeze=False)
-    colours, markers = plt.get_cmap("tab20").colors, "osD^vPX*"
+    styles = line_styles([label for curves in panels.values() for label in curves])
     trials = [trial for curves in panels.values() for points in curves.values() for trial, _ in points]
     last_trial = max(trials, default=1)
     for axis, (panel, curves) in zip(axes[0], panels.items(), strict=True):
-        for index, (label, points) in enumerate(curves.items()):
+        for label, points in curves.items():
             trials, scores = zip(*points, strict=True) if points else ((), ())
-            style = {"color": colours[index % len(colours)], "marker": markers[index % len(markers)]}
-            axis.plot(trials, scores, label=label, markersize=9 - 4 * index / max(len(curves), 1), **style)
+            axis.plot(trials, scores, label=label, **styles[label])
         axis.set_xlabel("trial")
         axis.set_xlim(0.7, last_trial + 0.3)  # a one-trial panel (cross) gets the same axis as the others
         axis.set_ylim(-0.02, 1.05)
@@ -83,9 +82,24 @@ def plot_learning_curve(path: Path, panels: dict[str, dict[str, list[tuple[int, 
         axis.grid(alpha=0.3)
         axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize="small")
     axes[0][0].set_ylabel("normalized score")
-    figure.suptitle(title)
+    figure.suptitle(title, y=1.04)
     figure.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(figure)
+
+
+def line_styles(labels: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """A colour, marker and marker size per distinct label, in order of first appearance; later lines get
+    smaller markers so that coinciding points stay visible."""
+    distinct = list(dict.fromkeys(labels))
+    colours, markers = plt.get_cmap("tab20").colors, "osD^vPX*"
+    return {
+        label: {
+            "color": colours[index % len(colours)],
+            "marker": markers[index % len(markers)],
+            "markersize": 9 - 4 * index / len(distinct),
+        }
+        for index, label in enumerate(distinct)
+    }
 
 
 def learning_curve(episodes: Sequence[dict[str, Any]]) -> list[tuple[int, float]]:

@@ -3,7 +3,7 @@ from typing import Any
 
 import matplotlib.image
 
-from retinue.evaluation.games import game_metrics, learning_curve, plot_learning_curve
+from retinue.evaluation.games import game_metrics, learning_curve, line_styles, plot_learning_curve
 
 
 def _episode(trial: int, score: float, phase: str = "eval", won: bool = False) -> dict[str, Any]:
@@ -37,3 +37,10 @@ def test_learning_curves_get_a_panel_each(tmp_path: Path) -> None:
     one, three = matplotlib.image.imread(tmp_path / "one.png"), matplotlib.image.imread(tmp_path / "three.png")
     assert three.shape[1] > 2 * one.shape[1]  # side by side, each with its legend below
     assert one.shape[0] > one.shape[1] / 2  # the legend of 12 lines is in the picture, not cut off
+
+
+def test_a_label_keeps_its_style_in_every_panel() -> None:
+    styles = line_styles(["own none", "own tips", "cross tips", "own none", "cross tips"])
+    assert list(styles) == ["own none", "own tips", "cross tips"]
+    assert len({(s["color"], s["marker"]) for s in styles.values()}) == 3
+    assert styles["own none"]["markersize"] > styles["own tips"]["markersize"] > styles["cross tips"]["markersize"]
