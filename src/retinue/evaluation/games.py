@@ -68,12 +68,12 @@ def plot_learning_curve(path: Path, panels: dict[str, dict[str, list[tuple[int, 
     same colour and marker in every panel; each panel's legend sits below it, so any number of lines fits."""
     figure, axes = plt.subplots(1, len(panels), figsize=(1.5 + 4.5 * len(panels), 3.6), sharey=True, squeeze=False)
     styles = line_styles([label for curves in panels.values() for label in curves])
-    trials = [trial for curves in panels.values() for points in curves.values() for trial, _ in points]
-    last_trial = max(trials, default=1)
+    last_trial = max(
+        (trial for curves in panels.values() for points in curves.values() for trial, _ in points), default=1
+    )
     for axis, (panel, curves) in zip(axes[0], panels.items(), strict=True):
         for label, points in curves.items():
-            trials, scores = zip(*points, strict=True) if points else ((), ())
-            axis.plot(trials, scores, label=label, **styles[label])
+            axis.plot([trial for trial, _ in points], [score for _, score in points], label=label, **styles[label])
         axis.set_xlabel("trial")
         axis.set_xlim(0.7, last_trial + 0.3)  # a one-trial panel (cross) gets the same axis as the others
         axis.set_ylim(-0.02, 1.05)
@@ -91,10 +91,10 @@ def line_styles(labels: Sequence[str]) -> dict[str, dict[str, Any]]:
     """A colour, marker and marker size per distinct label, in order of first appearance; later lines get
     smaller markers so that coinciding points stay visible."""
     distinct = list(dict.fromkeys(labels))
-    colours, markers = plt.get_cmap("tab20").colors, "osD^vPX*"
+    colours, markers = plt.get_cmap("tab20"), "osD^vPX*"
     return {
         label: {
-            "color": colours[index % len(colours)],
+            "color": colours(index % colours.N),
             "marker": markers[index % len(markers)],
             "markersize": 9 - 4 * index / len(distinct),
         }
