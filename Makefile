@@ -34,6 +34,7 @@ demo: $(STAMP)
 # which would slow the other worker's model far more than twice.
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
 	OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
