@@ -30,7 +30,7 @@ def test_only_eval_episodes_are_scored_and_train_ones_reported_apart() -> None:
 
 
 def test_learning_curves_get_a_panel_each(tmp_path: Path) -> None:
-    many = {f"method {i}": [(1, 0.0), (2, 0.1 * i), (3, 0.0)] for i in range(12)}  # more lines than colours of tab10
+    many = {f"method {i}": [(1, 0.0), (2, 0.1 * i), (3, 0.0)] for i in range(12)}  # more lines than markers (8)
     plot_learning_curve(tmp_path / "one.png", {"level 1": many}, "per trial")
     panels = {"level 1": many, "level 2": many, "1,2 → 3,4": {"tips": [(1, 0.0)]}}
     plot_learning_curve(tmp_path / "three.png", panels, "per trial")
