@@ -40,4 +40,4 @@ def test_sigkill_mid_stream_loses_no_acknowledged_write(tmp_path: Path) -> None:
         assert len(stored) - len(acked) <= 1  # at most the put that was in flight
         hits = store.search(("notes",), query="note 7 about trading day 7", limit=1)
         assert hits[0].key == "k7"
-        assert store._index.ntotal == len(stored)  # the index was rebuilt to match the database
+        assert len(store._vectors) == len(stored)  # the index was rebuilt to match the database

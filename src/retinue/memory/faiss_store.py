@@ -2,9 +2,8 @@
 
 SQLite is the source of truth: items, and the embedding of every indexed field, are committed (WAL,
 synchronous=FULL) before `batch` returns, so a process killed at any moment loses no acknowledged
-write. The faiss index is a derived, in-memory accelerator over the stored embeddings. `close()` saves
-it beside the database with the write sequence number it reflects; on open it is used only if that
-number matches the database, and is otherwise rebuilt from the stored embeddings (no re-embedding).
+write. The faiss index (`vector_index.py`) is a derived, in-memory accelerator over the stored
+embeddings, saved by `close()` and rebuilt on open when the saved copy is stale.
 
 Read and write semantics follow LangGraph's `InMemoryStore` (the contract suite checks both): within one
 batch, reads see the state before the batch's writes; searches with a query rank by cosine similarity,
@@ -41,6 +40,7 @@ from langgraph.store.base import (
 from langgraph.store.memory import _compare_values, _does_match
 
 from retinue.errors import RetinueError
+from retinue.memory.vector_index import INDEX_FILE, VectorIndex
 from retinue.sqlitefiles import connect_shared
 
 _SCHEMA = """
@@ -65,8 +65,7 @@ CREATE INDEX IF NOT EXISTS items_by_time ON items (updated_at);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 DB_FILE = "items.sqlite"
-INDEX_FILE = "vectors.faiss"
-INDEX_META_FILE = "vectors.json"
+__all__ = ["DB_FILE", "INDEX_FILE", "FaissStore"]
 # Labels may not contain "." (LangGraph validates this), so it joins a namespace unambiguously.
 _SEP = "."
 
@@ -85,17 +84,6 @@ def _text_hash(text: str) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def _single_thread_search(index: faiss.Index, query: np.ndarray, k: int, params: Any) -> tuple[np.ndarray, np.ndarray]:
-    # One query is faster on one thread: OpenMP start-up and contention cost more than the scan saves
-    # (measured 1.7 ms vs 5.9 ms at 10k vectors on 2 cores). The setting is per calling thread.
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        return index.search(query.reshape(1, -1), k, params=params)  # type: ignore[no-any-return]
-    finally:
-        faiss.omp_set_num_threads(threads)
 
 
 class FaissStore(BaseStore):
@@ -124,21 +112,7 @@ class FaissStore(BaseStore):
         except sqlite3.DatabaseError as error:
             raise RetinueError(f"cannot open the memory store at {self.path}: {error}") from None
         self._check_dims()
-        self._index = self._open_index()
-        # Which item owns each vector, and each namespace's vectors: kept in memory so that a search
-        # needs no SQL to restrict itself to a prefix or to name its hits.
-        self._owner: dict[int, tuple[str, str]] = {}
-        self._by_namespace: dict[str, set[int]] = {}
-        for vid, ns, key in self._conn.execute("SELECT id, namespace, key FROM vectors"):
-            self._track(vid, ns, key)
-
-    def _track(self, vid: int, ns: str, key: str) -> None:
-        self._owner[vid] = (ns, key)
-        self._by_namespace.setdefault(ns, set()).add(vid)
-
-    def _untrack(self, vid: int) -> None:
-        ns, _ = self._owner.pop(vid)
-        self._by_namespace[ns].discard(vid)
+        self._vectors = VectorIndex.open(self._conn, self._dims, self.path, self._sequence())
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -157,40 +131,12 @@ class FaissStore(BaseStore):
     def _sequence(self) -> int:
         return int(self._meta("seq") or 0)
 
-    def _open_index(self) -> faiss.IndexIDMap2:
-        if self.path is not None and (self.path / INDEX_FILE).exists() and (self.path / INDEX_META_FILE).exists():
-            try:
-                saved = json.loads((self.path / INDEX_META_FILE).read_text())
-                if saved.get("seq") == self._sequence():
-                    index: faiss.IndexIDMap2 = faiss.read_index(str(self.path / INDEX_FILE))  # type: ignore[assignment]
-                    if index.d == (self._dims or index.d):
-                        return index
-            except (ValueError, RuntimeError):
-                pass  # A torn or foreign index file is only a cache: rebuild below.
-        return self._rebuild_index()
-
-    def _rebuild_index(self) -> faiss.IndexIDMap2:
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(self._dims or 1))
-        if not self._dims:
-            return index
-        rows = self._conn.execute("SELECT id, embedding FROM vectors").fetchall()
-        if rows:
-            ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-            vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32).reshape(len(rows), -1)
-            index.add_with_ids(vectors, ids)
-        return index
-
     def save_index(self) -> None:
         """Write the faiss index and the sequence it reflects, atomically; a later open skips the rebuild."""
         if self.path is None:
             return
         with self._lock:
-            tmp = self.path / (INDEX_FILE + ".tmp")
-            faiss.write_index(self._index, str(tmp))
-            tmp.replace(self.path / INDEX_FILE)
-            meta_tmp = self.path / (INDEX_META_FILE + ".tmp")
-            meta_tmp.write_text(json.dumps({"seq": self._sequence(), "ntotal": int(self._index.ntotal)}))
-            meta_tmp.replace(self.path / INDEX_META_FILE)
+            self._vectors.save(self.path, self._sequence())
 
     def close(self) -> None:
         with self._lock:
@@ -301,8 +247,7 @@ class FaissStore(BaseStore):
         self, puts: list[PutOp], vectors: dict[tuple[tuple[str, ...], str], list[tuple[str, str, np.ndarray]]]
     ) -> None:
         removed: list[int] = []
-        added: list[tuple[int, np.ndarray]] = []
-        tracked: list[tuple[int, str | None, str | None]] = []
+        added: list[tuple[int, tuple[str, str], np.ndarray]] = []
         now = _now()
         with self._conn:  # one transaction: all of the batch's writes, or none
             for op in puts:
@@ -311,7 +256,6 @@ class FaissStore(BaseStore):
                     "SELECT id FROM vectors WHERE namespace = ? AND key = ?", (ns, op.key)
                 ).fetchall()
                 removed.extend(row[0] for row in old)
-                tracked.extend((row[0], None, None) for row in old)
                 self._conn.execute("DELETE FROM vectors WHERE namespace = ? AND key = ?", (ns, op.key))
                 if op.value is None:
                     self._conn.execute("DELETE FROM items WHERE namespace = ? AND key = ?", (ns, op.key))
@@ -327,23 +271,13 @@ class FaissStore(BaseStore):
                         "INSERT INTO vectors (namespace, key, path, embedding, text_hash) VALUES (?, ?, ?, ?, ?)",
                         (ns, op.key, path, vector.tobytes(), text_hash),
                     )
-                    added.append((int(cursor.lastrowid or 0), vector))
-                    tracked.append((int(cursor.lastrowid or 0), ns, op.key))
+                    added.append((int(cursor.lastrowid or 0), (ns, op.key), vector))
             self._conn.execute(
                 "INSERT INTO meta VALUES ('seq', '1') "
                 "ON CONFLICT (name) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
             )
-        for vid, owner_ns, owner_key in tracked:  # AUTOINCREMENT never reuses an id, so order is safe
-            if owner_ns is None:
-                self._untrack(vid)
-            else:
-                self._track(vid, owner_ns, str(owner_key))
-        if removed:
-            self._index.remove_ids(np.asarray(removed, dtype=np.int64))  # type: ignore[arg-type]
-        if added:
-            self._index.add_with_ids(
-                np.stack([vector for _, vector in added]), np.asarray([i for i, _ in added], dtype=np.int64)
-            )
+        self._vectors.remove(removed)
+        self._vectors.add(added)
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -395,22 +329,14 @@ class FaissStore(BaseStore):
         if not op.namespace_prefix and not op.filter:
             return None
         if not op.filter:
-            prefix = _ns_text(op.namespace_prefix)
-            groups = [vids for ns, vids in self._by_namespace.items() if ns == prefix or ns.startswith(prefix + _SEP)]
-            if sum(len(vids) for vids in groups) == self._index.ntotal:
-                return None
-            return np.fromiter((vid for vids in groups for vid in vids), dtype=np.int64)
-        wanted = {(row[0], row[1]) for row in self._matching_rows(op._replace(limit=1 << 62, offset=0))}
-        namespaces = {ns for ns, _ in wanted}
-        return np.fromiter(
-            (vid for ns in namespaces for vid in self._by_namespace.get(ns, ()) if self._owner[vid] in wanted),
-            dtype=np.int64,
-        )
+            return self._vectors.ids_under(_ns_text(op.namespace_prefix), _SEP)
+        matching = self._matching_rows(op._replace(limit=1 << 62, offset=0))
+        return self._vectors.ids_of({(row[0], row[1]) for row in matching})
 
     def _search(self, op: SearchOp, query: np.ndarray | None) -> list[SearchItem]:
-        if query is None or self._index.ntotal == 0:
+        if query is None or len(self._vectors) == 0:
             return [self._item(row, searched=True) for row in self._matching_rows(op)]  # type: ignore[misc]
-        scored = self._vector_search(query, op.offset + op.limit, self._allowed_vector_ids(op))
+        scored = self._vectors.best_per_item(query, op.offset + op.limit, self._allowed_vector_ids(op))
         hits = [(score, key) for key, score in scored.items()][op.offset : op.offset + op.limit]
         results = [self._item(row, score, searched=True) for score, row in self._rows_for(hits)]
         if len(results) < op.limit:
@@ -421,31 +347,6 @@ class FaissStore(BaseStore):
             )
             results.extend(self._item(row, searched=True) for row in unembedded)
         return results  # type: ignore[return-value]
-
-    def _vector_search(
-        self, query: np.ndarray, wanted: int, allowed: np.ndarray | None
-    ) -> dict[tuple[str, str], float]:
-        """Best score per item, best first, for at least `wanted` items where that many exist."""
-        params = None
-        available = int(self._index.ntotal)
-        if allowed is not None:
-            if allowed.size == 0:
-                return {}
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
-            available = int(allowed.size)
-        k = min(available, max(wanted, 1) * 2)
-        while True:
-            scores, ids_found = _single_thread_search(self._index, query, k, params)
-            best: dict[tuple[str, str], float] = {}
-            for score, vid in zip(scores[0], ids_found[0], strict=True):
-                if vid < 0:
-                    continue
-                owner = self._owner[int(vid)]
-                if owner not in best:  # results come best first, so the first score is the max
-                    best[owner] = float(score)
-            if len(best) >= wanted or k >= available:
-                return best
-            k = min(available, k * 2)
 
     def _rows_for(self, hits: list[tuple[float, tuple[str, str]]]) -> list[tuple[float, tuple[Any, ...]]]:
         rows = []
