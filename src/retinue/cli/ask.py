@@ -13,6 +13,7 @@ from retinue.cli.common import (
     LLMOption,
     ModelOption,
     NoCacheOption,
+    ResumeOption,
     RunDirOption,
     ScriptOption,
     err,
@@ -62,7 +63,7 @@ def ask(
     no_cache: NoCacheOption = False,
     db: DbOption = None,
     out_dir: RunDirOption = None,
-    resume: Annotated[Path | None, typer.Option(help="Continue a stopped ask run from its last checkpoint.")] = None,
+    resume: ResumeOption = None,
 ) -> None:
     """Ask the model; with --schema the answer is a validated JSON object. Prints usage after."""
     from retinue.runs.directory import RunDirectory

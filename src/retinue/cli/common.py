@@ -42,6 +42,9 @@ ScriptOption = Annotated[Path | None, typer.Option(help="Scripted responses (JSO
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="A retinue TOML file ([llm] table).")]
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Call the model even for a repeated call.")]
 RunDirOption = Annotated[Path | None, typer.Option("--out", help="Run directory (default: under RETINUE_HOME).")]
+ResumeOption = Annotated[
+    Path | None, typer.Option("--resume", help="Continue this stopped run directory from its last checkpoint.")
+]
 DbOption = Annotated[
     str | None,
     typer.Option(

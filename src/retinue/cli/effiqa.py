@@ -12,6 +12,7 @@ from retinue.cli.common import (
     LLMOption,
     ModelOption,
     NoCacheOption,
+    ResumeOption,
     RunDirOption,
     ScriptOption,
     complete_run,
@@ -117,7 +118,7 @@ def eval_effiqa(
     no_cache: NoCacheOption = False,
     db: DbOption = None,
     out_dir: RunDirOption = None,
-    resume: Annotated[Path | None, typer.Option(help="Continue a stopped evaluation from its last checkpoint.")] = None,
+    resume: ResumeOption = None,
 ) -> None:
     """Answer knowledge-graph questions with EffiQA or a baseline and score them: metrics.json (Hits@1 on all
     and on answerable questions, LLM calls, tokens and seconds per question) and predictions.jsonl. By

@@ -12,6 +12,7 @@ from retinue.cli.common import (
     LLMOption,
     ModelOption,
     NoCacheOption,
+    ResumeOption,
     RunDirOption,
     ScriptOption,
     command_group,
@@ -82,7 +83,7 @@ def eval_tips(
     no_cache: NoCacheOption = False,
     db: DbOption = None,
     out_dir: RunDirOption = None,
-    resume: Annotated[Path | None, typer.Option(help="Continue a stopped evaluation from its last checkpoint.")] = None,
+    resume: ResumeOption = None,
 ) -> None:
     """Play TextWorld games with Introspective Tips or a baseline and score them: metrics.json (normalized
     score, success rate, steps, invalid actions, LLM calls and tokens, per trial), episodes.jsonl (every
