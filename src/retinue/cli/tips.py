@@ -42,10 +42,11 @@ def make(
     keeps the games already made (their fingerprints are checked) and makes the rest."""
     from rich.table import Table
 
-    from retinue.envs.textworld_suite import make_games, parse_levels
+    from retinue.envs.textworld_suite import check_request, make_games, parse_levels
     from retinue.progress import progress_bars
 
     chosen = parse_levels(levels)
+    check_request(split, count)
     with progress_bars(console=err) as bar:
         task = bar.add_task("games", total=None)
         entries = make_games(

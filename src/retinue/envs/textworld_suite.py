@@ -95,6 +95,14 @@ def tw_make() -> list[str]:
     return [sys.executable, found]
 
 
+def check_request(split: str, count: int) -> None:
+    """Raise a clear error unless `split` is tw-cooking's and `count` at least 1 (before any work starts)."""
+    if split not in SPLITS:
+        raise RetinueError(f"--split: {split!r} is not one of {', '.join(SPLITS)}")
+    if count < 1:
+        raise RetinueError("--count must be at least 1")
+
+
 def make_games(
     levels: Sequence[int],
     split: str,
@@ -105,10 +113,7 @@ def make_games(
     workers: int | None = None,
 ) -> list[GameEntry]:
     """Generate `count` games per level into `out` (see the module doc); returns the whole manifest."""
-    if split not in SPLITS:
-        raise RetinueError(f"--split: {split!r} is not one of {', '.join(SPLITS)}")
-    if count < 1:
-        raise RetinueError("--count must be at least 1")
+    check_request(split, count)
     out.mkdir(parents=True, exist_ok=True)
     entries = {e.id: e for e in load_manifest(out, missing_ok=True)}
     wanted = [(level, i) for level in levels for i in range(count)]
@@ -211,5 +216,7 @@ def load_games(where: Path) -> list[GameEntry]:
         if not entries:
             raise RetinueError(f"{where}: the manifest lists no games")
         return entries
+    if not where.exists():
+        raise RetinueError(f"{where}: no such games folder or game file")
     # An absolute `file` makes entry.path(anything) the game itself.
     return [_describe(where, str(where.resolve()), None, None, None)]

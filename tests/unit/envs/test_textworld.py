@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from retinue.envs.textworld import check_game_file, clean_text
-from retinue.envs.textworld_suite import game_seed, parse_levels
+from retinue.envs.textworld_suite import check_request, game_seed, load_games, parse_levels
 from retinue.errors import RetinueError
 
 BANNER = """
@@ -50,3 +50,13 @@ def test_bad_game_files_get_clear_errors(tmp_path: Path) -> None:
     text.write_text("hi")
     with pytest.raises(RetinueError, match="expected a .z8 or .ulx file"):
         check_game_file(text)
+
+
+def test_a_missing_suite_and_a_bad_request_are_named_before_any_work(tmp_path: Path) -> None:
+    with pytest.raises(RetinueError, match="no such games folder or game file"):
+        load_games(tmp_path / "missing")
+    with pytest.raises(RetinueError, match="--count must be at least 1"):
+        check_request("train", 0)
+    with pytest.raises(RetinueError, match="--split: 'dev' is not one of train, valid, test"):
+        check_request("dev", 1)
+    check_request("test", 1)
