@@ -2,7 +2,8 @@
 
 Each request to /v1/chat/completions takes the next behaviour from a list: "500", "429", "422" (a
 request the server rejects), "malformed" (a 200 whose body is not JSON), "hang" (answers after
-`hang_seconds`), or a JSON string, sent as the content of a normal completion.
+`hang_seconds`), or any other text, sent as the content of a normal completion (as server-sent events
+when the request asks to `stream`).
 """
 
 import contextlib
@@ -48,8 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _write(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
+        headers = {"Content-Type": "application/json", **headers, "Content-Length": str(len(body))}
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
@@ -70,6 +70,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif behaviour == "hang":
             time.sleep(self.server.hang_seconds)
             self._send(500, b'{"error": {"message": "too late"}}')
+        elif self.server.bodies[-1].get("stream"):
+            self._send_stream(behaviour)
         else:
             completion = {
                 "id": "chatcmpl-1",
@@ -82,6 +84,16 @@ class _Handler(BaseHTTPRequestHandler):
                 "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
             }
             self._send(200, json.dumps(completion).encode())
+
+    def _send_stream(self, content: str) -> None:
+        """The completion as server-sent events, as a client that asked for `stream` reads it."""
+        base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": "fault"}
+        chunks = [
+            {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": content}}]},
+            {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        ]
+        body = "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks) + "data: [DONE]\n\n"
+        self._send(200, body.encode(), {"Content-Type": "text/event-stream"})
 
 
 @contextmanager

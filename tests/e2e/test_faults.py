@@ -2,6 +2,7 @@
 finishes and records what happened."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from pydantic import BaseModel
 from retinue.config import LLMConfig
 from retinue.llms import UsageRecorder, decide, make_chat_model
 from tests.e2e.fault_server import fault_server
+from tests.real_parts import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -122,3 +124,39 @@ def test_other_servers_get_max_tokens_by_its_common_name() -> None:
         config = LLMConfig(provider="openai", base_url=server.url, model="fault", max_tokens=17)
         make_chat_model(config).invoke("x")
     assert server.bodies[0]["max_tokens"] == 17 and "max_completion_tokens" not in server.bodies[0]
+
+
+def test_a_run_whose_server_fails_stops_plainly_and_resumes_without_asking_again(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("second?\n")
+    config = tmp_path / "retinue.toml"
+    config.write_text("[llm]\nmax_retries = 0\n")
+    out = tmp_path / "run"
+    with fault_server(["First answer.", "500", "Second answer."]) as server:
+        args = ["ask", "first?", "--file", str(prompts), "--llm", "openai", "--base-url", server.url]
+        failed = _cli(*args, "--model", "fault", "--config", str(config), "--out", str(out))
+        assert failed.returncode == 1 and "Traceback" not in failed.stderr
+        assert f"error: the model endpoint at {server.url}/chat/completions failed: " in failed.stderr
+        assert f"--resume {out}" in failed.stderr
+        assert json.loads((out / "run.json").read_text())["status"] == "failed"
+        resumed = _cli("ask", "--resume", str(out))
+        assert resumed.returncode == 0, resumed.stderr
+        assert server.requests == ["First answer.", "500", "Second answer."]  # the first prompt was not asked again
+    assert "First answer." in resumed.stdout and "Second answer." in resumed.stdout
+    assert json.loads((out / "run.json").read_text())["status"] == "completed"
+
+
+def test_a_chat_turn_whose_server_is_down_says_so_and_the_terminal_goes_on(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    env = {**os.environ, "RETINUE_HOME": str(tmp_path)}
+    done = _cli("chat", "--llm", "openai", "--base-url", url, "--model", "m", stdin="hello\n/quit\n", env=env)
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert f"error: the model endpoint at {url}/chat/completions failed: " in done.stderr
+    assert "send the message again once the server answers" in done.stderr
+    assert "session kept: retinue chat --session" in done.stderr
+
+
+def _cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "retinue.cli", *args], capture_output=True, text=True, timeout=120, input=stdin, env=env
+    )

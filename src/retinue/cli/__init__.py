@@ -24,6 +24,7 @@ from retinue.cli.sweep import sweep
 from retinue.cli.tips import eval_tips, games_app
 from retinue.cli.train import train_app
 from retinue.errors import RetinueError
+from retinue.llms.failures import endpoint_failures_explained
 from retinue.llms.scripted import ScriptExhaustedError
 
 app = typer.Typer(
@@ -72,7 +73,9 @@ def main() -> None:
 
         die_with_parent()
     try:
-        app()
+        # A failed endpoint outside a durable run (a run says how to resume) or a chat turn.
+        with endpoint_failures_explained("check --base-url and --model, and that the server is up"):
+            app()
     except RetinueError as error:
         err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         sys.exit(1)

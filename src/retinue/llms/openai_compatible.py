@@ -20,16 +20,14 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
 from pydantic import PrivateAttr
 
+from retinue.llms.failures import BrokenResponseError
+
 log = logging.getLogger(__name__)
 
 _UNSUPPORTED = (openai.BadRequestError, openai.UnprocessableEntityError, openai.NotFoundError)
 # What the client library raises on a body it cannot read (not JSON, not SSE, missing fields): its own
 # asserts and lookups fail. Such a reply is a transport fault, retried like a 5xx.
 _UNREADABLE = (json.JSONDecodeError, AssertionError, KeyError, IndexError, TypeError)
-
-
-class BrokenResponseError(ConnectionError):
-    """The endpoint answered with something that is not a well-formed completion."""
 
 
 def _openai_json_schema(schema: dict[str, Any]) -> dict[str, Any]:

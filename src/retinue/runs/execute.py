@@ -21,6 +21,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import StateGraph
 from rich.console import Console
 
+from retinue.llms.failures import endpoint_failures_explained
 from retinue.llms.usage import UsageRecorder
 from retinue.memory.embeddings import DIMENSIONS, MiniLMEmbeddings
 from retinue.memory.faiss_store import FaissStore
@@ -143,7 +144,9 @@ def execute(
         raise
     except Exception as error:
         _finish(run, usage, duration(), "failed", error=f"{type(error).__name__}: {error}")
-        raise
+        # What ran is checkpointed: a server that was down costs nothing but the resume.
+        with endpoint_failures_explained(f"the run keeps what it did: once the server answers, continue it with --resume {run.path}"):
+            raise
 
 
 def _finish(run: RunDirectory, usage: UsageRecorder, duration: float, status: str, error: str | None = None) -> None:

@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
 from retinue.agents.chat import TEAMS, ChatContext, ChatTools
 from retinue.agents.chat.state import SHARED_MEMORY, session_memory
 from retinue.errors import RetinueError
+from retinue.llms.failures import endpoint_failures_explained
 from retinue.llms.usage import UsageRecorder
 
 EffiQALoader = Callable[[], tuple[Any, Any, Any]]
@@ -116,7 +117,6 @@ class ChatSessions:
             tools=self.tools,
             pictures=self.pictures_folder(session),
         )
-        streamed: set[str] = set()
         # With a list of modes LangGraph yields (mode, chunk) pairs; its overloads do not say so.
         parts: Iterator[tuple[str, Any]] = self.graph.stream(  # type: ignore[assignment]
             {"messages": [HumanMessage(text)], "team": team},
@@ -124,6 +124,12 @@ class ChatSessions:
             context=context,
             stream_mode=["messages", "custom", "updates"],
         )
+        with endpoint_failures_explained("the session is kept: send the message again once the server answers"):
+            yield from self._events(parts)
+
+    @staticmethod
+    def _events(parts: Iterator[tuple[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+        streamed: set[str] = set()
         for mode, chunk in parts:
             if mode == "messages":
                 message, metadata = chunk

@@ -5,6 +5,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
+import openai
 import pytest
 from fastapi.testclient import TestClient
 
@@ -95,3 +97,17 @@ def test_only_what_is_shared_on_purpose_reaches_other_sessions(tmp_path: Path) -
             "session": ["when does the office open"],
             "shared": ["the office opens at nine"],
         }
+
+
+def test_a_failed_endpoint_is_an_error_event_and_the_next_turn_goes_on(tmp_path: Path) -> None:
+    refused = openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions"))
+    with _sessions(tmp_path, [refused, "Back again."]) as sessions, TestClient(create_app(sessions)) as client:
+        failed = _events(client.post("/api/sessions/s1/messages", json={"text": "hi", "team": "assistant"}).text)
+        assert [kind for kind, _ in failed] == ["error", "done"]
+        message = failed[0][1]["message"]
+        assert message.startswith("the model endpoint at http://127.0.0.1:9/v1/chat/completions failed: ")
+        assert message.endswith("send the message again once the server answers")
+        again = _events(client.post("/api/sessions/s1/messages", json={"text": "hi?", "team": "assistant"}).text)
+        assert "".join(e["text"] for kind, e in again if kind == "token") == "Back again."
+        # The unanswered message stays in the history: nothing the person wrote is lost.
+        assert [m["text"] for m in client.get("/api/sessions/s1").json()["messages"]] == ["hi", "hi?", "Back again."]
