@@ -258,6 +258,7 @@ def test_kill_stops_a_backtest_as_ctrl_c_does(tmp_path: Path) -> None:
         (["--method", "fincon", "--train-start", "2019-01-02", "--train-end", "2019-02-01", "--episodes", "1"], "2019"),
         (["--method", "hodl"], "unknown method 'hodl'"),
         (["--tickers", "ZZZ"], "unknown ticker 'ZZZ'"),
+        (["--tickers", "TSLA,nio,tsla", "--method", "equal_weight"], "--tickers: TSLA given more than once"),
         (["--start", "2022-13-01"], "--start"),
     ],
 )

@@ -91,11 +91,13 @@ def backtest(
         names = [t.strip().upper() for t in tickers.split(",") if t.strip()]
         if not names:
             raise RetinueError("--tickers: give at least one ticker")
+        if repeated := sorted({name for name in names if names.count(name) > 1}):
+            raise RetinueError(f"--tickers: {', '.join(repeated)} given more than once")
         test_start = _parse_day(start, "--start")
         saved = {
             "method": method,
             "tickers": names,
-            "start": _parse_day(start, "--start").isoformat(),
+            "start": test_start.isoformat(),
             "end": _parse_day(end, "--end").isoformat(),
             "cost_bps": cost_bps,
             "train": _training_spec(method, train_start, train_end, episodes, train_temperature, test_start),

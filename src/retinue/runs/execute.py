@@ -145,7 +145,8 @@ def execute(
     except Exception as error:
         _finish(run, usage, duration(), "failed", error=f"{type(error).__name__}: {error}")
         # What ran is checkpointed: a server that was down costs nothing but the resume.
-        with endpoint_failures_explained(f"the run keeps what it did: once the server answers, continue it with --resume {run.path}"):
+        advice = f"the run keeps what it did: once the server answers, continue it with --resume {run.path}"
+        with endpoint_failures_explained(advice):
             raise
 
 
