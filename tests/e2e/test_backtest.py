@@ -260,6 +260,8 @@ def test_kill_stops_a_backtest_as_ctrl_c_does(tmp_path: Path) -> None:
         (["--tickers", "ZZZ"], "unknown ticker 'ZZZ'"),
         (["--tickers", "TSLA,nio,tsla", "--method", "equal_weight"], "--tickers: TSLA given more than once"),
         (["--start", "2022-13-01"], "--start"),
+        (["--method", "fincon", "--llm", "scripted"], "needs llm.script"),
+        (["--method", "fincon", "--model", "missing.gguf"], "GGUF model file not found: missing.gguf"),
     ],
 )
 def test_bad_backtest_input_exits_1_naming_the_problem(tmp_path: Path, args: list[str], expected: str) -> None:

@@ -96,12 +96,21 @@ def test_bad_input_exits_1_with_a_clear_message_and_no_traceback(tmp_path: Path)
         (["ask", "x", "--schema", str(tmp_path / "missing.json")], "file not found"),
         (["ask", "x", "--config", str(bad_config)], "llm.provider"),
         (["ask", "x", "--llm", "scripted"], "llm.script"),
+        (["ask", "x", "--llm", "scripted", "--script", str(bad_schema)], 'must hold {"responses": [...]}'),
+        (["ask", "x", "--model", str(tmp_path / "missing.gguf")], "GGUF model file not found"),
         (["ask"], "give a PROMPT"),
         (["runs", "show", str(tmp_path)], "not a run directory"),
     ]
-    for args, expected in cases:
+    for number, (args, expected) in enumerate(cases):
+        out = tmp_path / f"run-{number}"
         done = subprocess.run(
-            [sys.executable, "-c", "from retinue.cli import main; main()", *args],
+            [
+                sys.executable,
+                "-c",
+                "from retinue.cli import main; main()",
+                *args,
+                *(["--out", str(out)] * (args[0] == "ask")),
+            ],
             capture_output=True,
             text=True,
             timeout=120,
@@ -109,6 +118,7 @@ def test_bad_input_exits_1_with_a_clear_message_and_no_traceback(tmp_path: Path)
         assert done.returncode == 1, (args, done.stderr)
         assert expected in done.stderr, (args, done.stderr)
         assert "Traceback" not in done.stderr
+        assert not out.exists(), args  # refused before a run directory was made
 
 
 def test_chat_names_a_fincon_run_it_cannot_start_from(tmp_path: Path) -> None:

@@ -16,13 +16,13 @@ from retinue.cli.common import (
     ResumeOption,
     RunDirOption,
     ScriptOption,
+    chat_model_settings,
     err,
-    llm_overrides,
     out,
     print_usage,
     run_chat_model,
 )
-from retinue.config import LLMConfig, load_settings, validate_config
+from retinue.config import LLMConfig, validate_config
 from retinue.errors import RetinueError
 
 
@@ -76,7 +76,7 @@ def ask(
     else:
         prompts = _read_prompts(prompt, prompts_file)
         schema_data = _read_schema(schema) if schema else None
-        llm_config = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
+        llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
         from retinue.paths import runs_root
         from retinue.postgres import check_db_url
 

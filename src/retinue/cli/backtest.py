@@ -16,11 +16,11 @@ from retinue.cli.common import (
     NoCacheOption,
     RunDirOption,
     ScriptOption,
+    chat_model_settings,
     err,
-    llm_overrides,
     out,
 )
-from retinue.config import LLMConfig, load_settings, validate_config
+from retinue.config import LLMConfig, validate_config
 from retinue.errors import RetinueError
 from retinue.jsonfiles import write_json_atomic
 from retinue.postgres import check_db_url
@@ -105,9 +105,7 @@ def backtest(
             "sentiment_model": str(sentiment_model) if sentiment_model else None,
             "data_dir": str(_data_root(data_dir, prices)),
             "db": check_db_url(db),
-            "llm": load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm.model_dump(
-                mode="json"
-            ),
+            "llm": chat_model_settings(config, llm, model, base_url, script, no_cache).model_dump(mode="json"),
         }
         env = _market_env(saved)  # checks the window and data before a run directory is created
         if sentiment_model is not None:

@@ -19,8 +19,8 @@ from retinue.cli.common import (
     ModelOption,
     NoCacheOption,
     ScriptOption,
+    chat_model_settings,
     err,
-    llm_overrides,
     out,
     run_chat_model,
 )
@@ -85,12 +85,11 @@ def open_sessions(
 ) -> Any:
     """The chat sessions under RETINUE_HOME/chat, with the configured model and each team's tools on demand
     (a --fincon-run is checked now, not at the team's first turn)."""
-    from retinue.config import load_settings
     from retinue.llms import UsageRecorder
     from retinue.paths import retinue_home
     from retinue.web.sessions import ChatSessions
 
-    llm_config = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
+    llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
     start = backtest_memory(fincon_run) if fincon_run else None
     usage = UsageRecorder()
     return ChatSessions(

@@ -68,6 +68,19 @@ def llm_overrides(
     }
 
 
+def chat_model_settings(
+    config: Path | None, llm: str | None, model: str | None, base_url: str | None, script: Path | None, no_cache: bool
+) -> LLMConfig:
+    """The [llm] settings of --config with the model options over them, checked now: a command refuses a
+    model it could not make before it creates a run directory."""
+    from retinue.config import load_settings
+    from retinue.llms.providers import check_chat_model
+
+    llm_config = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
+    check_chat_model(llm_config)
+    return llm_config
+
+
 def complete_run(run: Any, metrics: dict[str, Any], seconds: float) -> None:
     """A run that needs no resuming is done: metrics.json written, run.json completed with its duration, and
     each metric printed as `key: value`."""

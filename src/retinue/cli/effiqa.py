@@ -15,9 +15,9 @@ from retinue.cli.common import (
     ResumeOption,
     RunDirOption,
     ScriptOption,
+    chat_model_settings,
     complete_run,
     err,
-    llm_overrides,
     out,
     print_usage,
     run_chat_model,
@@ -124,7 +124,7 @@ def eval_effiqa(
     and on answerable questions, LLM calls, tokens and seconds per question) and predictions.jsonl. By
     default: a seeded sample of the validation part of MetaQA dev, which the explorer never trained on."""
     from retinue.agents.effiqa import METHODS
-    from retinue.config import LLMConfig, load_settings, validate_config
+    from retinue.config import LLMConfig, validate_config
     from retinue.paths import data_root, runs_root
     from retinue.postgres import check_db_url
     from retinue.runs.directory import RunDirectory
@@ -140,7 +140,7 @@ def eval_effiqa(
             raise RetinueError("--limit must be at least 1")
         root = data_root(data_dir) if questions_file is None or kg is None else None
         picked = _pick_questions(root, hops, questions_file, limit, seed)
-        llm_config = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
+        llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
         saved = {
             "method": method,
             "hops": None if questions_file else hops,
@@ -175,7 +175,6 @@ def ask_kg(
     """Answer one question over a knowledge graph (MetaQA's by default) and print the reasoning path and the
     triples that support the answer."""
     from retinue.agents.effiqa import METHODS
-    from retinue.config import load_settings
     from retinue.paths import data_root, runs_root
     from retinue.runs.directory import RunDirectory
 
@@ -183,7 +182,7 @@ def ask_kg(
         raise RetinueError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
     if not question.strip():
         raise RetinueError("the question is empty")
-    llm_config = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
+    llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
     saved: dict[str, Any] = {
         "method": method,
         "kg": str(kg or data_root(data_dir) / "metaqa" / "kb.txt"),

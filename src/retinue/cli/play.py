@@ -12,8 +12,8 @@ from retinue.cli.common import (
     ModelOption,
     NoCacheOption,
     ScriptOption,
+    chat_model_settings,
     err,
-    llm_overrides,
     out,
 )
 from retinue.errors import RetinueError
@@ -45,14 +45,13 @@ def play(
 
     from retinue.agents.tips.actor import llm_command
     from retinue.cli.tips import tips_context
-    from retinue.config import load_settings
     from retinue.envs.textworld import TextWorldEnv
     from retinue.envs.textworld_suite import load_games
     from retinue.llms import UsageRecorder
 
     entry = load_games(game)[0]
     tips = _learned_tips(tips_from, entry.id) if tips_from is not None else []
-    llm_config = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
+    llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
     env = TextWorldEnv(game, HUMAN_STEP_LIMIT)
     seen = env.reset()
     saved: dict[str, Any] = {

@@ -15,9 +15,9 @@ from retinue.cli.common import (
     ResumeOption,
     RunDirOption,
     ScriptOption,
+    chat_model_settings,
     command_group,
     err,
-    llm_overrides,
     out,
     print_usage,
     run_chat_model,
@@ -90,7 +90,7 @@ def eval_tips(
     score, success rate, steps, invalid actions, LLM calls and tokens, per trial), episodes.jsonl (every
     step), tips.json (what was learned) and learning_curve.png."""
     from retinue.agents.tips import SETTINGS, TipsSettings
-    from retinue.config import LLMConfig, load_settings, validate_config
+    from retinue.config import LLMConfig, validate_config
     from retinue.paths import runs_root
     from retinue.postgres import check_db_url
     from retinue.runs.directory import RunDirectory
@@ -106,7 +106,7 @@ def eval_tips(
             raise RetinueError(f"--setting: {setting!r} is not one of {', '.join(SETTINGS)}")
         if trials < 1 or any(n is not None and n < 1 for n in (limit, max_steps)):
             raise RetinueError("--trials, --limit and --max-steps must be at least 1")
-        llm_config = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
+        llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
         saved = _plan(games, setting, method, trials, train_games, limit, max_steps)
         saved |= {
             "settings": validate_config(TipsSettings, {"max_tips": max_tips, "seed": seed}, "options").model_dump(),

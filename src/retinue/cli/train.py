@@ -16,13 +16,12 @@ from retinue.cli.common import (
     NoCacheOption,
     RunDirOption,
     ScriptOption,
+    chat_model_settings,
     command_group,
     complete_run,
     err,
-    llm_overrides,
     run_chat_model,
 )
-from retinue.config import load_settings
 from retinue.errors import RetinueError
 
 train_app = command_group("Train local models or select their data.")
@@ -222,8 +221,8 @@ def synthesize_command(
         raise RetinueError("--seeds-per-class, --per-seed and --corpus-size must be at least 1")
     root = data_root(data_dir)
     reference = StudentClassifier.load(reference_model) if reference_model else None
-    settings = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache))
-    teacher_config = settings.llm.model_copy(update={"temperature": 0.95, "top_p": 0.9})
+    llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
+    teacher_config = llm_config.model_copy(update={"temperature": 0.95, "top_p": 0.9})
     train, _ = phrasebank_split(financial_phrasebank(root), seed=0)  # the split `train sentiment` tests on
     rng = random.Random(seed)
     seeds = [
@@ -237,7 +236,7 @@ def synthesize_command(
             "per_seed": per_seed,
             "corpus_size": corpus_size,
             "seed": seed,
-            "llm": settings.llm.model_dump(mode="json"),
+            "llm": llm_config.model_dump(mode="json"),
         },
         out_dir,
         runs_root(),

@@ -24,13 +24,40 @@ def embedded_model_path(model: str | None) -> str:
     if model is None:
         return str(default_model_path())
     if Path(model).is_file() or model not in registry.names():
-        return model  # a missing file is reported when the model loads
+        return model  # a missing file is reported by check_chat_model
     from retinue.training.lm.gemma import GGUF_FILE
 
     gguf = Path(registry.card(model).get("folder", "")) / GGUF_FILE
     if not gguf.is_file():
         raise ConfigError(f"model {model!r} has no {GGUF_FILE} to run as a chat model")
     return str(gguf)
+
+
+def _openai_endpoint(config: LLMConfig) -> tuple[str | None, str | None]:
+    """The API key and base URL an `openai` model uses: the settings', else the environment's."""
+    return os.environ.get(config.api_key_env), config.base_url or os.environ.get("OPENAI_BASE_URL")
+
+
+def check_chat_model(config: LLMConfig) -> None:
+    """Raise what `make_chat_model` would refuse, without loading a model: commands check this before they
+    create a run directory, so that a bad model option leaves nothing behind."""
+    if config.provider == "embedded":
+        path = embedded_model_path(config.model)
+        if not Path(path).is_file():
+            raise ConfigError(f"GGUF model file not found: {path} (--model takes a GGUF file or a model trained here)")
+    elif config.provider == "openai":
+        api_key, base_url = _openai_endpoint(config)
+        if not api_key and not base_url:
+            raise ConfigError(
+                f"llm.provider = 'openai' needs an API key in ${config.api_key_env} "
+                "or a local endpoint in llm.base_url / $OPENAI_BASE_URL"
+            )
+    else:
+        from retinue.llms.scripted import ScriptedChatModel
+
+        if config.script is None:
+            raise ConfigError("llm.provider = 'scripted' needs llm.script: a JSON file of canned responses")
+        ScriptedChatModel.from_file(config.script)  # its responses must load
 
 
 def make_chat_model(
@@ -40,6 +67,7 @@ def make_chat_model(
     usage: UsageRecorder | None = None,
 ) -> BaseChatModel:
     """Build the configured chat model; `cache` replays identical calls, `usage` counts every call."""
+    check_chat_model(config)
     model_cache: BaseCache | bool = cache if (cache is not None and config.cache) else False
     callbacks: list[BaseCallbackHandler] | None = [usage] if usage is not None else None
     if config.provider == "embedded":
@@ -59,13 +87,7 @@ def make_chat_model(
     if config.provider == "openai":
         from retinue.llms.openai_compatible import OpenAICompatibleChatModel
 
-        api_key = os.environ.get(config.api_key_env)
-        base_url = config.base_url or os.environ.get("OPENAI_BASE_URL")
-        if not api_key and not base_url:
-            raise ConfigError(
-                f"llm.provider = 'openai' needs an API key in ${config.api_key_env} "
-                "or a local endpoint in llm.base_url / $OPENAI_BASE_URL"
-            )
+        api_key, base_url = _openai_endpoint(config)
         return OpenAICompatibleChatModel(
             model=config.model or os.environ.get("OPENAI_MODEL") or DEFAULT_OPENAI_MODEL,
             base_url=base_url,
@@ -83,6 +105,5 @@ def make_chat_model(
         )
     from retinue.llms.scripted import ScriptedChatModel
 
-    if config.script is None:
-        raise ConfigError("llm.provider = 'scripted' needs llm.script: a JSON file of canned responses")
+    assert config.script is not None  # checked above
     return ScriptedChatModel.from_file(config.script, cache=model_cache, callbacks=callbacks)

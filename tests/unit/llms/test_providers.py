@@ -46,7 +46,11 @@ def test_broken_script_files_are_named(tmp_path: Path) -> None:
 
 
 def test_missing_gguf_is_a_clear_error(tmp_path: Path) -> None:
-    model = make_chat_model(LLMConfig(model=str(tmp_path / "missing.gguf")))
+    with pytest.raises(RetinueError, match="GGUF model file not found"):
+        make_chat_model(LLMConfig(model=str(tmp_path / "missing.gguf")))
+    (tmp_path / "gone.gguf").write_bytes(b"GGUF")
+    model = make_chat_model(LLMConfig(model=str(tmp_path / "gone.gguf")))
+    (tmp_path / "gone.gguf").unlink()  # removed after the check: the model says so when it loads
     with pytest.raises(RetinueError, match="GGUF model file not found"):
         model.invoke("x")
 
@@ -104,5 +108,6 @@ def test_the_embedded_model_is_a_path_or_a_registered_trained_gemma(tmp_path: Pa
     (folder / "model.gguf").write_bytes(b"GGUF")
     named = make_chat_model(LLMConfig(model="cpt-test"))
     assert isinstance(named, LlamaCppChatModel) and named.model_path == str(folder.resolve() / "model.gguf")
+    (tmp_path / "other.gguf").write_bytes(b"GGUF")
     given = make_chat_model(LLMConfig(model=str(tmp_path / "other.gguf")))  # not registered: taken as a path
     assert isinstance(given, LlamaCppChatModel) and given.model_path == str(tmp_path / "other.gguf")
