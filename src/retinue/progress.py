@@ -54,13 +54,14 @@ def describe(name: str, completed: float, total: float | None, elapsed: float | 
     if total:
         line += f"/{total:g} ({100 * completed / total:.0f} %)"
     if elapsed is not None:
-        line += f" in {_clock(elapsed)}"
+        line += f" in {clock(elapsed)}"
     if remaining is not None:
-        line += f", about {_clock(remaining)} left"
+        line += f", about {clock(remaining)} left"
     return line
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
+    """Seconds as "m:ss", or "h:mm:ss" from an hour on."""
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

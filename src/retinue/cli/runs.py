@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from retinue.cli.common import command_group, err, out
@@ -25,27 +26,41 @@ def runs_list(
     if not runs:
         err.print(f"no runs under {root}")
         return
-    table = Table(title=f"runs under {root}", title_justify="left")
-    for column in ("run", "command", "status", "progress", "started", "seconds", "llm calls"):
-        table.add_column(column, no_wrap=column == "run")
+    from retinue.progress import clock
+
+    header = ("run", "command", "status", "progress", "started", "time", "llm calls")
+    rows = []
     for run in runs:
         record = run.record()
-        usage = run.usage().get("total", {})
-        table.add_row(
-            run.path.name,
-            str(record.get("command")),
-            run.status(),
-            progress_text(record.get("progress") or {}),
-            str(record.get("started_at", ""))[:19],
-            str(record.get("duration_seconds", "")),
-            str(usage.get("calls", "")),
+        seconds = record.get("duration_seconds")
+        rows.append(
+            (
+                run.path.name,
+                str(record.get("command")),
+                run.status(),
+                progress_text(record.get("progress") or {}, "\n" if out.is_terminal else "; "),
+                str(record.get("started_at", ""))[:16].replace("T", " "),
+                clock(float(seconds)) if seconds is not None else "",
+                str(run.usage().get("total", {}).get("calls", "")),
+            )
         )
+    if not out.is_terminal:  # a pipe or a file: a tab-separated line a run, for grep, cut and sort
+        for row in (header, *rows):
+            typer.echo("\t".join(row))  # rich would expand the tabs
+        return
+    table = Table(title=f"runs under {root}", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in header:
+        table.add_column(
+            column, no_wrap=column != "progress", justify="right" if column in ("time", "llm calls") else "left"
+        )
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
 
 
-def progress_text(progress: dict[str, list[int | None]]) -> str:
-    """A run's last progress counts, e.g. "questions 137/500" (one line per task)."""
-    return "\n".join(
+def progress_text(progress: dict[str, list[int | None]], separator: str = "\n") -> str:
+    """A run's last progress counts, e.g. "questions 137/500" (tasks joined by `separator`)."""
+    return separator.join(
         f"{task} {done}/{total}" if total else f"{task} {done}" for task, (done, total) in progress.items()
     )
 
