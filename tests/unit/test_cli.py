@@ -103,6 +103,7 @@ def test_bad_input_exits_1_with_a_clear_message_and_no_traceback(tmp_path: Path)
         (["ask", "x", "--model", str(tmp_path / "missing.gguf")], "GGUF model file not found"),
         (["ask"], "give a PROMPT"),
         (["runs", "show", str(tmp_path)], "not a run directory"),
+        (["plan-training", "--model", "gpt3-1.3b", "--cluster", str(tmp_path)], "Is a directory"),
     ]
     for number, (args, expected) in enumerate(cases):
         out = tmp_path / f"run-{number}"

@@ -79,6 +79,10 @@ def main() -> None:
     except RetinueError as error:
         err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         sys.exit(1)
+    except OSError as error:  # a path the user gave that cannot be read or written, a full disk
+        where = f": {error.filename}" if error.filename else ""
+        err.print(f"[red]error:[/red] {escape(error.strerror or str(error))}{escape(where)}", highlight=False)
+        sys.exit(1)
     except ScriptExhaustedError as error:  # --llm scripted with too short a script: the user's input, not a bug
         message = f"{error}; the run kept its checkpoints (add responses, then --resume RUN_DIR)"
         err.print(f"[red]error:[/red] {escape(message)}", highlight=False)

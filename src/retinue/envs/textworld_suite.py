@@ -95,12 +95,15 @@ def tw_make() -> list[str]:
     return [sys.executable, found]
 
 
-def check_request(split: str, count: int) -> None:
-    """Raise a clear error unless `split` is tw-cooking's and `count` at least 1 (before any work starts)."""
+def check_request(split: str, count: int, out: Path) -> None:
+    """Raise a clear error unless `split` is tw-cooking's, `count` at least 1 and `out` a folder or new
+    (before any work starts)."""
     if split not in SPLITS:
         raise RetinueError(f"--split: {split!r} is not one of {', '.join(SPLITS)}")
     if count < 1:
         raise RetinueError("--count must be at least 1")
+    if out.exists() and not out.is_dir():
+        raise RetinueError(f"--out: {out} is a file, not a folder for the games")
 
 
 def make_games(
@@ -113,8 +116,11 @@ def make_games(
     workers: int | None = None,
 ) -> list[GameEntry]:
     """Generate `count` games per level into `out` (see the module doc); returns the whole manifest."""
-    check_request(split, count)
-    out.mkdir(parents=True, exist_ok=True)
+    check_request(split, count, out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RetinueError(f"--out: cannot make the games folder {out}: {error.strerror}") from None
     entries = {e.id: e for e in load_manifest(out, missing_ok=True)}
     wanted = [(level, i) for level in levels for i in range(count)]
     todo = [(level, i) for level, i in wanted if not _still_valid(entries.get(_game_id(level, split, i)), out)]

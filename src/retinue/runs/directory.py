@@ -57,9 +57,14 @@ class RunDirectory:
         if out is None:
             stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
             out = root / f"{stamp}-{command.replace(' ', '-')}-{secrets.token_hex(3)}"
+        if out.exists() and not out.is_dir():
+            raise RetinueError(f"--out: {out} is a file, not a folder for the run")
         if out.exists() and any(out.iterdir()):
             raise RetinueError(f"{out} already holds files; give a new --out, or --resume {out} to continue it")
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise RetinueError(f"--out: cannot make the run folder {out}: {error.strerror}") from None
         run = cls(out)
         write_json_atomic(run.config_path, {"command": command, **config})
         write_json_atomic(

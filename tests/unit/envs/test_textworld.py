@@ -56,7 +56,10 @@ def test_a_missing_suite_and_a_bad_request_are_named_before_any_work(tmp_path: P
     with pytest.raises(RetinueError, match="no such games folder or game file"):
         load_games(tmp_path / "missing")
     with pytest.raises(RetinueError, match="--count must be at least 1"):
-        check_request("train", 0)
+        check_request("train", 0, tmp_path)
     with pytest.raises(RetinueError, match="--split: 'dev' is not one of train, valid, test"):
-        check_request("dev", 1)
-    check_request("test", 1)
+        check_request("dev", 1, tmp_path)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(RetinueError, match="is a file, not a folder for the games"):
+        check_request("test", 1, tmp_path / "file")
+    check_request("test", 1, tmp_path / "new")

@@ -20,6 +20,14 @@ def test_refuses_to_overwrite_a_used_folder(tmp_path: Path) -> None:
         RunDirectory.create("ask", {}, tmp_path / "used", tmp_path)
 
 
+def test_an_out_that_cannot_be_a_run_folder_is_named(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(RetinueError, match="is a file, not a folder for the run"):
+        RunDirectory.create("ask", {}, tmp_path / "file", tmp_path)
+    with pytest.raises(RetinueError, match="cannot make the run folder .*: Not a directory"):
+        RunDirectory.create("ask", {}, tmp_path / "file" / "run", tmp_path)
+
+
 def test_open_rejects_folders_that_are_not_runs(tmp_path: Path) -> None:
     with pytest.raises(RetinueError, match="not a run directory"):
         RunDirectory.open(tmp_path)
