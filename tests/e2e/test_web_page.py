@@ -6,6 +6,7 @@ Set RETINUE_SCREENSHOTS=DIR to keep the screenshots (the README's come from here
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -99,6 +100,18 @@ def test_beyond_loopback_the_page_needs_its_token(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_port_in_use_is_refused_before_anything_loads(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        serve = [sys.executable, "-m", "retinue.cli", "serve", "--port", str(port)]
+        done = subprocess.run(serve, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"--port: cannot listen on 127.0.0.1:{port} (Address already in use)" in done.stderr
+    assert "chat page:" not in done.stderr
 
 
 def test_the_tips_team_plays_a_game_on_the_page(page: object, tmp_path: Path, tw_suite: Path) -> None:

@@ -1,6 +1,7 @@
 """`retinue serve`: the chat page on a local web server."""
 
 import ipaddress
+import socket
 from typing import Annotated
 
 import typer
@@ -27,6 +28,16 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a port another server holds, before anything loads (uvicorn would only log it and exit 3)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise RetinueError(f"--port: cannot listen on {host}:{port} ({error.strerror}); choose another") from None
 
 
 def serve(
@@ -56,6 +67,7 @@ def serve(
         raise RetinueError(f"--host {host} is reachable beyond this machine: give --token as well")
     if not 0 < port < 65536:
         raise RetinueError(f"--port must be between 1 and 65535, not {port}")
+    _check_port_free(host, port)
     opened = open_sessions(config, llm, model, base_url, script, no_cache, kg, explorer, data_dir, games, fincon_run)
     with opened as sessions:
         address = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
