@@ -1,9 +1,9 @@
 """A misbehaving OpenAI-compatible endpoint on 127.0.0.1, for fault tests.
 
 Each request to /v1/chat/completions takes the next behaviour from a list: "500", "429", "422" (a
-request the server rejects), "malformed" (a 200 whose body is not JSON), "hang" (answers after
-`hang_seconds`), or any other text, sent as the content of a normal completion (as server-sent events
-when the request asks to `stream`).
+request the server rejects), "401" (a wrong key), "404" (no such model), "malformed" (a 200 whose body
+is not JSON), "hang" (answers after `hang_seconds`), or any other text, sent as the content of a normal
+completion (as server-sent events when the request asks to `stream`).
 """
 
 import contextlib
@@ -63,6 +63,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, b'{"error": {"message": "internal error"}}')
         elif behaviour == "429":
             self._send(429, b'{"error": {"message": "rate limited"}}', {"retry-after": "0"})
+        elif behaviour == "401":
+            self._send(401, b'{"error": {"message": "invalid api key"}}')
+        elif behaviour == "404":
+            self._send(404, b'{"error": {"message": "no such model"}}')
         elif behaviour == "422":
             self._send(422, b'{"detail": "unsupported response_format"}')
         elif behaviour == "malformed":

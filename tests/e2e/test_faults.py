@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Literal
 
+import openai
 import pytest
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel
@@ -75,6 +76,28 @@ def test_response_format_dialects_fall_back_in_order_and_are_remembered() -> Non
     # json_schema rejected once; json_object+schema rejected next; then the prompt alone carries the schema.
     assert formats == ["json_schema", "json_object", "json_object", None]
     assert model.structured_output_dialect == "prompt-only"
+
+
+def test_a_wrong_key_or_model_is_not_a_fallback_but_an_error() -> None:
+    usage = UsageRecorder()
+    for behaviours, error in ((["401"], openai.AuthenticationError), (["404"] * 3, openai.NotFoundError)):
+        with fault_server(behaviours) as server, pytest.raises(error):
+            decide(_model(server.url, usage), [HumanMessage("a")], Trade, default=Trade(action="HOLD"), attempts=3)
+        # 401 at once; 404 once per response_format dialect, then without one: no retries of the decision
+        assert server.requests == behaviours
+    assert usage.total().fallbacks == 0
+
+
+def test_a_schema_run_against_a_wrong_model_stops_plainly(tmp_path: Path) -> None:
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps(Trade.model_json_schema()))
+    out = tmp_path / "run"
+    with fault_server(["404"] * 3) as server:
+        args = ["ask", "trade?", "--schema", str(schema), "--llm", "openai", "--base-url", server.url]
+        done = _cli(*args, "--model", "no-such-model", "--out", str(out))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"error: the model endpoint at {server.url}/chat/completions failed: Error code: 404" in done.stderr
+    assert json.loads((out / "run.json").read_text())["status"] == "failed"
 
 
 def test_an_ask_run_against_a_failing_server_finishes_and_records_the_fallback(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from retinue.cli.common import (
     BaseUrlOption,
@@ -17,6 +18,7 @@ from retinue.cli.common import (
     out,
 )
 from retinue.errors import RetinueError
+from retinue.llms.failures import endpoint_failures_explained
 
 HELP = """commands: type a game command (e.g. "open fridge"), or
   /suggest   the agent's next command and its tips
@@ -85,7 +87,12 @@ def play(
                 if context is None:
                     context = tips_context(saved, llm_config, UsageRecorder())
                 work: Any = {"plan": {"game": entry.id}, "steps": steps, "guidance": tips}
-                command, fallback = llm_command(context, work, seen)
+                try:
+                    with endpoint_failures_explained("the game goes on without a suggestion"):
+                        command, fallback = llm_command(context, work, seen)
+                except RetinueError as error:
+                    err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
+                    continue
                 note = " (the model failed; safe default)" if fallback else ""
                 out.print(f"agent suggests: {command}{note}", markup=False, highlight=False)
             elif line.startswith("/"):

@@ -37,6 +37,14 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     json.JSONDecodeError,
 )
 
+# Failures that no retry fixes: a wrong API key, model name or URL. `decide` lets them through, so that
+# the run stops (and resumes once they are fixed) instead of falling back at every decision.
+MISCONFIGURED: tuple[type[BaseException], ...] = (
+    openai.AuthenticationError,
+    openai.PermissionDeniedError,
+    openai.NotFoundError,
+)
+
 SCHEMA_INSTRUCTION = "Reply with one JSON object and nothing else. It must follow this JSON schema:\n{schema}"
 REPAIR_INSTRUCTION = "That reply was not valid: {error}\nReply again with only a JSON object that follows the schema."
 
@@ -100,7 +108,8 @@ def decide(
     backoff_seconds: float = 0.5,
     usage: UsageRecorder | None = None,
 ) -> Decision[T]:
-    """Ask `llm` for a decision that fits `schema`; never raises for model or transport failures."""
+    """Ask `llm` for a decision that fits `schema`. Never raises for a bad reply or a failed call, only for
+    an endpoint that refuses the key, the model or the URL (`MISCONFIGURED`)."""
     output = schema if isinstance(schema, OutputSchema) else OutputSchema(schema)
     instruction = SystemMessage(SCHEMA_INSTRUCTION.format(schema=json.dumps(output.json_schema)))
     conversation: list[BaseMessage] = [instruction, *messages]
@@ -111,6 +120,8 @@ def decide(
         try:
             reply = llm.invoke(conversation, config=config, response_schema=output.json_schema)  # type: ignore[arg-type]
         except TRANSPORT_ERRORS as error:
+            if isinstance(error, MISCONFIGURED):
+                raise
             reason = f"{type(error).__name__}: {error}"
             log.warning("%s: model call failed (attempt %d/%d): %s", role, attempt, attempts, reason)
             if attempt < attempts:
