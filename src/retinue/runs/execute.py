@@ -145,7 +145,10 @@ def execute(
     except Exception as error:
         _finish(run, usage, duration(), "failed", error=f"{type(error).__name__}: {error}")
         # What ran is checkpointed: a server that was down costs nothing but the resume.
-        advice = f"the run keeps what it did: once the server answers, continue it with --resume {run.path}"
+        advice = (
+            f"the run keeps what it did: --resume {run.path} continues it with the same endpoint and model once "
+            "the server answers (a wrong --base-url or --model needs a new run)"
+        )
         with endpoint_failures_explained(advice):
             raise
 
