@@ -69,7 +69,7 @@ def ask(
     from retinue.runs.directory import RunDirectory
 
     if resume is not None:
-        run = RunDirectory.open(resume, command="ask")
+        run = RunDirectory.resume(resume, "ask")
         saved = run.config()
         prompts, schema_data = saved["prompts"], saved.get("schema")
         llm_config = validate_config(LLMConfig, saved["llm"], source=f"{run.config_path} [llm]")

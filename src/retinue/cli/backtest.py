@@ -79,7 +79,7 @@ def backtest(
     from retinue.runs.directory import RunDirectory
 
     if resume is not None:
-        run = RunDirectory.open(resume, command="backtest")
+        run = RunDirectory.resume(resume, "backtest")
         saved = run.config()
         env = _market_env(saved)
     else:

@@ -130,7 +130,7 @@ def eval_effiqa(
     from retinue.runs.directory import RunDirectory
 
     if resume is not None:
-        run = RunDirectory.open(resume, command="eval effiqa")
+        run = RunDirectory.resume(resume, "eval effiqa")
         saved: dict[str, Any] = run.config()
         llm_config = validate_config(LLMConfig, saved["llm"], source=f"{run.config_path} [llm]")
     else:

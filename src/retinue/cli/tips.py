@@ -96,7 +96,7 @@ def eval_tips(
     from retinue.runs.directory import RunDirectory
 
     if resume is not None:
-        run = RunDirectory.open(resume, command="eval tips")
+        run = RunDirectory.resume(resume, "eval tips")
         saved: dict[str, Any] = run.config()
         llm_config = validate_config(LLMConfig, saved["llm"], source=f"{run.config_path} [llm]")
     else:

@@ -91,6 +91,15 @@ class RunDirectory:
             raise RetinueError(f"{path} is a '{recorded}' run, not a '{command}' run")
         return run
 
+    @classmethod
+    def resume(cls, path: Path, command: str) -> "RunDirectory":
+        """A run of `command` to continue (`--resume`): not one that another process is still running."""
+        run = cls.open(path, command)
+        pid = run.record().get("pid")
+        if run.status() == "running" and pid != os.getpid():
+            raise RetinueError(f"{path} is still running in process {pid}: wait for it, or stop it (kill {pid}) first")
+        return run
+
     @property
     def config_path(self) -> Path:
         return self.path / "config.json"

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,17 @@ def test_open_for_resume_checks_the_command(tmp_path: Path) -> None:
     assert RunDirectory.open(run.path, command="ask") == run
     with pytest.raises(RetinueError, match="is a 'ask' run, not a 'backtest' run"):
         RunDirectory.open(run.path, command="backtest")
+
+
+def test_a_run_another_process_is_running_cannot_be_resumed(tmp_path: Path) -> None:
+    run = RunDirectory.create("ask", {}, tmp_path / "run", tmp_path)
+    assert RunDirectory.resume(run.path, "ask") == run  # running, but in this process
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        run.update_record(pid=other.pid)
+        with pytest.raises(RetinueError, match=f"still running in process {other.pid}: wait for it, or stop it"):
+            RunDirectory.resume(run.path, "ask")
+    finally:
+        other.kill()
+        other.wait()
+    assert RunDirectory.resume(run.path, "ask").status() == "stopped"  # its process is gone: resumable
