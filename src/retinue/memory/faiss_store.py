@@ -112,7 +112,10 @@ class FaissStore(BaseStore):
         except sqlite3.DatabaseError as error:
             raise RetinueError(f"cannot open the memory store at {self.path}: {error}") from None
         self._check_dims()
-        self._vectors = VectorIndex.open(self._conn, self._dims, self.path, self._sequence())
+        # The write sequence the in-memory index reflects. Other processes may write to the same database:
+        # each batch first catches up when the database's sequence has moved past this one.
+        self._indexed_sequence = self._sequence()
+        self._vectors = VectorIndex.open(self._conn, self._dims, self.path, self._indexed_sequence)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -131,12 +134,19 @@ class FaissStore(BaseStore):
     def _sequence(self) -> int:
         return int(self._meta("seq") or 0)
 
+    def _catch_up(self) -> None:
+        # Read the sequence first: a write landing during the catch-up is taken in now or by the next batch.
+        sequence = self._sequence()
+        if sequence != self._indexed_sequence:
+            self._vectors.catch_up(self._conn)
+            self._indexed_sequence = sequence
+
     def save_index(self) -> None:
         """Write the faiss index and the sequence it reflects, atomically; a later open skips the rebuild."""
         if self.path is None:
             return
         with self._lock:
-            self._vectors.save(self.path, self._sequence())
+            self._vectors.save(self.path, self._indexed_sequence)
 
     def close(self) -> None:
         with self._lock:
@@ -166,6 +176,7 @@ class FaissStore(BaseStore):
         query_vectors = self._embed(sorted(queries))
         put_vectors = self._embed_puts(list(puts.values()))
         with self._lock:
+            self._catch_up()
             results: list[Result] = []
             for op in ops:
                 if isinstance(op, GetOp):
@@ -272,10 +283,13 @@ class FaissStore(BaseStore):
                         (ns, op.key, path, vector.tobytes(), text_hash),
                     )
                     added.append((int(cursor.lastrowid or 0), (ns, op.key), vector))
+            before = self._sequence()  # inside the write transaction: no other writer until it commits
             self._conn.execute(
                 "INSERT INTO meta VALUES ('seq', '1') "
                 "ON CONFLICT (name) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
             )
+        if before == self._indexed_sequence:  # else another process wrote since the catch-up: the next one syncs
+            self._indexed_sequence = before + 1
         self._vectors.remove(removed)
         self._vectors.add(added)
 

@@ -2,7 +2,8 @@
 
 A derived accelerator over the store's `vectors` table, which is the truth. `save` writes the index beside
 the database with the write sequence it reflects; `open` uses a saved copy only if that sequence matches
-the database's, and otherwise rebuilds from the stored embeddings (no re-embedding).
+the database's, and otherwise rebuilds from the stored embeddings (no re-embedding). `catch_up` takes in
+what other processes sharing the database wrote since.
 """
 
 import json
@@ -91,11 +92,25 @@ class VectorIndex:
         self._by_namespace.setdefault(owner[0], set()).add(vid)
 
     def remove(self, vids: list[int]) -> None:
+        """Drop these vectors; ids this index never held (another process's, not yet caught up) are skipped."""
         for vid in vids:
-            ns, _ = self._owner.pop(vid)
-            self._by_namespace[ns].discard(vid)
+            owner = self._owner.pop(vid, None)
+            if owner is not None:
+                self._by_namespace[owner[0]].discard(vid)
         if vids:
             self._index.remove_ids(np.asarray(vids, dtype=np.int64))  # type: ignore[arg-type]
+
+    def catch_up(self, conn: sqlite3.Connection) -> None:
+        """Match `conn`'s vectors table again after other processes wrote to it: add the vectors it gained
+        (their stored embeddings, no re-embedding) and drop those it lost."""
+        current = {vid: (ns, key) for vid, ns, key in conn.execute("SELECT id, namespace, key FROM vectors")}
+        self.remove([vid for vid in self._owner if vid not in current])
+        gained = [vid for vid in current if vid not in self._owner]
+        for start in range(0, len(gained), 500):  # SQLite takes a bounded number of parameters
+            chunk = gained[start : start + 500]
+            marks = ", ".join("?" * len(chunk))  # only placeholders go into the query text; the ids are bound
+            rows = conn.execute(f"SELECT id, embedding FROM vectors WHERE id IN ({marks})", chunk).fetchall()
+            self.add([(vid, current[vid], np.frombuffer(blob, dtype=np.float32)) for vid, blob in rows])
 
     def add(self, vectors: list[tuple[int, Owner, np.ndarray]]) -> None:
         """Vectors by id (never one in use: the table's AUTOINCREMENT never reuses an id) and owner."""

@@ -34,6 +34,37 @@ def test_a_stale_index_is_rebuilt_from_stored_vectors(tmp_path: Path) -> None:
         assert len(reopened._vectors) == 2
 
 
+def test_two_stores_on_one_database_see_each_others_writes_and_save_no_stale_index(tmp_path: Path) -> None:
+    """Two processes sharing a store (the chat terminal and the chat page): two connections stand in."""
+    first, second = FaissStore(tmp_path, index=_index()), FaissStore(tmp_path, index=_index())
+    first.put(("docs",), "a", {"text": "alpha"})
+    second.put(("docs",), "b", {"text": "beta"})
+    second.put(("docs",), "a", {"text": "gamma"})  # replaces the vector `first` added
+    assert first.search(("docs",), query="beta", limit=1)[0].key == "b"
+    assert [item.key for item in first.search(("docs",), query="gamma", limit=2)] == ["a", "b"]
+    assert len(first._vectors) == len(second._vectors) == 2
+    first.delete(("docs",), "b")
+    assert [item.key for item in second.search(("docs",), query="beta", limit=5)] == ["a"]
+    second.close()
+    first.put(("docs",), "c", {"text": "delta"})  # after `second` saved its index: that copy is stale now
+    first._conn.close()  # `first` ends without saving
+    with FaissStore(tmp_path, index=_index()) as reopened:
+        assert sorted(item.key for item in reopened.search(("docs",), query="delta", limit=5)) == ["a", "c"]
+        assert len(reopened._vectors) == 2
+
+
+def test_a_store_that_closes_behind_another_writer_saves_its_index_as_stale(tmp_path: Path) -> None:
+    with FaissStore(tmp_path, index=_index()) as store:
+        store.put(("docs",), "z", {"text": "zeta"})
+    idle, writer = FaissStore(tmp_path, index=_index()), FaissStore(tmp_path, index=_index())
+    writer.put(("docs",), "a", {"text": "alpha"})
+    writer._conn.close()  # ends without saving
+    idle.close()  # its index never saw "a": saved, it must not pass for current
+    with FaissStore(tmp_path, index=_index()) as reopened:
+        assert [item.key for item in reopened.search(("docs",), query="alpha", limit=1)] == ["a"]
+        assert len(reopened._vectors) == 2
+
+
 def test_a_corrupt_index_file_is_only_a_cache(tmp_path: Path) -> None:
     with FaissStore(tmp_path, index=_index()) as store:
         store.put(("docs",), "a", {"text": "alpha"})
