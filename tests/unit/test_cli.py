@@ -153,3 +153,16 @@ def test_help_keeps_bracketed_text_and_joins_the_docstrings_lines() -> None:
     lines = [line for line in listing.splitlines() if "plan-training" in line or "on CLUSTER" in line]
     # a command's summary runs on as one paragraph, not broken where its docstring's lines break
     assert len(lines) == 1 and "for training MODEL on CLUSTER" in lines[0]
+
+
+def test_runs_list_shows_a_run_it_cannot_read_and_goes_on(tmp_path: Path) -> None:
+    from retinue.runs.directory import RunDirectory
+
+    RunDirectory.create("ask", {}, tmp_path / "readable", tmp_path)
+    (tmp_path / "torn").mkdir()
+    (tmp_path / "torn" / "run.json").write_text("{torn")
+    listed = runner.invoke(app, ["runs", "list", "--root", str(tmp_path)])
+    assert listed.exit_code == 0, listed.output
+    rows = [line.split("\t") for line in listed.stdout.splitlines()[1:]]
+    assert [row[:3] for row in rows] == [["torn", "", "unreadable"], ["readable", "ask", "running"]]
+    assert "run.json is not valid JSON" in rows[0][3]

@@ -2,13 +2,14 @@
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
 
 from retinue.cli.common import command_group, err, out
+from retinue.errors import RetinueError
 
 runs_app = command_group("Inspect run directories.")
 
@@ -26,24 +27,8 @@ def runs_list(
     if not runs:
         err.print(f"no runs under {root}")
         return
-    from retinue.progress import clock
-
     header = ("run", "command", "status", "progress", "started", "time", "llm calls")
-    rows = []
-    for run in runs:
-        record = run.record()
-        seconds = record.get("duration_seconds")
-        rows.append(
-            (
-                run.path.name,
-                str(record.get("command")),
-                run.status(),
-                progress_text(record.get("progress") or {}, "\n" if out.is_terminal else "; "),
-                str(record.get("started_at", ""))[:16].replace("T", " "),
-                clock(float(seconds)) if seconds is not None else "",
-                str(run.usage().get("total", {}).get("calls", "")),
-            )
-        )
+    rows = [_row(run) for run in runs]
     if not out.is_terminal:  # a pipe or a file: a tab-separated line a run, for grep, cut and sort
         for row in (header, *rows):
             typer.echo("\t".join(row))  # rich would expand the tabs
@@ -56,6 +41,27 @@ def runs_list(
     for row in rows:
         table.add_row(*row)
     out.print(table)
+
+
+def _row(run: Any) -> tuple[str, ...]:
+    """A run's line in the list; a run whose files cannot be read is listed as such, not fatal to the list."""
+    from retinue.progress import clock
+
+    try:
+        record = run.record()
+        calls = run.usage().get("total", {}).get("calls", "")
+    except RetinueError as error:
+        return (run.path.name, "", "unreadable", str(error), "", "", "")
+    seconds = record.get("duration_seconds")
+    return (
+        run.path.name,
+        str(record.get("command")),
+        run.status(),
+        progress_text(record.get("progress") or {}, "\n" if out.is_terminal else "; "),
+        str(record.get("started_at", ""))[:16].replace("T", " "),
+        clock(float(seconds)) if seconds is not None else "",
+        str(calls),
+    )
 
 
 def progress_text(progress: dict[str, list[int | None]], separator: str = "\n") -> str:
