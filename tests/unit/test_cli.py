@@ -166,3 +166,15 @@ def test_runs_list_shows_a_run_it_cannot_read_and_goes_on(tmp_path: Path) -> Non
     rows = [line.split("\t") for line in listed.stdout.splitlines()[1:]]
     assert [row[:3] for row in rows] == [["torn", "", "unreadable"], ["readable", "ask", "running"]]
     assert "run.json is not valid JSON" in rows[0][3]
+
+
+def test_a_sweep_refuses_options_its_command_does_not_have_before_any_cell_runs(tmp_path: Path) -> None:
+    for text, message in (
+        ('command = "backtest"\n[grid]\nmethd = ["macd"]\n', "'methd' is not an option of `retinue backtest` ("),
+        ('command = "eval tips"\n[options]\nout = "x"\n[grid]\nmethod = ["none"]\n', "'out' is the sweep's to set"),
+    ):
+        path = tmp_path / "sweep.toml"
+        path.write_text(text)
+        result = runner.invoke(app, ["sweep", str(path), "--out", str(tmp_path / "sweep")])
+        assert isinstance(result.exception, RetinueError) and message in str(result.exception)
+        assert not (tmp_path / "sweep").exists()

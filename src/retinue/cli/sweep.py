@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -31,6 +31,7 @@ def sweep(
     if address is not None and executor != "ray":
         raise RetinueError("--address names a Ray cluster: use it with --executor ray")
     spec = load_sweep(sweep_file)
+    _check_options(spec, sweep_file)
     if db is not None:
         from retinue.postgres import check_db_url
 
@@ -55,3 +56,23 @@ def sweep(
         err.print(f"{outcome.cell.name} failed: {outcome.error}; its output: {log}", markup=False, highlight=False)
     if failed:
         raise typer.Exit(1)
+
+
+def _check_options(spec: Any, path: Path) -> None:
+    """Every option of the sweep file must be one of its command's own (or each cell fails with a usage
+    box), and not one the sweep sets for each cell."""
+    from retinue.cli import app
+    from retinue.runs.sweep import COMMANDS
+
+    command: Any = typer.main.get_command(app)
+    for word in COMMANDS[spec.command]:
+        command = command.commands[word]
+    options = {
+        opt[2:].replace("-", "_") for param in command.params if param.param_type_name == "option" for opt in param.opts
+    }
+    choices = sorted(options - {"out", "resume", "help"})
+    for key in {**spec.options, **spec.grid}:
+        if key in ("out", "resume"):
+            raise RetinueError(f"{path}: {key!r} is the sweep's to set, for each cell")
+        if key not in choices:
+            raise RetinueError(f"{path}: {key!r} is not an option of `retinue {spec.command}` ({', '.join(choices)})")

@@ -119,6 +119,15 @@ def command_line(spec: SweepSpec, cell: Cell, folder: Path) -> list[str]:
     return [*base, *args, "--out", str(folder)]
 
 
+def last_message(stderr: str) -> str | None:
+    """The last line of a cell's stderr that says something: the text inside a usage box, not its frame."""
+    for line in reversed(stderr.splitlines()):
+        text = line.strip().strip("│").strip()
+        if text and not set(text) <= set("─╭╮╰╯│ "):
+            return text
+    return None
+
+
 def run_cell(spec: SweepSpec, cell: Cell, root: Path) -> CellOutcome:
     folder = root / "cells" / cell.name
     if (folder / "metrics.json").exists():
@@ -133,8 +142,7 @@ def run_cell(spec: SweepSpec, cell: Cell, root: Path) -> CellOutcome:
         (root / "logs" / f"{cell.name}.log").write_text(log, encoding="utf-8")
         if done.returncode == 0 and (folder / "metrics.json").exists():
             return CellOutcome(cell, "completed", attempt, read_json(folder / "metrics.json", "metrics"))
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
-        error = lines[-1] if lines else f"exit status {done.returncode}"
+        error = last_message(done.stderr) or f"exit status {done.returncode}"
     return CellOutcome(cell, "failed", spec.retries + 1, {}, error)
 
 

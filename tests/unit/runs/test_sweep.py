@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from retinue.errors import RetinueError
-from retinue.runs.sweep import cells, command_line, load_sweep
+from retinue.runs.sweep import cells, command_line, last_message, load_sweep
 from tests.conftest import process_alive
 
 SWEEP = """command = "backtest"
@@ -108,3 +108,10 @@ def test_a_cells_process_dies_with_the_worker_that_started_it(tmp_path: Path, ar
     finally:
         if process_alive(cell):
             os.kill(cell, signal.SIGKILL)
+
+
+def test_a_failed_cells_message_is_the_text_inside_a_usage_box_not_its_frame() -> None:
+    stderr = "Usage: retinue backtest [OPTIONS]\n╭─ Error ──────╮\n│ No such option: --methd │\n╰──────────────╯\n"
+    assert last_message(stderr) == "No such option: --methd"
+    assert last_message("warming up\nerror: unknown ticker 'NOPE'\n\n") == "error: unknown ticker 'NOPE'"
+    assert last_message("╰──╯\n") is None
