@@ -178,3 +178,12 @@ def test_a_sweep_refuses_options_its_command_does_not_have_before_any_cell_runs(
         result = runner.invoke(app, ["sweep", str(path), "--out", str(tmp_path / "sweep")])
         assert isinstance(result.exception, RetinueError) and message in str(result.exception)
         assert not (tmp_path / "sweep").exists()
+
+
+def test_the_command_line_starts_without_the_model_stack() -> None:
+    """`retinue --help` and the commands that call no model must not pay for the OpenAI client and
+    LangChain's chat models (about a second here; bench/cli_start.py)."""
+    heavy = "{'openai', 'langchain_core', 'llama_cpp', 'torch'}"
+    code = f"import sys, retinue.cli; print(sorted({heavy} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"

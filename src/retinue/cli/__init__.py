@@ -24,8 +24,7 @@ from retinue.cli.sweep import sweep
 from retinue.cli.tips import eval_tips, games_app
 from retinue.cli.train import train_app
 from retinue.errors import RetinueError
-from retinue.llms.failures import endpoint_failures_explained
-from retinue.llms.scripted import ScriptExhaustedError
+from retinue.llms.failures import ScriptExhaustedError, endpoint_failures_explained
 
 app = typer.Typer(
     help="retinue: teams of LLM agents on LangGraph, run from the command line.",

@@ -1,11 +1,33 @@
-"""One seam to every chat model: embedded llama.cpp, OpenAI-compatible endpoints, and a scripted double."""
+"""One seam to every chat model: embedded llama.cpp, OpenAI-compatible endpoints, and a scripted double.
 
-from retinue.llms.cache import SQLiteResponseCache
-from retinue.llms.providers import make_chat_model
-from retinue.llms.scripted import ScriptedChatModel, ScriptExhaustedError, UnusedScriptError
-from retinue.llms.structured import Decision, OutputSchema, decide
-from retinue.llms.usage import RoleUsage, UsageRecorder
+The names below load on first use (PEP 562), so that importing one light module of this package (the
+failure messages, the scripted model's errors) does not load the OpenAI client and LangChain's model
+stack: `retinue --help` and the commands that call no model start about a second sooner.
+"""
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from retinue.llms.cache import SQLiteResponseCache
+    from retinue.llms.failures import ScriptExhaustedError
+    from retinue.llms.providers import make_chat_model
+    from retinue.llms.scripted import ScriptedChatModel, UnusedScriptError
+    from retinue.llms.structured import Decision, OutputSchema, decide
+    from retinue.llms.usage import RoleUsage, UsageRecorder
+
+_HOMES = {
+    "SQLiteResponseCache": "cache",
+    "make_chat_model": "providers",
+    "ScriptedChatModel": "scripted",
+    "ScriptExhaustedError": "failures",
+    "UnusedScriptError": "scripted",
+    "Decision": "structured",
+    "OutputSchema": "structured",
+    "decide": "structured",
+    "RoleUsage": "usage",
+    "UsageRecorder": "usage",
+}
 __all__ = [
     "Decision",
     "OutputSchema",
@@ -18,3 +40,9 @@ __all__ = [
     "decide",
     "make_chat_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"retinue.llms.{_HOMES[name]}"), name)

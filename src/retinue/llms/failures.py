@@ -1,13 +1,18 @@
-"""A model endpoint that failed past its retries, told as one line the user can act on.
+"""How model calls fail, in a module light enough for the command line's error handling to import.
 
-Down servers and wrong `--base-url` / `--model` values are the user's to fix, not bugs: front ends turn
-them into a `RetinueError` naming the URL asked, what came back, and what to do next.
+A model endpoint that failed past its retries is told as one line the user can act on. Down servers and
+wrong `--base-url` / `--model` values are the user's to fix, not bugs: front ends turn them into a
+`RetinueError` naming the URL asked, what came back, and what to do next.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from retinue.errors import RetinueError
+
+
+class ScriptExhaustedError(RuntimeError):
+    """The code under test asked the scripted model for more responses than were scripted."""
 
 
 class BrokenResponseError(ConnectionError):

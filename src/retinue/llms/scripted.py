@@ -19,12 +19,9 @@ from pydantic import PrivateAttr
 
 from retinue.errors import ConfigError
 from retinue.jsonfiles import read_json
+from retinue.llms.failures import ScriptExhaustedError
 
 ScriptStep = str | dict[str, Any] | BaseException
-
-
-class ScriptExhaustedError(RuntimeError):
-    """The code under test asked the scripted model for more responses than were scripted."""
 
 
 class UnusedScriptError(AssertionError):
