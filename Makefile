@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/llm_throughput.py
 	$(BIN)/python bench/memory_search.py
 	$(BIN)/python bench/embedding_start.py
+	$(BIN)/python bench/cli_start.py
 	$(BIN)/python bench/baseline_results.py
 	$(BIN)/python bench/fincon_engine.py
 	$(BIN)/python bench/grammar_sampling.py
