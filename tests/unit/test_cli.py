@@ -183,7 +183,8 @@ def test_a_sweep_refuses_options_its_command_does_not_have_before_any_cell_runs(
 def test_the_command_line_starts_without_the_model_stack() -> None:
     """`retinue --help` and the commands that call no model must not pay for the OpenAI client and
     LangChain's chat models (about a second here; bench/cli_start.py)."""
-    heavy = "{'openai', 'langchain_core', 'llama_cpp', 'torch'}"
-    code = f"import sys, retinue.cli; print(sorted({heavy} & set(sys.modules)))"
+    heavy = "{'openai', 'langchain_core', 'llama_cpp', 'torch', 'faiss', 'langgraph'}"
+    # retinue.runs.directory: what `retinue runs list` imports
+    code = f"import sys, retinue.cli, retinue.runs.directory; print(sorted({heavy} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "[]"

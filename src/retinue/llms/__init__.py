@@ -5,8 +5,9 @@ failure messages, the scripted model's errors) does not load the OpenAI client a
 stack: `retinue --help` and the commands that call no model start about a second sooner.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from retinue.lazy import lazy_names
 
 if TYPE_CHECKING:
     from retinue.llms.cache import SQLiteResponseCache
@@ -42,7 +43,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"retinue.llms.{_HOMES[name]}"), name)
+__getattr__ = lazy_names(__name__, _HOMES)
