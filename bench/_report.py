@@ -2,8 +2,10 @@
 target was met and saving metrics.json."""
 
 import json
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 OUT_HELP = "Folder for the summary metrics.json (and figures); without it the summary is only printed."
@@ -35,3 +37,13 @@ def finish(
     verdict = unchecked if met is None else ("met" if met else "NOT met")
     print(f"target ({target}): {verdict}")
     save_metrics(report, out)
+
+
+def fresh_process_seconds(code: str, starts: int) -> float:
+    """Median wall time of `python -c code` in `starts` fresh processes (imports and start-up included)."""
+    times = []
+    for _ in range(starts):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)

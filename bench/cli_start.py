@@ -10,25 +10,12 @@ pay only the first; a command that calls a model loads the stack when it asks fo
 """
 
 import argparse
-import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-from _report import OUT_HELP, finish
+from _report import OUT_HELP, finish, fresh_process_seconds
 
 LAZY = "import sys; from retinue.cli import main; sys.argv = ['retinue', '--help']; main()"
 EAGER = "import retinue.llms.providers, retinue.llms.structured, retinue.llms.cache; " + LAZY
-
-
-def start_seconds(code: str, starts: int) -> float:
-    times = []
-    for _ in range(starts):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -36,8 +23,8 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=7, help="Fresh processes timed per variant.")
     parser.add_argument("--out", type=Path, default=None, help=OUT_HELP)
     args = parser.parse_args()
-    start_seconds(LAZY, 1)  # warm the file cache for both
-    eager, lazy = start_seconds(EAGER, args.starts), start_seconds(LAZY, args.starts)
+    fresh_process_seconds(LAZY, 1)  # warm the file cache for both
+    eager, lazy = fresh_process_seconds(EAGER, args.starts), fresh_process_seconds(LAZY, args.starts)
     report = {
         "help_seconds": round(lazy, 3),
         "help_seconds_eager_llms": round(eager, 3),

