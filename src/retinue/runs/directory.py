@@ -63,6 +63,12 @@ class RunDirectory:
             raise RetinueError(f"{out} already holds files; give a new --out, or --resume {out} to continue it")
         try:
             out.mkdir(parents=True, exist_ok=True)
+            # Claim the folder: of two commands started on one --out at once, the second stops here.
+            (out / "run.json").open("x").close()
+        except FileExistsError:
+            raise RetinueError(
+                f"{out} already holds a run; give a new --out, or --resume {out} to continue it"
+            ) from None
         except OSError as error:
             raise RetinueError(f"--out: cannot make the run folder {out}: {error.strerror}") from None
         run = cls(out)

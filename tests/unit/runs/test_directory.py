@@ -30,6 +30,17 @@ def test_an_out_that_cannot_be_a_run_folder_is_named(tmp_path: Path) -> None:
         RunDirectory.create("ask", {}, tmp_path / "file" / "run", tmp_path)
 
 
+def test_of_two_runs_started_on_one_out_at_once_the_second_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = RunDirectory.create("ask", {"prompts": ["p"]}, tmp_path / "run", tmp_path)
+    # The second command looked while the folder was still empty, then the first claimed it:
+    monkeypatch.setattr(Path, "iterdir", lambda self: iter(()))
+    with pytest.raises(RetinueError, match="already holds a run; give a new --out, or --resume"):
+        RunDirectory.create("ask", {"prompts": ["q"]}, tmp_path / "run", tmp_path)
+    assert first.config()["prompts"] == ["p"]  # the first run's files are untouched
+
+
 def test_open_rejects_folders_that_are_not_runs(tmp_path: Path) -> None:
     with pytest.raises(RetinueError, match="not a run directory"):
         RunDirectory.open(tmp_path)
