@@ -119,9 +119,9 @@ def decide(
     for attempt in range(1, attempts + 1):
         try:
             reply = llm.invoke(conversation, config=config, response_schema=output.json_schema)  # type: ignore[arg-type]
+        except MISCONFIGURED:
+            raise
         except TRANSPORT_ERRORS as error:
-            if isinstance(error, MISCONFIGURED):
-                raise
             reason = f"{type(error).__name__}: {error}"
             log.warning("%s: model call failed (attempt %d/%d): %s", role, attempt, attempts, reason)
             if attempt < attempts:

@@ -40,7 +40,7 @@ from langgraph.store.base import (
 from langgraph.store.memory import _compare_values, _does_match
 
 from retinue.errors import RetinueError
-from retinue.memory.vector_index import INDEX_FILE, VectorIndex
+from retinue.memory.vector_index import VectorIndex
 from retinue.sqlitefiles import connect_shared
 
 _SCHEMA = """
@@ -65,7 +65,6 @@ CREATE INDEX IF NOT EXISTS items_by_time ON items (updated_at);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 DB_FILE = "items.sqlite"
-__all__ = ["DB_FILE", "INDEX_FILE", "FaissStore"]
 # Labels may not contain "." (LangGraph validates this), so it joins a namespace unambiguously.
 _SEP = "."
 

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from retinue.errors import RetinueError
-from retinue.memory.faiss_store import INDEX_FILE, FaissStore
+from retinue.memory.faiss_store import FaissStore
+from retinue.memory.vector_index import INDEX_FILE
 from tests.conftest import HashEmbeddings
 
 
