@@ -41,3 +41,28 @@ def test_sigkill_mid_stream_loses_no_acknowledged_write(tmp_path: Path) -> None:
         hits = store.search(("notes",), query="note 7 about trading day 7", limit=1)
         assert hits[0].key == "k7"
         assert len(store._vectors) == len(stored)  # the index was rebuilt to match the database
+
+
+def test_a_store_open_in_this_process_finds_what_another_process_wrote(tmp_path: Path) -> None:
+    """The chat terminal and the chat page share one store: each sees the other's writes in its searches."""
+    index = {"dims": DIMENSIONS, "embed": MiniLMEmbeddings(), "fields": ["text"]}
+    with FaissStore(tmp_path / "store", index=index) as store:
+        store.put(("notes", "mine"), "own", {"text": "a note about the weather"})
+        writer = subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.store_writer", str(tmp_path / "store")],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        assert writer.stdout is not None
+        acked = 0
+        for line in writer.stdout:
+            acked += line.startswith("ack ")
+            if acked >= 20:
+                break
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=30)
+        writer.stdout.close()
+        hits = store.search(("notes",), query="note 7 about trading day 7", limit=1)
+        assert hits[0].key == "k7" and hits[0].score is not None  # found by vector search, not listed unscored
+        assert len(store._vectors) == len(store.search(("notes",), limit=10_000))
