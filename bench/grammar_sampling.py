@@ -16,18 +16,18 @@ from pathlib import Path
 from _report import finish
 from llama_cpp import Llama, LlamaGrammar
 
-from retinue.agents.fincon.state import ManagerDecision, SourceReading
+from retinue.agents.fincon import KeyPoint, ManagerReasons
 from retinue.llms._lazy_grammar import LazyGrammarLlama
 from retinue.llms.llama_cpp import default_model_path, grammar_schema
 
 CASES = [
     (
         "You are the manager of a trading team. Decide BUY, SELL or HOLD for TSLA. News: deliveries beat.",
-        ManagerDecision,
+        ManagerReasons,
     ),
-    ("Read the headlines and judge the stock: Apple beats estimates; iPhone demand strong.", SourceReading),
-    ("Read this filing excerpt and judge the outlook: revenue fell 5% on weak demand in China.", SourceReading),
-    ("You are the manager. MSFT momentum is +3% over 20 days; news is neutral. BUY, SELL or HOLD?", ManagerDecision),
+    ("Read the headlines and judge the stock: Apple beats estimates; iPhone demand strong.", KeyPoint),
+    ("Read this filing excerpt and judge the outlook: revenue fell 5% on weak demand in China.", KeyPoint),
+    ("You are the manager. MSFT momentum is +3% over 20 days; news is neutral. BUY, SELL or HOLD?", ManagerReasons),
 ]
 
 

@@ -134,3 +134,48 @@ def test_lazy_grammar_sampling_picks_what_grammar_first_sampling_picks(gguf_path
         replies.append(reply["choices"][0]["text"])
     assert replies[0] == replies[1]
     assert json.loads(replies[1])["animal"] in ("zebra", "okapi")
+
+
+def test_a_choice_scores_each_option_as_the_prompts_continuation(embedded_model: LlamaCppChatModel) -> None:
+    """The option scores (one prompt evaluation, each option on its KV cache) equal the log-likelihoods of
+    each option evaluated from scratch, token by token; streamed or not, the reply is the same."""
+    import llama_cpp
+    import numpy as np
+
+    from retinue.llms.choice import ChoicePrompt, choose
+    from retinue.llms.option_scores import OptionScores, ScoreRequest
+
+    messages = [HumanMessage("You are in the kitchen. A red apple lies on the counter.")]
+    request = ScoreRequest(options=["take red apple", "go north", "look"], stem="Command:")
+    reply = embedded_model.invoke(messages, **request.to_kwargs())
+    scores = OptionScores.parse(str(reply.content), 3)
+    streamed = "".join(str(c.content) for c in embedded_model.stream(messages, **request.to_kwargs()))
+    assert OptionScores.parse(streamed, 3).logprobs == pytest.approx(scores.logprobs, abs=1e-3)
+    assert reply.usage_metadata and reply.usage_metadata["output_tokens"] == sum(scores.tokens)
+
+    llama, _, lock = embedded_model._model()
+    prompt, _ = embedded_model.format_prompt(messages)
+    prompt += llama.tokenize(b"Command:", add_bos=False, special=False)
+    with lock:
+        for option, score in zip(request.options, scores.logprobs, strict=True):
+            tokens = llama.tokenize(f" {option}".encode(), add_bos=False, special=False)
+            total = 0.0
+            for index, token in enumerate(tokens):
+                llama.reset()
+                llama.eval(prompt + tokens[:index])
+                row = np.ctypeslib.as_array(
+                    llama_cpp.llama_get_logits_ith(llama._ctx.ctx, -1), shape=(llama.n_vocab(),)
+                )
+                row = row.astype(np.float64)
+                total += float(row[token] - (row.max() + np.log(np.exp(row - row.max()).sum())))
+            assert score == pytest.approx(total, rel=0.02, abs=0.05), option  # batching moves the last bits
+        llama.reset()
+    assert scores.tokens[1] >= 2  # some option has several tokens, so the KV-cache path was taken
+
+    usage = UsageRecorder()
+    model = embedded_model.model_copy(update={"callbacks": [usage]})
+    choice = choose(
+        model, ChoicePrompt(messages, list(request.options), kind="text", stem="Command:"), default="look", usage=usage
+    )
+    assert choice.valid and choice.method == "loglik" and sum(choice.probabilities.values()) == pytest.approx(1)
+    assert usage.total().calls == 1 and usage.total().prompt_tokens > 10

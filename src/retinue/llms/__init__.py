@@ -1,4 +1,5 @@
-"""One seam to every chat model: embedded llama.cpp, OpenAI-compatible endpoints, and a scripted double.
+"""One seam to every chat model: embedded llama.cpp, OpenAI-compatible endpoints, and a scripted double;
+`decide()` for structured replies, `choose()` for picks from a closed set.
 
 The names below load on first use (PEP 562), so that importing one light module of this package (the
 failure messages, the scripted model's errors) does not load the OpenAI client and LangChain's model
@@ -11,6 +12,7 @@ from retinue.lazy import lazy_names
 
 if TYPE_CHECKING:
     from retinue.llms.cache import SQLiteResponseCache
+    from retinue.llms.choice import Choice, ChoicePrompt, choose
     from retinue.llms.failures import ScriptExhaustedError
     from retinue.llms.providers import make_chat_model
     from retinue.llms.scripted import ScriptedChatModel, UnusedScriptError
@@ -19,6 +21,9 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "SQLiteResponseCache": "cache",
+    "Choice": "choice",
+    "ChoicePrompt": "choice",
+    "choose": "choice",
     "make_chat_model": "providers",
     "ScriptedChatModel": "scripted",
     "ScriptExhaustedError": "failures",
@@ -30,6 +35,8 @@ _HOMES = {
     "UsageRecorder": "usage",
 }
 __all__ = [
+    "Choice",
+    "ChoicePrompt",
     "Decision",
     "OutputSchema",
     "RoleUsage",
@@ -38,6 +45,7 @@ __all__ = [
     "ScriptedChatModel",
     "UnusedScriptError",
     "UsageRecorder",
+    "choose",
     "decide",
     "make_chat_model",
 ]

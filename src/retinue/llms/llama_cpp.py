@@ -1,9 +1,10 @@
 """The embedded chat model: a LangChain `BaseChatModel` over llama-cpp-python, offline by default.
 
 It formats messages with the GGUF's own chat template, and turns a `response_schema` keyword into a
-llama.cpp grammar, so that even a 270M base model can only emit JSON of the requested shape. Models are
-loaded once per process and shared; calls on one model are serialised, since a llama.cpp context is
-not thread-safe.
+llama.cpp grammar, so that even a 270M base model can only emit JSON of the requested shape. A `choice`
+keyword (`retinue.llms.choose`) scores options instead of generating: the prompt is evaluated once and
+each option's tokens are evaluated after it, reusing its KV cache. Models are loaded once per process and
+shared; calls on one model are serialised, since a llama.cpp context is not thread-safe.
 """
 
 import functools
@@ -22,6 +23,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import Field, PrivateAttr
 
 from retinue.errors import RetinueError
+from retinue.llms.option_scores import OptionScores, ScoreRequest
 from retinue.paths import retinue_home
 
 # Part of every cache key: bump it when prompt formatting or grammar conversion changes, so that the
@@ -138,6 +140,15 @@ def grammar_schema(schema: Any) -> Any:
     return converted
 
 
+def _log_softmax(logits: Any, n_vocab: int) -> Any:
+    """log p over the vocabulary from a llama.cpp logits row (a C float pointer)."""
+    import numpy as np
+
+    row = np.ctypeslib.as_array(logits, shape=(n_vocab,)).astype(np.float64)
+    top = row.max()
+    return row - (top + np.log(np.exp(row - top).sum()))
+
+
 def normalise_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
     """One leading system message, then strictly alternating turns, as most chat templates require."""
     system = "\n\n".join(str(m.content) for m in messages if m.type == "system")
@@ -215,6 +226,51 @@ class LlamaCppChatModel(BaseChatModel):
             "grammar": self._grammar(schema) if schema else None,
         }
 
+    def score_options(self, messages: list[BaseMessage], request: ScoreRequest) -> tuple[OptionScores, int]:
+        """Each option's log-likelihood as the continuation of the prompt and `request.stem`, and the
+        prompt's length in tokens: the prompt is evaluated once, each option after it on its KV cache."""
+        import llama_cpp
+
+        llama, _, lock = self._model()
+        tokens, _ = self.format_prompt(messages)
+        stem = request.stem
+        if stem:
+            tokens += llama.tokenize(stem.encode("utf-8"), add_bos=False, special=False)
+        space = "" if not stem or stem[-1].isspace() else " "
+        options = [llama.tokenize(f"{space}{o}".encode(), add_bos=False, special=False) for o in request.options]
+        if len(tokens) + max(len(o) for o in options) > llama.n_ctx():
+            raise RetinueError(f"a choice prompt of {len(tokens)} tokens does not fit the context ({llama.n_ctx()})")
+        logprobs: list[float] = []
+        with lock:
+            llama.reset()
+            llama.eval(tokens)
+            ctx = llama._ctx.ctx
+            after_prompt = _log_softmax(llama_cpp.llama_get_logits_ith(ctx, -1), llama.n_vocab())
+            for option in options:
+                total = float(after_prompt[option[0]])
+                if len(option) > 1:
+                    llama._ctx.kv_cache_seq_rm(-1, len(tokens), -1)
+                    llama._batch.set_batch(batch=option[:-1], n_past=len(tokens), logits_all=True)
+                    llama._ctx.decode(llama._batch)
+                    for index, token in enumerate(option[1:]):
+                        total += float(_log_softmax(llama_cpp.llama_get_logits_ith(ctx, index), llama.n_vocab())[token])
+                logprobs.append(total)
+            llama.reset()
+        return OptionScores(logprobs, [len(o) for o in options], "loglik"), len(tokens)
+
+    def _scored(self, messages: list[BaseMessage], request: ScoreRequest) -> AIMessage:
+        scores, prompt_tokens = self.score_options(messages, request)
+        scored = sum(scores.tokens)
+        return AIMessage(
+            content=scores.to_json(),
+            usage_metadata={
+                "input_tokens": prompt_tokens,
+                "output_tokens": scored,
+                "total_tokens": prompt_tokens + scored,
+            },
+            response_metadata={"finish_reason": "scored", "model": self.model_path},
+        )
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -222,6 +278,9 @@ class LlamaCppChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        request = ScoreRequest.from_kwargs(kwargs)
+        if request is not None:
+            return ChatResult(generations=[ChatGeneration(message=self._scored(messages, request))])
         llama, _, lock = self._model()
         tokens, format_stop = self.format_prompt(messages)
         args = self._completion_args([*(stop or []), *format_stop], kwargs)
@@ -247,6 +306,13 @@ class LlamaCppChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        request = ScoreRequest.from_kwargs(kwargs)
+        if request is not None:  # scores are not text for anyone to watch: one chunk, no tokens
+            scored = self._scored(messages, request)
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(**scored.model_dump(include={"content", "usage_metadata", "response_metadata"}))
+            )
+            return
         llama, _, lock = self._model()
         tokens, format_stop = self.format_prompt(messages)
         args = self._completion_args([*(stop or []), *format_stop], kwargs)

@@ -2,9 +2,15 @@
 
 Like openai-agents' `testing/model.py`: a test scripts what the model says, runs the code under test,
 then calls `assert_all_used()` so that a response the code never asked for fails the test.
+
+A choice (`retinue.llms.choose`) takes one step too: an option's text or `{"pick": OPTION}` (that option
+gets probability 0.9, the rest share 0.1), `{"position": K}` (the option shown K-th, from 1), or
+`{"logprobs": {OPTION: LOGPROB, ...}}`; anything else is replied as it is. A baseline prompt's scores
+(calibration) are uniform and take no step: the script holds only the model's decisions.
 """
 
 import json
+import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +26,7 @@ from pydantic import PrivateAttr
 from retinue.errors import ConfigError
 from retinue.jsonfiles import read_json
 from retinue.llms.failures import ScriptExhaustedError
+from retinue.llms.option_scores import OptionScores, ScoreRequest
 
 ScriptStep = str | dict[str, Any] | BaseException
 
@@ -81,6 +88,10 @@ class ScriptedChatModel(BaseChatModel):
 
     def _next_text(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
         self._calls.append(ScriptedCall(list(messages), dict(kwargs)))
+        request = ScoreRequest.from_kwargs(kwargs)
+        if request is not None and request.baseline:
+            uniform = [-math.log(len(request.options))] * len(request.options)
+            return OptionScores(uniform, [1] * len(request.options), "scripted").to_json()
         if self._cursor >= len(self.responses):
             raise ScriptExhaustedError(f"scripted model asked for call {self._cursor + 1} of {len(self.responses)}")
         step = self.responses[self._cursor]
@@ -88,6 +99,8 @@ class ScriptedChatModel(BaseChatModel):
         _busy(self.compute_seconds)
         if isinstance(step, BaseException):
             raise step
+        if request is not None:
+            return _scores(step, request.options)
         return step if isinstance(step, str) else json.dumps(step)
 
     @staticmethod
@@ -116,6 +129,9 @@ class ScriptedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         text = self._next_text(messages, kwargs)
+        if ScoreRequest.from_kwargs(kwargs) is not None:  # option scores: one chunk, no tokens to watch
+            yield ChatGenerationChunk(message=AIMessageChunk(content=text, usage_metadata=self._usage(messages, text)))  # type: ignore[arg-type]
+            return
         pieces = text.split(" ")
         for index, piece in enumerate(pieces):
             token = piece if index == 0 else " " + piece
@@ -125,6 +141,25 @@ class ScriptedChatModel(BaseChatModel):
             yield chunk
         usage = self._usage(messages, text)
         yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))  # type: ignore[arg-type]
+
+
+def _scores(step: Any, options: list[str]) -> str:
+    """A scripted choice step as the option scores a provider would reply (see the module doc)."""
+    pick = None
+    if isinstance(step, str) and step in options:
+        pick = step
+    elif isinstance(step, dict) and step.get("pick") in options:
+        pick = step["pick"]
+    elif isinstance(step, dict) and isinstance(step.get("position"), int) and 1 <= step["position"] <= len(options):
+        pick = options[step["position"] - 1]
+    elif isinstance(step, dict) and isinstance(step.get("logprobs"), dict):
+        given = step["logprobs"]
+        return OptionScores([float(given.get(o, -30.0)) for o in options], [1] * len(options), "scripted").to_json()
+    if pick is None:
+        return step if isinstance(step, str) else json.dumps(step)
+    rest = math.log(0.1 / (len(options) - 1)) if len(options) > 1 else 0.0
+    logprobs = [math.log(0.9) if option == pick else rest for option in options]
+    return OptionScores(logprobs, [1] * len(options), "scripted").to_json()
 
 
 def _busy(seconds: float) -> None:

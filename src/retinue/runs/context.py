@@ -9,8 +9,9 @@ from langchain_core.messages import BaseMessage
 from langgraph.types import StreamWriter
 
 from retinue.config import LLMConfig
+from retinue.llms.choice import Choice, ChoicePrompt, choose
 from retinue.llms.structured import Decision, decide_as_configured
-from retinue.llms.usage import UsageRecorder
+from retinue.llms.usage import RoleUsage, UsageRecorder
 
 T = TypeVar("T")
 
@@ -38,13 +39,44 @@ class RunContext:
         decision = decide_as_configured(
             self.llm, self.llm_config, messages, schema, default=default, role=role, usage=self.usage
         )
-        if charge_to is not None:
-            after = self.usage.total()
-            calls = (after.calls + after.cache_hits) - (before.calls + before.cache_hits)
-            tokens = (after.prompt_tokens + after.completion_tokens) - (before.prompt_tokens + before.completion_tokens)
-            charge_to["llm_calls"] = charge_to.get("llm_calls", 0) + calls
-            charge_to["tokens"] = charge_to.get("tokens", 0) + tokens
+        self._charge(before, charge_to)
         return decision
+
+    def choose(
+        self,
+        prompt: ChoicePrompt,
+        *,
+        default: str,
+        role: str,
+        order: Sequence[str] | None = None,
+        charge_to: MutableMapping[str, Any] | None = None,
+    ) -> Choice:
+        """A pick from `prompt.options` by the run's model (`retinue.llms.choose`), with its settings and
+        seed, counted like `decide`; `order` fixes the order the options are shown in (probes)."""
+        before = self.usage.total()
+        choice = choose(
+            self.llm,
+            prompt,
+            default=default,
+            role=role,
+            order=order,
+            seed=self.llm_config.seed,
+            attempts=self.llm_config.decision_attempts,
+            backoff_seconds=self.llm_config.backoff_seconds,
+            usage=self.usage,
+        )
+        self._charge(before, charge_to)
+        return choice
+
+    def _charge(self, before: RoleUsage, charge_to: MutableMapping[str, Any] | None) -> None:
+        """Add the calls (cache hits included) and tokens made since `before` to `charge_to`."""
+        if charge_to is None:
+            return
+        after = self.usage.total()
+        calls = (after.calls + after.cache_hits) - (before.calls + before.cache_hits)
+        tokens = (after.prompt_tokens + after.completion_tokens) - (before.prompt_tokens + before.completion_tokens)
+        charge_to["llm_calls"] = charge_to.get("llm_calls", 0) + calls
+        charge_to["tokens"] = charge_to.get("tokens", 0) + tokens
 
 
 def report_progress(writer: StreamWriter, task: str, completed: int, total: int) -> None:

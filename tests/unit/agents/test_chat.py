@@ -83,18 +83,24 @@ def test_the_effiqa_team_answers_with_supporting_triples(tmp_path: Path) -> None
     assert final["team"] == "effiqa" and len(model.calls) == 2
 
 
+def _last_choice(model: ScriptedChatModel) -> str:
+    """The prompt of the last choice made (not a calibration)."""
+    picks = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+    return str(picks[-1].messages[-1].content)
+
+
 def test_the_fincon_team_works_the_asked_day_and_says_why(tmp_path: Path) -> None:
     from retinue.graphs.fincon import build_fincon_day_graph
     from retinue.paths import data_root
 
     tools = ChatTools(load_fincon=lambda: FinconTools(build_fincon_day_graph().compile(), None, data_root()))
-    reading = {"signal": "positive", "key_point": "deliveries beat"}
-    decision = {"action": "SELL", "confidence": 0.6, "reasons": "the trend is down"}
+    reading = [{"key_point": "deliveries beat"}, "positive"]  # the news analyst's key point, then its signal
+    decision = [{"reasons": "the trend is down"}, "SELL"]  # the manager's reasoning, then its pick
     final, model, _ = _turn(
-        tmp_path, "f", "What would you do with TSLA on 2023-01-05 and why?", [reading, decision], "fincon", tools
+        tmp_path, "f", "What would you do with TSLA on 2023-01-05 and why?", reading + decision, "fincon", tools
     )
-    assert final["messages"][-1].content == "SELL TSLA at the close of 2023-01-05 (confidence 0.60): the trend is down"
-    manager_prompt = str(model.calls[-1].messages[-1].content)
+    assert final["messages"][-1].content == "SELL TSLA at the close of 2023-01-05 (confidence 0.90): the trend is down"
+    manager_prompt = _last_choice(model)
     assert "deliveries beat" in manager_prompt and "2023-01-05" in manager_prompt
     unclear, model, _ = _turn(tmp_path, "f", "what about the weather?", [], "fincon", tools)
     assert unclear["messages"][-1].content.startswith("I need a day, written as YYYY-MM-DD")
@@ -118,13 +124,13 @@ def test_the_fincon_team_can_start_from_a_backtests_memory_and_beliefs(tmp_path:
     )
     day_graph = build_fincon_day_graph().compile()
     tools = ChatTools(load_fincon=lambda: FinconTools(day_graph, None, data_root(), start))
-    reading = {"signal": "positive", "key_point": "deliveries beat"}
-    decision = {"action": "BUY", "confidence": 0.7, "reasons": "it worked last week"}
+    reading = [{"key_point": "deliveries beat"}, "positive"]
+    decision = [{"reasons": "it worked last week"}, "BUY"]
     question = "What would you do with TSLA on 2023-01-05 and why?"
     (tmp_path / "chat").mkdir()
-    final, model, _ = _turn(tmp_path / "chat", "f", question, [reading, decision], "fincon", tools)
+    final, model, _ = _turn(tmp_path / "chat", "f", question, reading + decision, "fincon", tools)
     assert final["messages"][-1].content.startswith("BUY TSLA at the close of 2023-01-05")
-    manager_prompt = str(model.calls[-1].messages[-1].content)
+    manager_prompt = _last_choice(model)
     assert episode in manager_prompt and "cut losers" in manager_prompt
     with open_memory_store(tmp_path / "backtest" / "store") as store:
         assert len(store) == before  # the team worked on a copy

@@ -1,8 +1,9 @@
 """FinCon as a trading method: each day it runs the compiled day team and turns decisions into weights.
 
-Single stock: BUY holds a long position (+1), SELL a short one (-1), HOLD keeps yesterday's.
-Portfolio: the manager's direction per ticker, then mean-variance weights over the visible history with
-w in [0, 1] for a buy, [-1, 0] for a sell and 0 for a hold (`envs/portfolio.py`).
+Single stock: BUY holds a long position (+1), SELL a short one (-1), HOLD none (0): as in FinMem's and
+FinCon's accounting, the action in {+1, -1, 0} multiplies the next day's log return, so a risk-averse
+manager can step aside. Portfolio: the manager's direction per ticker, then mean-variance weights over
+the visible history with w in [0, 1] for a buy, [-1, 0] for a sell and 0 for a hold (`envs/portfolio.py`).
 In-episode risk control: an alert when the run lost money yesterday or when the CVaR of its daily
 returns fell (got worse) since the day before; the manager is then told to be risk-averse.
 Memory: before deciding, the team learns from yesterday's outcome (`memory.learn_from_day`); after, the
@@ -24,7 +25,7 @@ from retinue.envs.portfolio import directed_weights
 from retinue.evaluation.risk import conditional_value_at_risk
 
 CVAR_LEVEL = 0.05
-ACTION_SIGN = {"BUY": 1.0, "SELL": -1.0}
+ACTION_SIGN = {"BUY": 1, "SELL": -1, "HOLD": 0}
 
 
 def risk_alert(past_returns: Sequence[float]) -> str | None:
@@ -81,10 +82,9 @@ class FinconMethod:
         record_day(store, view.day, recalled, decided)
         if len(tickers) == 1:
             (ticker,) = tickers
-            sign = ACTION_SIGN.get(actions[ticker])
-            weights = {ticker: sign if sign is not None else previous.get(ticker, 0.0)}
+            weights = {ticker: float(ACTION_SIGN[actions[ticker]])}
         else:
-            weights = directed_weights(view, {t: int(ACTION_SIGN.get(a, 0)) for t, a in actions.items()})
+            weights = directed_weights(view, {t: ACTION_SIGN[a] for t, a in actions.items()})
         reasons = []
         for ticker in tickers:
             decision = state["decisions"][ticker]

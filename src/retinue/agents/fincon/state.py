@@ -2,17 +2,17 @@
 
 import operator
 from dataclasses import dataclass, field
-from typing import Annotated, Literal, NotRequired, TypedDict
+from typing import Annotated, NotRequired, TypedDict
 
 from langgraph.store.base import BaseStore
-from pydantic import BaseModel, Field
 
 from retinue.datasets.market_text import TextArchive
 from retinue.envs.market import MarketEnv
 from retinue.runs.context import RunContext
 from retinue.tools.local_models import SentimentTool
 
-Signal = Literal["positive", "negative", "neutral"]
+SIGNALS = ("positive", "negative", "neutral")
+ACTIONS = ("BUY", "SELL", "HOLD")  # a long position, a short one, none
 ROLES = ("data", "news", "filings", "earnings_call")
 # The aspects investment beliefs are about: one per analyst, and the manager's trading itself.
 ASPECTS = (*ROLES, "manager")
@@ -44,25 +44,6 @@ class FinconDayState(TypedDict):
     reports: Annotated[list[AnalystReport], operator.add]
     decisions: dict[str, dict[str, object]]
     manager_recalled: list[str]  # keys of the manager's episodes recalled today
-
-
-class SourceReading(BaseModel):
-    """An analyst's reading of its source."""
-
-    signal: Signal = Field(description="What the source means for the stock price.")
-    key_point: str = Field(min_length=1, max_length=160, description="The one fact that matters most.")
-
-
-class ManagerDecision(BaseModel):
-    """The manager's decision for one ticker."""
-
-    action: Literal["BUY", "SELL", "HOLD"]
-    confidence: float = Field(ge=0, le=1)
-    reasons: str = Field(min_length=1, max_length=200)
-
-
-SAFE_READING = SourceReading(signal="neutral", key_point="no valid reading")
-SAFE_DECISION = ManagerDecision(action="HOLD", confidence=0.0, reasons="fallback: no valid decision")
 
 
 @dataclass(frozen=True)
