@@ -1,8 +1,9 @@
 """Environment steps per second through retinue's TextWorld adapter vs raw `textworld.start`.
 
-Both play the same games with the same `EnvInfos` (admissible commands, objective, score, max score,
-win/lose, walkthrough): each episode resets the game and plays its walkthrough, then random admissible
-commands up to the step limit. The two are interleaved episode by episode so that machine noise hits both.
+Both play the same games with the same `EnvInfos` (admissible commands, objective, description,
+inventory, score, max score, win/lose, walkthrough): each episode resets the game and plays its
+walkthrough, then random admissible commands up to the step limit. The two are interleaved episode by
+episode so that machine noise hits both.
 Target: adapter / raw >= 0.9.
 
     python bench/textworld_steps.py --games DIR [--episodes 20] [--steps 50] [--out DIR]

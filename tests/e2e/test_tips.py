@@ -101,16 +101,15 @@ def test_the_actor_can_only_choose_an_admissible_command(tw_suite: Path) -> None
     env = TextWorldEnv(game)
     seen = env.reset()
     env.close()
-    wrong = {"command": "eat the fridge"}
+    wrong = "eat the fridge"
     usage = UsageRecorder()
-    model = ScriptedChatModel(responses=[wrong, wrong, wrong, {"command": seen.admissible[2]}], callbacks=[usage])
+    model = ScriptedChatModel(responses=[wrong, wrong, wrong, seen.admissible[2]], callbacks=[usage])
     config = LLMConfig(provider="scripted", decision_attempts=3, backoff_seconds=0)
     context = TipsContext(llm=model, usage=usage, llm_config=config, method="none")
     work: dict[str, Any] = {"steps": [], "guidance": []}
     assert llm_command(context, work, seen) == ("look", True)  # three invalid replies: the safe default
     assert llm_command(context, work, seen) == (seen.admissible[2], False)
-    schema = model.calls[0].kwargs["response_schema"]
-    assert schema["properties"]["command"]["enum"] == seen.admissible
+    assert sorted(model.calls[0].kwargs["choice"]["options"]) == sorted(seen.admissible)
     assert work["llm_calls"] == 4
     model.assert_all_used()
 
@@ -137,8 +136,8 @@ def test_own_tips_are_written_per_game_and_given_to_the_next_trial(tw_suite: Pat
     tips = ["Read the cookbook before anything else.", "Take the ingredients the recipe names."]
     script = _script(
         tmp_path / "script.json",
-        [{"command": "inventory"}, {"command": "examine cookbook"}, {"tips": tips}]
-        + [{"command": "inventory"}, {"command": "examine cookbook"}],
+        ["inventory", "examine cookbook", {"tips": tips}]
+        + ["inventory", "examine cookbook"],
     )
     run = tmp_path / "run"
     done = _scripted_eval(script, run, "--games", str(games), "--method", "tips", "--trials", "2", "--max-steps", "2")
@@ -173,7 +172,7 @@ def _final_state(run: Path) -> dict[str, Any]:
 def test_cross_gives_what_was_learned_on_train_games_to_unseen_test_games(tw_suite: Path, tmp_path: Path) -> None:
     train = _subset(tw_suite, tmp_path, [1], "train")
     test = _subset(tw_suite, tmp_path, [2], "test")
-    script = _script(tmp_path / "script.json", [{"command": "inventory"}, {"command": "inventory"}])
+    script = _script(tmp_path / "script.json", ["inventory", "inventory"])
     run = tmp_path / "run"
     done = _scripted_eval(
         script,
@@ -202,7 +201,7 @@ def test_expert_distils_walkthroughs_into_level_tips(tw_suite: Path, tmp_path: P
     train = _subset(tw_suite, tmp_path, [1], "train")
     test = _subset(tw_suite, tmp_path, [1, 2], "test")
     tips = ["Read the cookbook, then take and prepare what it lists."]
-    script = _script(tmp_path / "script.json", [{"tips": tips}, {"command": "inventory"}, {"command": "inventory"}])
+    script = _script(tmp_path / "script.json", [{"tips": tips}, "inventory", "inventory"])
     run = tmp_path / "run"
     done = _scripted_eval(
         script,
@@ -298,12 +297,12 @@ def test_own_with_the_embedded_model_plays_two_trials_on_two_games(
     assert metrics["episodes"] == 4 and len(steps) == 16
     assert metrics["llm_calls"] == usage["total"]["calls"] + usage["total"]["cache_hits"]
     actor, introspector = usage["by_role"]["actor"], usage["by_role"]["introspector"]
-    # One actor call per step (the grammar keeps it valid at the first try), cache hits included: trial 2
+    # One actor call per step (a choice: its scores are valid at the first try), cache hits included: trial 2
     # repeats trial 1's prompts wherever the tips did not change. Two introspections (after trial 1 only),
     # each tried at most three times when the model's tips do not fit the schema.
     assert actor["calls"] + actor["cache_hits"] == 16
     assert 2 <= introspector["calls"] + introspector["cache_hits"] <= 6
-    assert all(s["admissible"] for s in steps)  # constrained decoding: only admissible commands
+    assert all(s["admissible"] for s in steps)  # a choice among the admissible commands
     learned = json.loads((run / "tips.json").read_text())
     assert set(learned) <= {"tips/game/L1-train-000", "tips/game/L2-train-000"}
 
@@ -345,7 +344,7 @@ def test_the_tips_team_plays_a_game_in_chat_learns_tips_and_keeps_them_to_its_se
     learned = ["Read the cookbook first.", "Prepare the meal only when every ingredient is ready."]
     usage = UsageRecorder()
     model = ScriptedChatModel(
-        responses=[{"command": "examine cookbook", "why": "The recipe says what to do."}, {"tips": learned}],
+        responses=[{"why": "The recipe says what to do."}, "examine cookbook", {"tips": learned}],
         callbacks=[usage],
     )
 
@@ -382,14 +381,14 @@ def test_the_tips_team_plays_a_game_in_chat_learns_tips_and_keeps_them_to_its_se
 def test_a_stopped_evaluation_resumes_mid_episode_by_replaying_the_game(tw_suite: Path, tmp_path: Path) -> None:
     games = _subset(tw_suite, tmp_path, [1], "l1")
     walkthrough = _walkthrough(games / "L1-train-000.z8")
-    script = _script(tmp_path / "script.json", [{"command": c} for c in walkthrough[:3]])
+    script = _script(tmp_path / "script.json", walkthrough[:3])
     run = tmp_path / "run"
     stopped = _scripted_eval(
         script, run, "--games", str(games), "--method", "none", "--trials", "1", "--max-steps", "6"
     )
     assert stopped.returncode == 1 and "--resume" in stopped.stderr and "Traceback" not in stopped.stderr
     assert not (run / "metrics.json").exists()
-    _script(script, [{"command": c} for c in walkthrough[3:6]])  # the rest of the episode
+    _script(script, walkthrough[3:6])  # the rest of the episode
     resumed = _cli("eval", "tips", "--resume", str(run))
     assert resumed.returncode == 0, resumed.stderr
     metrics, steps = _results(run)

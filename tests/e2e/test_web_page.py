@@ -116,7 +116,7 @@ def test_a_port_in_use_is_refused_before_anything_loads(tmp_path: Path) -> None:
 
 def test_the_tips_team_plays_a_game_on_the_page(page: object, tmp_path: Path, tw_suite: Path) -> None:
     script = tmp_path / "script.json"
-    script.write_text(json.dumps({"responses": [{"command": "examine cookbook", "why": "It holds the recipe."}]}))
+    script.write_text(json.dumps({"responses": [{"why": "It holds the recipe."}, "examine cookbook"]}))
     port = free_port()
     server = _serve(script, port, "--games", str(tw_suite))
     try:

@@ -1,8 +1,9 @@
 """TextWorld games behind the `Env` protocol: one command per step, a step limit, clean observations.
 
 `TextWorldEnv` wraps `textworld.start` with the `EnvInfos` the agents need (admissible commands,
-objective, score, max score, win/lose, walkthrough). Rewards are score gains; an episode ends when the
-game is won or lost or the step limit is reached. Observations drop TextWorld's ASCII-art banner.
+objective, the room's description, the inventory, score, max score, win/lose, walkthrough). Rewards are
+score gains; an episode ends when the game is won or lost or the step limit is reached. Observations drop
+TextWorld's ASCII-art banner.
 """
 
 import re
@@ -22,7 +23,8 @@ _BANNER_LINE = re.compile(r"^[\s$|\\/_>]*$|\$\$|^>\s+-=.*=-\s*\d+/\d+\s*$")
 
 @dataclass(frozen=True)
 class GameObservation:
-    """What the player sees after a reset or a step."""
+    """What the player sees after a reset or a step: the game's answer (`text`), and where it is and what
+    it carries without spending a move on "look" or "inventory"."""
 
     text: str
     admissible: list[str]
@@ -32,6 +34,8 @@ class GameObservation:
     moves: int
     won: bool
     lost: bool
+    description: str = ""
+    inventory: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,6 +86,8 @@ def request_infos() -> Any:
     return textworld.EnvInfos(
         admissible_commands=True,
         objective=True,
+        description=True,
+        inventory=True,
         score=True,
         max_score=True,
         won=True,
@@ -159,4 +165,6 @@ class TextWorldEnv:
             moves=int(state.get("moves") or 0),
             won=bool(state.get("won")),
             lost=bool(state.get("lost")),
+            description=clean_text(str(state.get("description") or "")),
+            inventory=clean_text(str(state.get("inventory") or "")),
         )

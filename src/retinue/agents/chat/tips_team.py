@@ -16,11 +16,12 @@ from retinue.agents.chat.assistant import last_question
 from retinue.agents.chat.state import ChatContext, ChatState
 from retinue.agents.prompts import load_prompts
 from retinue.agents.tips import TipsContext, TipsSettings, notes
-from retinue.agents.tips.actor import SAFE_COMMAND, guidance_text, situation
+from retinue.agents.tips.actor import SAFE_COMMAND, STEM, guidance_text, situation
 from retinue.agents.tips.introspector import episode_facts, rewrite_tips
 from retinue.agents.tips.state import play_step
 from retinue.envs.textworld import GameObservation, TextWorldEnv
 from retinue.envs.textworld_suite import GameEntry
+from retinue.llms.choice import OPTIONS_MARK, ChoicePrompt
 
 USAGE = (
     "Say 'new game' to start one (or 'new game ID' for a particular one), then type game commands such as "
@@ -75,24 +76,27 @@ def _start(text: str, folder: Path, entries: dict[str, GameEntry], state: ChatSt
 
 
 def _hint(runtime: Runtime[ChatContext], game: dict[str, Any], seen: GameObservation) -> dict[str, Any]:
+    """The actor's advice: first why (in a sentence), then the command, picked with that in view."""
     ctx = runtime.context
     learned = _learned(runtime)
-    text = load_prompts("retinue.agents.chat")["tips_hint"].format(
-        **situation(TipsSettings(), seen, game["steps"], guidance_text("tips", learned))
-    )
+    prompts = load_prompts("retinue.agents.chat")
+    text = prompts["tips_hint"].format(**situation(TipsSettings(), seen, game["steps"], guidance_text("tips", learned)))
+    commands = seen.admissible or [SAFE_COMMAND]
     schema = {
         "type": "object",
-        "properties": {
-            "command": {"type": "string", "enum": seen.admissible or [SAFE_COMMAND]},
-            "why": {"type": "string", "maxLength": 200},
-        },
-        "required": ["command", "why"],
+        "properties": {"why": {"type": "string", "minLength": 1, "maxLength": 200}},
+        "required": ["why"],
         "additionalProperties": False,
     }
-    default = {"command": SAFE_COMMAND, "why": "(the model gave no usable answer; looking around is safe)"}
-    decision = ctx.decide([HumanMessage(text)], schema, default=default, role="actor")
+    listed = text.replace(OPTIONS_MARK, ", ".join(commands))
+    why = ctx.decide([HumanMessage(f"{listed}\n{prompts['tips_hint_why']}")], schema, default={"why": ""}, role="actor")
+    reason = str(why.value["why"]).strip() or "(the model gave no reason)"
+    pick = ChoicePrompt(
+        [HumanMessage(f"{text}\n{prompts['tips_hint_pick'].format(why=reason)}")], commands, kind="text", stem=STEM
+    )
+    choice = ctx.choose(pick, default=SAFE_COMMAND if SAFE_COMMAND in commands else commands[0], role="actor")
     runtime.stream_writer({"step": {"agent": "actor", "text": f"{len(learned)} tips in mind"}})
-    return _say(f"I would type: {decision.value['command']}\nWhy: {decision.value['why']}")
+    return _say(f"I would type: {choice.value}\nWhy: {reason}")
 
 
 def _play(runtime: Runtime[ChatContext], game: dict[str, Any], env: TextWorldEnv, command: str) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """Playing: start an episode, then one command per step from the actor (or a baseline).
 
 The LLM actor sees the goal, what it has learned (tips, reflections or earlier playthroughs, by method),
-its last few steps and the current observation, and must answer with one of the admissible commands: the
-schema's enum is that list, so constrained decoding cannot produce anything else. When the model fails
-the safe default is "look" (or the first admissible command).
+its recent steps (each command with the game's whole answer, newest kept first, within a token budget),
+the game's answer to its last command, the room it is in and what it carries, and picks one of the
+admissible commands through the choice seam: every command is scored as the continuation of the prompt
+(length-normalised), shown in an order that varies from step to step. When the model fails the safe
+default is "look" (or the first admissible command).
 """
 
 import random
@@ -28,10 +30,13 @@ from retinue.agents.tips.state import (
     start_work,
 )
 from retinue.envs.textworld import GameObservation, TextWorldEnv
+from retinue.llms.choice import OPTIONS_MARK, ChoicePrompt
 from retinue.runs.context import report_progress
 
 PROMPTS = "retinue.agents.tips"
 SAFE_COMMAND = "look"
+STEM = ">"  # the game's own prompt: a command follows it
+CHARS_PER_TOKEN = 4  # the history's budget is counted in tokens estimated from characters
 GUIDANCE_KIND = {"tips": "tips", "reflexion": "reflections", "raw": "trajectories"}  # what each method learns
 
 
@@ -88,33 +93,46 @@ def choose_command(
     return llm_command(ctx, work, seen)
 
 
-def llm_command(ctx: TipsContext, work: EpisodeWork, seen: GameObservation) -> tuple[str, bool]:
-    prompts = load_prompts(PROMPTS)
-    schema = {
-        "type": "object",
-        "properties": {"command": {"type": "string", "enum": seen.admissible}},
-        "required": ["command"],
-        "additionalProperties": False,
-    }
-    text = prompts["actor"].format(
+def command_prompt(ctx: TipsContext, work: EpisodeWork, seen: GameObservation) -> ChoicePrompt:
+    """The choice of the next command, as the actor (and its probe) poses it."""
+    text = load_prompts(PROMPTS)["actor"].format(
         **situation(ctx.settings, seen, work.get("steps", []), guidance_text(ctx.method, work.get("guidance", [])))
     )
-    default = {"command": SAFE_COMMAND if SAFE_COMMAND in seen.admissible else seen.admissible[0]}
-    decision = ctx.decide([HumanMessage(text)], schema, default=default, role="actor", charge_to=work)  # type: ignore[arg-type]
-    return str(decision.value["command"]), not decision.valid
+    return ChoicePrompt(messages=[HumanMessage(text)], options=list(seen.admissible), kind="text", stem=STEM)
+
+
+def llm_command(ctx: TipsContext, work: EpisodeWork, seen: GameObservation) -> tuple[str, bool]:
+    default = SAFE_COMMAND if SAFE_COMMAND in seen.admissible else seen.admissible[0]
+    choice = ctx.choose(command_prompt(ctx, work, seen), default=default, role="actor", charge_to=work)  # type: ignore[arg-type]
+    return choice.value, not choice.valid
 
 
 def situation(settings: TipsSettings, seen: GameObservation, steps: list[StepRecord], guidance: str) -> dict[str, str]:
-    """What a prompt about the next command shows: the goal, what was learned, the last few steps, the
-    observation and the admissible commands."""
-    recent = steps[-settings.history_steps :] if settings.history_steps else []
+    """What a prompt about the next command shows: the goal, what was learned, the recent steps, the game's
+    last answer, the room, the inventory, and where the admissible commands go (`OPTIONS_MARK`)."""
     return {
         "objective": seen.objective,
         "guidance": guidance,
-        "history": "\n".join(f"> {r['command']}: {first_line(r['observation'])}" for r in recent) or "(none yet)",
+        "history": history(steps, settings.history_tokens) or "(none yet)",
         "observation": seen.text[-settings.observation_chars :],
-        "commands": ", ".join(seen.admissible),
+        "room": seen.description[-settings.observation_chars :] or "(not described)",
+        "inventory": seen.inventory or "(unknown)",
+        "commands": OPTIONS_MARK,
     }
+
+
+def history(steps: list[StepRecord], budget_tokens: int) -> str:
+    """The steps as "> command: the game's whole answer", oldest first, keeping the newest that fit in
+    `budget_tokens` (estimated at `CHARS_PER_TOKEN` characters a token)."""
+    lines: list[str] = []
+    left = budget_tokens * CHARS_PER_TOKEN
+    for record in reversed(steps):
+        line = f"> {record['command']}: {' '.join(record['observation'].split())}"
+        if len(line) > left:
+            break
+        lines.append(line)
+        left -= len(line) + 1
+    return "\n".join(reversed(lines))
 
 
 def guidance_text(method: str, found: list[str]) -> str:

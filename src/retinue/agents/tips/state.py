@@ -88,7 +88,11 @@ class TipsSettings(BaseModel):
     """How the agents play and learn."""
 
     max_tips: int = Field(5, ge=1, le=20, description="Tips the introspector keeps per namespace (K).")
-    history_steps: int = Field(4, ge=0, description="Recent steps shown to the actor.")
+    history_tokens: int = Field(
+        400,
+        ge=0,
+        description="Budget of the actor's recent steps (command and whole answer), about 4 characters a token.",
+    )
     observation_chars: int = Field(700, ge=100, description="Characters of the current observation shown.")
     trajectory_steps: int = Field(40, ge=1, description="Steps of a trajectory shown to the introspector.")
     reflections_kept: int = Field(3, ge=1, description="Reflexion: reflections kept per game.")
