@@ -136,8 +136,7 @@ def test_own_tips_are_written_per_game_and_given_to_the_next_trial(tw_suite: Pat
     tips = ["Read the cookbook before anything else.", "Take the ingredients the recipe names."]
     script = _script(
         tmp_path / "script.json",
-        ["inventory", "examine cookbook", {"tips": tips}]
-        + ["inventory", "examine cookbook"],
+        ["inventory", "examine cookbook", {"tips": tips}] + ["inventory", "examine cookbook"],
     )
     run = tmp_path / "run"
     done = _scripted_eval(script, run, "--games", str(games), "--method", "tips", "--trials", "2", "--max-steps", "2")

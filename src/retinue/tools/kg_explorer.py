@@ -2,9 +2,10 @@
 
 At each hop every path in the beam is extended by the steps that lead anywhere from its frontier; the
 plug-in model scores them (log-probability given the question and the path so far), steps below
-`min_step_prob` are pruned, a plan may add a bonus to the steps it proposed, and the `beam_width` best
-paths are expanded through the graph. Stopping is scored like a step, so finished paths of different
-lengths compete. The frontier of each path is capped (`max_nodes`), and so is the time per question.
+`min_step_prob` are pruned, a plan adds a bonus to the steps it proposed (or, followed, allows only its
+own steps and ends where it ends), and the `beam_width` best paths are expanded through the graph.
+Stopping is scored like a step, so finished paths of different lengths compete. The frontier of each
+path is capped (`max_nodes`), and so is the time per question.
 """
 
 import math
@@ -87,12 +88,14 @@ class PathExplorer:
         mention: str | None = None,
         plan: Sequence[Step] = (),
         exclude: Sequence[tuple[Step, ...]] = (),
+        follow_plan: bool = False,
     ) -> Exploration:
-        """Paths from `topic` that fit `question`, best first. `plan` earns its steps a bonus; paths in
-        `exclude` (rejected earlier) are skipped."""
+        """Paths from `topic` that fit `question`, best first. `plan` earns its steps a bonus, or, with
+        `follow_plan`, is the only path tried; paths in `exclude` (rejected earlier) are skipped."""
         config = self.config
         started = time.perf_counter()
         vector = self.question_vector(question, mention)
+        following = follow_plan and bool(plan)
         beam = [_Partial((), 0.0, [topic])]
         finished: list[tuple[_Partial, bool]] = []
         explored, stopped = 1, None
@@ -100,9 +103,13 @@ class PathExplorer:
             candidates: list[tuple[float, _Partial, Step | None]] = []
             for partial in beam:
                 allowed = self._steps_from(partial.frontier) if depth < config.max_hops else []
+                if following:
+                    allowed = [s for s in allowed if depth < len(plan) and s == plan[depth]]
                 scores = self.model.log_probs(vector, partial.steps, allowed) if allowed else {None: 0.0}
+                if following and depth < len(plan):
+                    scores.pop(None, None)  # a followed plan does not end before its last step
                 for step, log_prob in scores.items():
-                    if step is not None and math.exp(log_prob) < config.min_step_prob:
+                    if step is not None and math.exp(log_prob) < config.min_step_prob and not following:
                         continue
                     bonus = config.plan_bonus if step is not None and _planned(plan, depth, step) else 0.0
                     candidates.append((partial.score + log_prob + bonus, partial, step))

@@ -73,14 +73,13 @@ def test_the_effiqa_team_answers_with_supporting_triples(tmp_path: Path) -> None
     path.write_text(KB)
     kg = KnowledgeGraph.load(path)
     tools = ChatTools(load_effiqa=lambda: (build_effiqa_graph().compile(), kg, ExplorerDouble()))
-    plan = {"topic": "Kismet", "path": ["directed_by"], "answer_type": "person"}
-    final, model, _ = _turn(
-        tmp_path, "q", "who directed [Kismet]", [plan, {"verdict": "accept", "reason": "ok"}], "effiqa", tools
-    )
+    plan = ["directed by", "end the path here"]  # the planner's picks, a step at a time
+    accept = [{"reason": "a director, as asked"}, "accept"]  # the reflector's reason, then its verdict
+    final, model, _ = _turn(tmp_path, "q", "who directed [Kismet]", plan + accept, "effiqa", tools)
     reply = final["messages"][-1]
     assert reply.name == "effiqa" and reply.content.startswith("William Dieterle")
     assert "(Kismet, directed_by, William Dieterle)" in reply.content
-    assert final["team"] == "effiqa" and len(model.calls) == 2
+    assert final["team"] == "effiqa" and len(model.calls) == 5  # the verdict's calibration too
 
 
 def _last_choice(model: ScriptedChatModel) -> str:

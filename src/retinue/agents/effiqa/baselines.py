@@ -1,11 +1,15 @@
 """Baselines in the same harness: IO (the LLM answers alone) and ToG (the LLM prunes at every hop).
 
-ToG (Think-on-Graph, Sun et al. 2024) keeps a beam of reasoning paths. At each depth, for each path end
-the LLM chooses up to `tog_width` relations, then for each chosen relation up to `tog_width` of the
-entities it reaches; the best `tog_width` paths are kept and the LLM is asked whether they suffice to
-answer. Every pruning decision is an LLM call: that is the cost EffiQA's plug-in model removes.
+ToG (Think-on-Graph, Sun et al. 2024) keeps a beam of reasoning paths, each with a score. At each depth,
+for each path end the LLM scores the relations that lead on (the `tog_width` most probable are kept),
+then for each kept relation the entities it reaches (a seeded random sample of `tog_candidates` when
+there are more; the `tog_width` most probable are kept); a path's score is the product of its relation
+and entity probabilities, and the `tog_width` best paths form the next beam. The LLM is then asked
+whether the paths suffice and, if they do, which end answers. Every scoring is an LLM call: that is the
+cost EffiQA's plug-in model removes.
 """
 
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +26,8 @@ from retinue.agents.effiqa.state import (
     finish,
     topic_node,
 )
-from retinue.agents.prompts import load_prompts
+from retinue.agents.prompts import content_free, load_prompts
+from retinue.llms.choice import Choice, ChoicePrompt
 from retinue.tools.knowledge_graph import KnowledgeGraph, Step
 
 PROMPTS = "retinue.agents.effiqa"
@@ -31,12 +36,13 @@ Triple = tuple[str, str, str]
 
 @dataclass(frozen=True)
 class _Path:
-    """A ToG reasoning path: its triples, the steps that made them, and the entity it ends at."""
+    """A ToG reasoning path: its triples, the steps that made them, the entity it ends at, its score."""
 
     triples: list[Triple]
     steps: list[str]
     end: Identifier
     visited: frozenset[Identifier]
+    score: float = 1.0
 
 
 def answer_alone(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
@@ -63,20 +69,25 @@ def think_on_graph(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[
     work = current_work(state)
     width = ctx.settings.tog_width
     topic = topic_node(work)
-    beam: list[_Path] = [_Path([], [], topic, frozenset([topic]))]  # type: ignore[arg-type]
+    beam: list[_Path] = [_Path([], [], topic, frozenset([topic]))]
     for depth in range(1, ctx.settings.tog_depth + 1):
         extended: list[_Path] = []
         for path in beam:
-            for step in _choose_relations(ctx, work, kg, path.triples, path.end, width):
-                for node in _choose_entities(ctx, work, kg, path.end, step, width, path.visited):
+            for step, relation_p in _score_relations(ctx, work, kg, path, width):
+                for node, entity_p in _score_entities(ctx, work, kg, path, step, width):
                     head, tail = (node, path.end) if step.inverse else (path.end, node)
-                    triple = (kg.label(head), step.relation, kg.label(tail))
                     extended.append(
-                        _Path([*path.triples, triple], [*path.steps, step.name], node, path.visited | {node})
+                        _Path(
+                            [*path.triples, (kg.label(head), step.relation, kg.label(tail))],
+                            [*path.steps, step.name],
+                            node,
+                            path.visited | {node},
+                            path.score * relation_p * entity_p,
+                        )
                     )
         if not extended:
             break
-        beam = extended[:width]
+        beam = sorted(extended, key=lambda p: -p.score)[:width]  # stable: equal scores keep the order found
         answer = _reason(ctx, work, kg, beam)
         if answer is not None or depth == ctx.settings.tog_depth:
             chosen = answer or kg.label(beam[0].end)
@@ -86,80 +97,70 @@ def think_on_graph(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[
     return finish(work, None, [], "ToG found no relation to follow")
 
 
-def _choose_relations(
-    ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, chain: list[Triple], entity: Identifier, width: int
-) -> list[Step]:
-    available = [s.name for s in kg.steps_from(entity)]
+def _top(choice: Choice, width: int) -> list[tuple[str, float]]:
+    """The `width` most probable options of a choice, with their probabilities (a fallback: its default)."""
+    if not choice.valid:
+        return [(choice.value, 1.0)]
+    ranked = sorted(choice.shown, key=lambda o: -choice.probabilities[o])
+    return [(option, choice.probabilities[option]) for option in ranked[:width]]
+
+
+def _score_relations(
+    ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, path: _Path, width: int
+) -> list[tuple[Step, float]]:
+    """Relation exploration: the `width` relations from the path's end the model finds most probable."""
+    available = kg.steps_from(path.end)
     if not available:
         return []
-    schema = {
-        "type": "object",
-        "properties": {
-            "relations": {
-                "type": "array",
-                "items": {"type": "string", "enum": available},
-                "minItems": 1,
-                "maxItems": width,
-            }
-        },
-        "required": ["relations"],
-        "additionalProperties": False,
-    }
+    by_words = {s.words: s for s in available}
     text = load_prompts(PROMPTS)["tog_relations"].format(
-        entity=kg.label(entity),
-        width=width,
+        entity=kg.label(path.end),
         question=work["question"],
-        paths=_describe(chain) or "none yet",
-        relations=", ".join(available),
+        paths=_describe(path.triples) or "none yet",
+        options="{options}",
     )
-    decision = ask_model(ctx, work, "tog_relations", [HumanMessage(text)], schema, {"relations": available[:1]})
-    return [Step.parse(name) for name in dict.fromkeys(decision.value["relations"])][:width]
+    prompt = ChoicePrompt([HumanMessage(text)], list(by_words), kind="text", stem="Relation:")
+    choice = ctx.choose(prompt, default=prompt.options[0], role="tog_relations", charge_to=work)  # type: ignore[arg-type]
+    return [(by_words[words], p) for words, p in _top(choice, width)]
 
 
-def _choose_entities(
-    ctx: EffiQAContext,
-    work: QuestionWork,
-    kg: KnowledgeGraph,
-    entity: Identifier,
-    step: Step,
-    width: int,
-    visited: frozenset[Identifier],
-) -> list[Identifier]:
-    reached = [node for node in kg.neighbours(entity, step, limit=500) if node not in visited]  # no going back
-    # ToG samples when a relation reaches too many entities; we keep a deterministic, name-ordered sample.
-    shown = sorted(reached, key=lambda n: (kg.label(n), str(n)))[: ctx.settings.tog_candidates]
-    if len(shown) <= width:
-        return shown  # nothing to prune: no call
-    labels = list(dict.fromkeys(kg.label(n) for n in shown))
-    schema = {
-        "type": "object",
-        "properties": {
-            "entities": {"type": "array", "items": {"type": "string", "enum": labels}, "minItems": 1, "maxItems": width}
-        },
-        "required": ["entities"],
-        "additionalProperties": False,
-    }
+def _score_entities(
+    ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, path: _Path, step: Step, width: int
+) -> list[tuple[Identifier, float]]:
+    """Entity exploration: a seeded sample of what `step` reaches (no going back), the `width` most
+    probable by the model's scores; a single entity needs no call."""
+    reached = [node for node in kg.neighbours(path.end, step, limit=500) if node not in path.visited]
+    draw = random.Random(f"{ctx.settings.seed}:{work['question']}:{path.end}:{step.name}")
+    shown = draw.sample(reached, k=min(len(reached), ctx.settings.tog_candidates))
+    by_label: dict[str, Identifier] = {}
+    for node in shown:
+        by_label.setdefault(kg.label(node), node)
+    if len(by_label) <= 1:
+        return [(node, 1.0) for node in by_label.values()]
     text = load_prompts(PROMPTS)["tog_entities"].format(
-        relation=step.name, entity=kg.label(entity), width=width, question=work["question"], entities=", ".join(labels)
+        relation=step.words, entity=kg.label(path.end), question=work["question"], options="{options}"
     )
-    decision = ask_model(ctx, work, "tog_entities", [HumanMessage(text)], schema, {"entities": labels[:width]})
-    chosen = list(dict.fromkeys(decision.value["entities"]))[:width]
-    return [next(n for n in shown if kg.label(n) == label) for label in chosen]
+    prompt = ChoicePrompt([HumanMessage(text)], list(by_label), kind="text", stem="Entity:")
+    choice = ctx.choose(prompt, default=prompt.options[0], role="tog_entities", charge_to=work)  # type: ignore[arg-type]
+    return [(by_label[label], p) for label, p in _top(choice, width)]
 
 
-def _reason(ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, beam: list["_Path"]) -> str | None:
+def _reason(ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, beam: list[_Path]) -> str | None:
+    """Whether the beam's paths suffice (a calibrated yes/no), and if so which end answers."""
+    prompts = load_prompts(PROMPTS)
+    paths = "\n".join(_describe(path.triples) for path in beam)
+    enough = ChoicePrompt(
+        [HumanMessage(prompts["tog_enough"].format(question=work["question"], paths=paths, options="{options}"))],
+        ["yes", "no"],
+        stem="Answer:",
+        content_free=[HumanMessage(content_free(prompts["tog_enough"]))],
+    )
+    if ctx.choose(enough, default="no", role="tog_reason", charge_to=work).value != "yes":  # type: ignore[arg-type]
+        return None
     ends = list(dict.fromkeys(kg.label(path.end) for path in beam))
-    schema = {
-        "type": "object",
-        "properties": {"enough": {"type": "boolean"}, "answer": {"type": "string", "enum": ends}},
-        "required": ["enough", "answer"],
-        "additionalProperties": False,
-    }
-    text = load_prompts(PROMPTS)["tog_reason"].format(
-        question=work["question"], paths="\n".join(_describe(path.triples) for path in beam)
-    )
-    decision = ask_model(ctx, work, "tog_reason", [HumanMessage(text)], schema, {"enough": False, "answer": ends[0]})
-    return str(decision.value["answer"]) if decision.value["enough"] else None
+    text = prompts["tog_answer"].format(question=work["question"], paths=paths, options="{options}")
+    answer = ChoicePrompt([HumanMessage(text)], ends, kind="text", stem="Answer:")
+    return ctx.choose(answer, default=ends[0], role="tog_reason", charge_to=work).value  # type: ignore[arg-type]
 
 
 def _describe(chain: list[Triple]) -> str:

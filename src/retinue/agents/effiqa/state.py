@@ -75,9 +75,17 @@ class EffiQASettings(BaseModel):
 
     max_rounds: int = Field(2, ge=1, description="Plan-explore-reflect rounds per question at most.")
     max_topics: int = Field(8, ge=1, description="Candidate topic entities offered to the planner.")
+    plan_hops: int = Field(3, ge=1, le=3, description="Steps the planner plans at most.")
+    plan_lock: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A plan at least this probable is followed exactly; a less probable one earns a bonus.",
+    )
     tog_width: int = Field(3, ge=1, description="ToG: beam width (relations per entity, entities per relation).")
     tog_depth: int = Field(3, ge=1, description="ToG: hops at most.")
-    tog_candidates: int = Field(20, ge=1, description="ToG: tail entities shown to the model per relation.")
+    tog_candidates: int = Field(20, ge=1, description="ToG: tail entities sampled and shown to the model per relation.")
+    seed: int = Field(0, description="ToG: seed of the entity samples.")
 
 
 @dataclass(frozen=True)

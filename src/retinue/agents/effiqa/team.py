@@ -1,23 +1,23 @@
 """EffiQA's agents: link the question to the graph, plan (LLM), explore (plug-in model), reflect (LLM).
 
-The LLM is asked twice per round: once to plan, once to check what exploration found. The costly part,
-walking the graph and pruning relations and entities, is the plug-in model's. A rejected path is excluded
-and the planner is told why; after `max_rounds` the best path found is answered without asking again.
+The LLM plans (a choice per planned step) and checks what exploration found (a sentence, then a choice).
+The costly part, walking the graph and pruning relations and entities, is the plug-in model's. A rejected
+path is excluded and the planner is told why; after `max_rounds` the best path found is answered without
+asking again.
 """
 
 import time
 from typing import Any
 
-from langchain_core.messages import HumanMessage
 from langgraph.graph import END
 from langgraph.runtime import Runtime
 
+from retinue.agents.effiqa.planner import AnswerCheck, check_answer, choose_topic, plan_path
 from retinue.agents.effiqa.state import (
     MAX_ANSWERS,
     EffiQAContext,
     EffiQAState,
     QuestionWork,
-    ask_model,
     current_work,
     finish,
     topic_node,
@@ -78,51 +78,51 @@ def next_question(state: EffiQAState) -> str:
 
 
 def plan(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
-    """The planner: topic entity, relation path hypothesis (from the graph's vocabulary) and answer type."""
+    """The planner: the topic entity (picked when the question names several), then a relation path
+    picked a step at a time from the steps that lead on in the graph."""
     ctx = runtime.context
     work = current_work(state)
     kg = _kg(ctx)
     labels = list(dict.fromkeys(label for label, _ in work["topics"]))
-    steps = [s.name for s in kg.steps]
-    schema = {
-        "type": "object",
-        "properties": {
-            "topic": {"type": "string", "enum": labels},
-            "path": {"type": "array", "items": {"type": "string", "enum": steps}, "minItems": 1, "maxItems": 3},
-            "answer_type": {"type": "string", "maxLength": 40},
-        },
-        "required": ["topic", "path", "answer_type"],
-        "additionalProperties": False,
-    }
-    prompts = load_prompts(PROMPTS)
+    label = choose_topic(ctx, work["question"], labels, charge_to=work) if len(labels) > 1 else labels[0]  # type: ignore[arg-type]
+    work["topic"] = next(t for t in work["topics"] if t[0] == label)
     feedback = ""
     if work["reflections"]:
-        feedback = prompts["planner_feedback"].format(
+        feedback = load_prompts(PROMPTS)["planner_feedback"].format(
             reflections="; ".join(f"{' / '.join(r['path']) or 'no path'}: {r['reason']}" for r in work["reflections"])
         )
-    text = prompts["planner"].format(
-        question=work["question"], topics=", ".join(labels), relations=", ".join(steps), feedback=feedback
+    planned = plan_path(
+        ctx,
+        kg,
+        work["question"],
+        (label, topic_node(work)),
+        feedback,
+        ctx.settings.plan_hops,
+        charge_to=work,  # type: ignore[arg-type]
     )
-    default = {"topic": labels[0], "path": [], "answer_type": ""}
-    decision = ask_model(ctx, work, "planner", [HumanMessage(text)], schema, default)
-    chosen = decision.value
-    work["topic"] = next(t for t in work["topics"] if t[0] == chosen["topic"])
-    work["plan"] = {**chosen, "valid": decision.valid}
+    work["plan"] = {
+        "topic": label,
+        "path": [s.name for s in planned.steps],
+        "confidence": round(planned.confidence, 4),
+        "valid": planned.valid,
+    }
     return {"current": work}
 
 
 def explore(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
-    """The explorer: the plug-in model's beam search from the planned topic, favouring the planned path."""
+    """The explorer: the plug-in model's beam search from the planned topic. A plan the planner found
+    probable enough (`plan_lock`) is followed exactly; a less probable one earns its steps a bonus."""
     ctx = runtime.context
     work = current_work(state)
     explorer = _explorer(ctx)
-    planned = [Step.parse(name) for name in (work.get("plan") or {}).get("path", [])]
+    planned = work.get("plan") or {}
     found = explorer.explore(
         work["question"],
         topic_node(work),
         work.get("mention"),
-        plan=planned,
+        plan=[Step.parse(name) for name in planned.get("path", [])],
         exclude=[tuple(Step.parse(n) for n in path) for path in work["rejected"]],
+        follow_plan=float(planned.get("confidence", 0.0)) >= ctx.settings.plan_lock,
     )
     work["paths"] = [p.to_dict() for p in found.paths[:3]]
     work["note"] = found.stopped
@@ -143,29 +143,17 @@ def reflect(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, An
         return {"current": work}
     if last_round:
         return _accept(work, best)
-    schema = {
-        "type": "object",
-        "properties": {
-            "verdict": {"type": "string", "enum": ["accept", "revise"]},
-            "reason": {"type": "string", "maxLength": 120},
-        },
-        "required": ["verdict", "reason"],
-        "additionalProperties": False,
-    }
-    text = load_prompts(PROMPTS)["reflector"].format(
+    case = AnswerCheck(
         question=work["question"],
-        answer_type=(work.get("plan") or {}).get("answer_type") or "not stated",
         topic=(work.get("topic") or ["?"])[0],
-        path=" / ".join(best["path"]),
-        count=len(best["answers"]),
-        answers=", ".join(best["answers"][:8]),
+        path=best["path"],
+        answers=best["answers"],
         supporting="; ".join(" ".join(t) for t in (best["supporting"][0] if best["supporting"] else [])),
     )
-    decision = ask_model(ctx, work, "reflector", [HumanMessage(text)], schema, {"verdict": "accept", "reason": ""})
-    if decision.value["verdict"] == "accept":
+    verdict, reason, _ = check_answer(ctx, case, charge_to=work)  # type: ignore[arg-type]
+    if verdict == "accept":
         return _accept(work, best)
-    reason = str(decision.value["reason"])[:200]
-    work["reflections"] = [*work["reflections"], {"path": best["path"], "verdict": "revise", "reason": reason}]
+    work["reflections"] = [*work["reflections"], {"path": best["path"], "verdict": "revise", "reason": reason[:200]}]
     work["rejected"] = [*work["rejected"], best["path"]]
     work["round"] += 1
     return {"current": work}
