@@ -18,6 +18,7 @@ from retinue.cli.lm import train_cpt, train_iclguard, train_transact
 from retinue.cli.models import models_app
 from retinue.cli.plan_training import plan_training
 from retinue.cli.play import play
+from retinue.cli.probe import probe
 from retinue.cli.runs import runs_app
 from retinue.cli.serve import serve
 from retinue.cli.sweep import sweep
@@ -45,6 +46,7 @@ app.command()(chat)
 app.command()(serve)
 app.command()(sweep)
 app.command()(play)
+app.command()(probe)
 train_app.command("explorer")(train_explorer)
 train_app.command("kbgn-data")(make_kbgn_data)
 train_app.command("kbgn")(train_kbgn)

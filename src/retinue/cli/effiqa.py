@@ -102,6 +102,9 @@ def _sample(items: list[Any], count: int | None, seed: int) -> list[Any]:
 def eval_effiqa(
     method: Annotated[str, typer.Option(help="effiqa | tog | io | plugin.")] = "effiqa",
     hops: Annotated[int, typer.Option(help="MetaQA questions of 1, 2 or 3 hops.")] = 1,
+    variant: Annotated[
+        str, typer.Option(help="MetaQA's questions as written (vanilla) or paraphrased (ntm, 1-hop only).")
+    ] = "vanilla",
     questions_file: Annotated[
         Path | None, typer.Option("--questions", help="Questions in MetaQA's format instead of MetaQA dev.")
     ] = None,
@@ -139,11 +142,14 @@ def eval_effiqa(
         if limit is not None and limit < 1:
             raise RetinueError("--limit must be at least 1")
         root = data_root(data_dir) if questions_file is None or kg is None else None
-        picked = _pick_questions(root, hops, questions_file, limit, seed)
+        if variant not in ("vanilla", "ntm") or (variant == "ntm" and hops != 1):
+            raise RetinueError(f"--variant: {variant!r} is not vanilla, or ntm with --hops 1")
+        picked = _pick_questions(root, hops, variant, questions_file, limit, seed)
         llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
         saved = {
             "method": method,
             "hops": None if questions_file else hops,
+            "variant": None if questions_file else variant,
             "questions_file": str(questions_file) if questions_file else None,
             "seed": seed,
             "kg": str(kg or root / "metaqa" / "kb.txt"),  # type: ignore[operator]
@@ -206,14 +212,15 @@ def ask_kg(
 
 
 def _pick_questions(
-    root: Path | None, hops: int, questions_file: Path | None, limit: int | None, seed: int
+    root: Path | None, hops: int, variant: str, questions_file: Path | None, limit: int | None, seed: int
 ) -> list[dict[str, Any]]:
     from retinue.envs.kgqa import metaqa_questions, read_questions, split_dev
 
     if questions_file is not None:
         chosen = _sample(read_questions(questions_file), limit, seed)
     else:
-        _, validation = split_dev(metaqa_questions(root, hops), seed)  # type: ignore[arg-type]
+        # The split is by question index, so the paraphrased (ntm) questions split as the vanilla ones do.
+        _, validation = split_dev(metaqa_questions(root, hops, variant), seed)  # type: ignore[arg-type]
         chosen = _sample(validation, limit, seed)
     return [{"id": q.id, "text": q.text, "answers": list(q.answers), "answerable": q.answerable} for q in chosen]
 

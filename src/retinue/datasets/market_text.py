@@ -135,3 +135,15 @@ class TextArchive:
 
     def count(self, ticker: str) -> int:
         return len(self._by_ticker.get(ticker, []))
+
+
+def labelled_news(root: Path, tickers: set[str], start: date, end: date) -> list[tuple[TextItem, str]]:
+    """News about `tickers` dated in [start, end] that carries a human-readable sentiment label (the
+    FinMem-format summaries: Positive, Neutral, Negative), as (item, label in lower case)."""
+    found = []
+    for day, ticker, record in _records(root / "market" / NEWS_FILE, tickers):
+        label = str(record.get("sentiment_label") or "").lower()
+        text = str(record.get("summary") or record.get("headline") or "")
+        if start <= day <= end and label in ("positive", "neutral", "negative") and text:
+            found.append((TextItem(day, ticker, "news", text, str(record.get("source", ""))), label))
+    return found

@@ -32,6 +32,22 @@ def financial_phrasebank(root: Path) -> list[tuple[str, str]]:
     return examples
 
 
+def phrasebank_all_agree(root: Path) -> list[tuple[str, str]]:
+    """Financial PhraseBank's sentences on which every annotator agreed (2,264; `sentence@label`, latin-1)."""
+    path = root / "sentiment" / "financial_phrasebank_allagree.txt"
+    try:
+        lines = path.read_text(encoding="latin-1").splitlines()
+    except FileNotFoundError:
+        raise RetinueError(f"sentiment file not found: {path}") from None
+    examples = []
+    for number, line in enumerate(lines, start=1):
+        text, _, label = line.rpartition("@")
+        if label not in LABELS or not text.strip():
+            raise RetinueError(f"{path}, line {number}: expected sentence@label with a label in {LABELS}")
+        examples.append((text.strip(), label))
+    return examples
+
+
 def twitter_financial_news(root: Path, split: str = "valid") -> list[tuple[str, str]]:
     """Finance tweets of one split ("train" or "valid"), bearish/bullish mapped to negative/positive."""
     path = root / "sentiment" / "twitter_financial_news_sentiment.csv"

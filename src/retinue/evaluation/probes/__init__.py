@@ -1,0 +1,53 @@
+"""Skill probes for every role that makes a closed choice (`retinue probe --role ...`); see `core`."""
+
+from pathlib import Path
+
+from retinue.evaluation.probes.core import (
+    ProbeAnswer,
+    ProbeCase,
+    ProbePair,
+    ask_pairs,
+    orders,
+    probe_metrics,
+    summary_line,
+    wilson,
+)
+
+ROLES = ("manager", "analyst", "planner", "reflector", "actor")
+
+
+def probe_pairs(role: str, data: Path, home: Path, count: int, seed: int = 0) -> list[ProbePair]:
+    """`count` case pairs for `role`, from the data root `data` (and games made under `home`)."""
+    if role == "manager":
+        from retinue.evaluation.probes.fincon import manager_pairs
+
+        return manager_pairs(data, count, seed)
+    if role == "analyst":
+        from retinue.evaluation.probes.fincon import analyst_pairs
+
+        return analyst_pairs(data, count, seed)
+    if role in ("planner", "reflector"):
+        from retinue.evaluation.probes.effiqa import planner_pairs, reflector_pairs
+        from retinue.tools.knowledge_graph import KnowledgeGraph
+
+        kg = KnowledgeGraph.load(data / "metaqa" / "kb.txt")
+        return (planner_pairs if role == "planner" else reflector_pairs)(data, kg, count, seed)
+    if role == "actor":
+        from retinue.evaluation.probes.tips import actor_pairs
+
+        return actor_pairs(home, count)
+    raise ValueError(f"no probe for role {role!r}")
+
+
+__all__ = [
+    "ROLES",
+    "ProbeAnswer",
+    "ProbeCase",
+    "ProbePair",
+    "ask_pairs",
+    "orders",
+    "probe_metrics",
+    "probe_pairs",
+    "summary_line",
+    "wilson",
+]
