@@ -3,8 +3,10 @@
 Each cell (method x hops) is a `retinue eval effiqa` run directory under --runs (default
 $RETINUE_HOME/effiqa-results/N questions): a finished cell is read back, a stopped one resumed, so the
 table can be filled over several sessions. All cells use the same seeded sample of the validation part
-of MetaQA dev (which the explorer did not train on) and the same model. Prints the table and the ratio
-of ToG's LLM calls per question to EffiQA's (target: at least 3), and writes metrics.json.
+of MetaQA dev (which the explorer did not train on) and the same model. First the model's skill probes
+for the planner and the reflector (`retinue probe`; "no skill shown" where the accuracy's interval
+includes chance). Prints the table and the ratio of ToG's LLM calls per question to EffiQA's (target: at
+least 3), and writes metrics.json.
 
     python bench/effiqa_results.py [--limit 500] [--methods effiqa,tog,io,plugin] [--hops 1,2,3]
                                    [--runs DIR] [--out DIR] [--explorer MODEL_DIR] [--no-run]
@@ -14,8 +16,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from _report import NO_RUN_HELP, OUT_HELP, finish, run_or_stop, skip_unfinished
+from _report import NO_RUN_HELP, OUT_HELP, finish, probe_summary, run_or_stop, skip_unfinished
 
 from retinue.paths import retinue_home
 
@@ -58,7 +61,8 @@ def main() -> None:
         parser.error(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     hop_counts = [int(h) for h in args.hops.split(",")]
     runs = args.runs or retinue_home() / "effiqa-results" / str(args.limit)
-    report: dict[str, float] = {}
+    report: dict[str, Any] = dict(probe_summary(["planner", "reflector"], runs, [], args.no_run))
+    print(f"model: {report.get('model', 'not probed')}")
     print("| method | hops | Hits@1 | Hits@1 answerable | LLM calls / q | tokens / q | s / q |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for hops in hop_counts:
@@ -83,7 +87,8 @@ def main() -> None:
         if f"tog_{hops}hop_llm_calls_per_question" not in report:
             unchecked_parts.append(f"{hops}-hop call ratio (no tog cell)")
             continue
-        ratio = report[f"tog_{hops}hop_llm_calls_per_question"] / report[f"effiqa_{hops}hop_llm_calls_per_question"]
+        tog, effiqa = (report[f"{m}_{hops}hop_llm_calls_per_question"] for m in ("tog", "effiqa"))
+        ratio = tog / effiqa
         report[f"tog_over_effiqa_calls_{hops}hop"] = round(ratio, 2)
         print(f"{hops}-hop: ToG makes {ratio:.2f}x the LLM calls of EffiQA per question")
         met &= ratio >= 3

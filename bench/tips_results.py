@@ -9,7 +9,8 @@ per-level rows, --cross-levels TRAIN:TEST (default 1,2:3,4) adds cross cells tha
 games of the first levels and play the test games of the others once, each suite made with all its
 levels (the same games as the per-level suites: a game's seed depends on its level and index only).
 Prints the table and writes metrics.json and learning_curves.png (a panel per level, a line per cell);
-there is no target, the figures are what the model achieves.
+there is no target, the figures are what the model achieves. First the model's skill probe for the
+actor (`retinue probe --role actor`, with the same model options).
 
     python bench/tips_results.py [--levels 1,2,3,4] [--settings own,expert,cross]
         [--methods none,raw,reflexion,tips,random,walkthrough] [--cross-levels 1,2:3,4 | ""] [--train 5]
@@ -22,8 +23,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from _report import NO_RUN_HELP, OUT_HELP, save_metrics, skip_unfinished
+from _report import NO_RUN_HELP, OUT_HELP, probe_summary, save_metrics, skip_unfinished
 
 from retinue.envs.textworld_suite import parse_levels
 from retinue.errors import RetinueError
@@ -77,7 +79,8 @@ def main() -> None:
     args = parser.parse_args()
     base = retinue_home() / "tips-results"
     suites, runs = args.suites or base / "games", args.runs or base / f"{args.test}-test-{args.trials}-trials"
-    report: dict[str, float] = {}
+    report: dict[str, Any] = dict(probe_summary(["actor"], runs, args.model_options, args.no_run))
+    print(f"model: {report.get('model', 'not probed')}")
     curves: dict[str, dict[str, list[tuple[int, float]]]] = {}  # level -> cell -> (trial, score)
     print("| level | setting | method | normalized score | success | score per trial | LLM calls | wall s |")
     print("|---:|---|---|---:|---:|---|---:|---:|")
