@@ -41,3 +41,18 @@ def test_structured_decision(llama_server: str) -> None:
     )
     assert decision.valid, decision.fallback_reason
     assert model.structured_output_dialect == "json_object_with_schema"  # the grammar path, not prompt-only
+
+
+def test_a_choice_reads_the_log_probabilities_of_the_options_numbers(llama_server: str) -> None:
+    from retinue.llms.choice import ChoicePrompt, choose
+
+    usage = UsageRecorder()
+    model = _model(llama_server, usage)
+    prompt = ChoicePrompt(
+        [HumanMessage("NFLX beat earnings and raised guidance. Options: {options}")], ["BUY", "SELL", "HOLD"]
+    )
+    choice = choose(model, prompt, default="HOLD", role="manager", usage=usage)
+    assert choice.valid and choice.method == "logprobs", choice.fallback_reason
+    assert sum(choice.probabilities.values()) == pytest.approx(1.0)
+    assert len({round(p, 6) for p in choice.probabilities.values()}) > 1  # read from the server, not uniform
+    assert usage.total().calls == 1 and usage.total().prompt_tokens > 10

@@ -6,8 +6,8 @@ FinCon's would (the data analyst's real figures for that day, the summary as the
 point): unanimous bearish reports, whose right answer is SELL. Its twin is a day of the same ticker with
 an up trend and a Positive summary: BUY. Both at the same current position.
 
-Analyst: the news analyst reads three Financial PhraseBank sentences on which every annotator agreed, all
-positive (right: positive) or all negative (right: negative); its twin reads three of the other polarity.
+Analyst: the news analyst reads two Financial PhraseBank sentences on which every annotator agreed, both
+positive (right: positive) or both negative (right: negative); its twin reads two of the other polarity.
 The sentences come from the test part of the seeded split the sentiment student trains beside.
 """
 
@@ -34,7 +34,7 @@ TICKERS = ("AAPL", "MSFT")  # the tickers whose news carries human-readable sent
 POSITIONS = ("flat", "long", "short")
 NEWS_DAYS = 5  # a summary dated within this many days before a case's day counts as that week's news
 SUMMARY_CHARS = 220
-MEMORIES = 3  # sentences an analyst case reads
+MEMORIES = 2  # sentences an analyst case reads (65 agreed negative sentences are held out)
 PROBE_DAY = "2022-06-01"  # the day an analyst case is dated (the sentences carry no date)
 
 
@@ -100,7 +100,7 @@ def _analyst_case(name: str, sentences: list[str], right: str) -> ProbeCase:
 
 
 def analyst_pairs(root: Path, count: int, seed: int = 0) -> list[ProbePair]:
-    """`count` news-analyst pairs: three agreed-positive sentences and three agreed-negative ones."""
+    """`count` news-analyst pairs: agreed-positive sentences and agreed-negative ones."""
     _, test = phrasebank_split(financial_phrasebank(root), seed=0)  # the student's held-out part
     held_out = {text for text, _ in test}
     agreed = [(text, label) for text, label in phrasebank_all_agree(root) if text in held_out]
