@@ -110,7 +110,7 @@ def test_the_actor_can_only_choose_an_admissible_command(tw_suite: Path) -> None
     assert llm_command(context, work, seen) == ("look", True)  # three invalid replies: the safe default
     assert llm_command(context, work, seen) == (seen.admissible[2], False)
     assert sorted(model.calls[0].kwargs["choice"]["options"]) == sorted(seen.admissible)
-    assert work["llm_calls"] == 4
+    assert work["llm_calls"] == 5  # three invalid replies, a valid one and its PMI premise
     model.assert_all_used()
 
 
@@ -144,7 +144,9 @@ def test_own_tips_are_written_per_game_and_given_to_the_next_trial(tw_suite: Pat
     metrics, steps = _results(run)
     assert [s["command"] for s in steps] == ["inventory", "examine cookbook"] * 2
     assert [s["trial"] for s in steps] == [1, 1, 2, 2]
-    assert metrics["llm_calls"] == 5 and metrics["mean_steps"] == 2  # no introspection after the last trial
+    # four picks, one PMI premise (the same commands were admissible at every step), one introspection
+    # (none after the last trial)
+    assert metrics["llm_calls"] == 6 and metrics["mean_steps"] == 2
     assert set(metrics) >= {"normalized_score_trial_1", "normalized_score_trial_2", "tokens", "success_rate"}
     assert json.loads((run / "tips.json").read_text()) == {"tips/game/L1-train-000": tips}
     state = _final_state(run)

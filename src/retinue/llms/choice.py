@@ -11,9 +11,9 @@ for decisions that pick one of a closed set (an action, a signal, accept/revise,
   log-likelihood of each option as the continuation of one shared prompt, an OpenAI-compatible endpoint
   by the log-probabilities of the options' numbers where it gives them, else by a structured reply;
 - a fixed label set is calibrated against the same prompt with its content replaced by "N/A" (Zhao et
-  al. 2021, "Calibrate before use"); free-text options (commands, relations) are length-normalised, by
-  their mean token log-probability or, given a domain premise, by domain-conditional PMI (Holtzman et
-  al. 2021);
+  al. 2021, "Calibrate before use"); free-text options (commands, relations) are scored by
+  domain-conditional PMI against a premise, by default the stem alone (Holtzman et al. 2021), which also
+  takes out their lengths (the mean token log-probability where the premise cannot be scored);
 - the result carries every option's probability, so a confidence is the model's, not a generated number.
 """
 
@@ -50,8 +50,8 @@ class ChoicePrompt:
     """A closed choice as a role poses it, the same for its agent and its probe.
 
     kind: "label" for a fixed label set, calibrated with `content_free` (the same prompt with its
-    evidence replaced by `CONTENT_FREE`) when given; "text" for free-text options, by their mean token
-    log-probability, or by PMI against the premise `domain` when given. `stem` is the text the options
+    evidence replaced by `CONTENT_FREE`) when given; "text" for free-text options, by PMI against the
+    domain premise `domain` (default: the stem alone). `stem` is the text the options
     continue ("Action:"); `separator` joins them where the prompt shows them (`OPTIONS_MARK`), each with
     its meaning from `meanings` when given ("SELL (hold a short position)"), so that no definition
     lists them in a fixed order either.
@@ -218,7 +218,8 @@ def choose(
             usage.record_fallback(role)
         return Choice(default, {}, tuple(shown), valid=False, attempts=tries, method="fallback", fallback_reason=reason)
     if prompt.kind == "text":
-        values = _length_normalised(llm, scores, prompt.domain, request, role, attempts, backoff_seconds)
+        premise = prompt.domain or prompt.stem
+        values = _pmi(llm, scores, premise, request, role, attempts, backoff_seconds)
     else:
         baseline = prompt.shown(prompt.content_free, shown) if prompt.content_free else None
         values = _calibrated(llm, scores, baseline, request, role, attempts, backoff_seconds)
@@ -227,23 +228,25 @@ def choose(
     return Choice(best, probabilities, tuple(shown), valid=True, attempts=tries, method=scores.method)
 
 
-def _length_normalised(
+def _pmi(
     llm: BaseChatModel,
     scores: OptionScores,
-    domain: str | None,
+    premise: str,
     request: ScoreRequest,
     role: str,
     attempts: int,
     backoff_seconds: float,
 ) -> list[float]:
-    """Free-text options: PMI against the domain premise when there is one, else mean token log-prob."""
-    mean = [lp / n for lp, n in zip(scores.logprobs, scores.tokens, strict=True)]
-    if domain is None:
-        return mean
-    baseline = _baseline_scores(llm, [HumanMessage(domain)], request, role, attempts, backoff_seconds)
+    """Free-text options: log p(option | prompt) - log p(option | domain premise), Holtzman et al.'s
+    domain-conditional PMI, which also takes out the options' lengths; the mean token log-probability
+    when the premise cannot be scored."""
+    ranked = sorted(request.options)  # the premise lists no options: its scores do not depend on the order
+    asked = ScoreRequest(options=ranked, stem=request.stem)
+    baseline = _baseline_scores(llm, [HumanMessage(premise)], asked, role, attempts, backoff_seconds)
     if baseline is None:
-        return mean
-    return [lp - base for lp, base in zip(scores.logprobs, baseline, strict=True)]
+        return [lp / n for lp, n in zip(scores.logprobs, scores.tokens, strict=True)]
+    by_option = dict(zip(ranked, baseline, strict=True))
+    return [lp - by_option[option] for lp, option in zip(scores.logprobs, request.options, strict=True)]
 
 
 def _calibrated(

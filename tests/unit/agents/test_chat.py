@@ -79,7 +79,8 @@ def test_the_effiqa_team_answers_with_supporting_triples(tmp_path: Path) -> None
     reply = final["messages"][-1]
     assert reply.name == "effiqa" and reply.content.startswith("William Dieterle")
     assert "(Kismet, directed_by, William Dieterle)" in reply.content
-    assert final["team"] == "effiqa" and len(model.calls) == 5  # the verdict's calibration too
+    # the planner's two picks with their PMI premises, the reflector's reason, verdict and its calibration
+    assert final["team"] == "effiqa" and len(model.calls) == 7
 
 
 def _last_choice(model: ScriptedChatModel) -> str:

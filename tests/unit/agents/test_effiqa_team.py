@@ -111,8 +111,9 @@ def test_reflector_rejects_a_path_and_the_planner_is_told_why(kg: KnowledgeGraph
     assert result["supporting"] == [[["Kismet", "written_by", "Edward Knoblock"]]]
     assert result["rounds"] == 1 and result["reflections"][0]["path"] == ["directed_by"]
     assert result["plan"]["path"] == ["written_by"] and 0 < result["plan"]["confidence"] < 1
-    # 2 planner picks, the reflector's reason and verdict (and the verdict's calibration), 2 planner picks
-    assert result["llm_calls"] == len(model.calls) == usage.total().calls == 7
+    # 2 planner picks (each with its PMI premise, asked once a process), the reflector's reason and verdict
+    # (and the verdict's calibration), 2 planner picks again (their premises known)
+    assert result["llm_calls"] == len(model.calls) == usage.total().calls == 9
     assert result["tokens"] == usage.total().prompt_tokens + usage.total().completion_tokens
 
 
@@ -122,7 +123,8 @@ def test_the_planner_picks_from_the_steps_that_lead_on_and_a_confident_plan_is_f
     accept = [{"reason": "a director, as asked"}, "accept"]
     (result,), model, _ = _run("effiqa", kg, ["who directed [Kismet]"], [*confident, *accept], explorer)
     assert (result["prediction"], result["rounds"]) == ("William Dieterle", 0)
-    first, second = (c.kwargs["choice"]["options"] for c in model.calls[:2])
+    picks = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+    first, second = (c.kwargs["choice"]["options"] for c in picks[:2])
     assert sorted(first) == ["directed by", "starred actors", "written by"]  # what leads on from Kismet
     assert sorted(second) == [END, "reverse of directed by"]  # from William Dieterle, or stop
     assert result["plan"]["confidence"] > 0.5 and explorer.calls[0]["follow_plan"]
@@ -189,8 +191,9 @@ def test_tog_keeps_the_paths_the_model_scores_highest(kg: KnowledgeGraph) -> Non
         "(Kismet, directed_by, William Dieterle)",
         "(Kismet, written_by, Edward Knoblock)",
     ]
-    # relations, actors, enough (and its calibration), which answer
-    assert result["llm_calls"] == len(model.calls) == 5
+    # relations, actors, enough (and its calibration), which answer; relations, actors and answer each
+    # with their PMI premise
+    assert result["llm_calls"] == len(model.calls) == 8
 
 
 def test_tog_samples_the_entities_it_shows(kg: KnowledgeGraph) -> None:
@@ -210,7 +213,8 @@ def test_tog_samples_the_entities_it_shows(kg: KnowledgeGraph) -> None:
             config={"configurable": {"thread_id": "t"}},
             context=context,
         )
-        entity_call = [c for c in model.calls if "choice" in c.kwargs][1]
+        picks = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+        entity_call = picks[1]
         shown.add(tuple(sorted(entity_call.kwargs["choice"]["options"])))
     assert all(len(s) == 2 for s in shown) and len(shown) > 1
 
@@ -219,7 +223,7 @@ def test_tog_takes_no_call_when_there_is_nothing_to_score(kg: KnowledgeGraph) ->
     responses = [{"pick": "directed by"}, "yes"]  # one director: no entity call, one end: no answer call
     (result,), model, _ = _run("tog", kg, ["who directed [Kismet]"], responses, settings=EffiQASettings(tog_width=1))
     assert result["prediction"] == "William Dieterle"
-    assert len(model.calls) == 3  # relations, enough (and its calibration)
+    assert len(model.calls) == 4  # relations (and its premise), enough (and its calibration)
 
 
 def test_failed_decisions_fall_back_and_still_count(kg: KnowledgeGraph, tmp_path: Path) -> None:

@@ -67,5 +67,6 @@ def test_the_actor_picks_a_command_by_the_models_scores_not_by_where_it_is_liste
     assert sent.kwargs["choice"]["options"] != SEEN.admissible  # shown shuffled, not in the game's order
     assert sorted(sent.kwargs["choice"]["options"]) == sorted(SEEN.admissible)
     assert llm_command(context, work, SEEN) == ("look", True)  # three bad replies: the safe default
-    assert work["llm_calls"] == 4
+    assert work["llm_calls"] == 5  # the pick and its PMI premise (asked once), three bad replies
+    assert model.calls[1].kwargs["choice"]["baseline"] and model.calls[1].messages[-1].content == ">"
     model.assert_all_used()

@@ -87,21 +87,28 @@ def test_labels_are_calibrated_against_the_content_free_prompt() -> None:
     assert sum(CONTENT_FREE in c for c in calls) == 1  # the content-free scores of one order are asked once
 
 
-def test_text_options_are_length_normalised() -> None:
+def test_text_options_fall_back_to_mean_log_probability_when_the_premise_cannot_be_scored() -> None:
     # "go north" has the higher total (fewer tokens); per token, "take the red apple" reads better.
-    model = ScriptedChatModel(responses=[])
+    class NoPremise(ScriptedChatModel):
+        def _next_text(self, messages, kwargs):  # type: ignore[no-untyped-def]
+            if kwargs["choice"]["baseline"]:
+                return "not scores"
+            return super()._next_text(messages, kwargs)
+
     text = OptionScores([-6.0, -4.0], [4, 2], "test").to_json()
-    model = ScriptedChatModel(responses=[text])
     choice = choose(
-        model,
+        NoPremise(responses=[text]),
         ChoicePrompt([HumanMessage("Commands: {options}")], ["take the red apple", "go north"], kind="text"),
         default="go north",
         order=["take the red apple", "go north"],
+        attempts=1,
     )
-    assert choice.value == "take the red apple"
+    assert choice.value == "take the red apple" and choice.valid
 
 
-def test_text_options_against_a_domain_premise_use_pmi() -> None:
+def test_text_options_are_scored_by_pmi_against_the_stem() -> None:
+    """Holtzman et al.'s domain-conditional PMI: what the case adds to an option's likelihood."""
+
     class Premised(ScriptedChatModel):
         def _next_text(self, messages, kwargs):  # type: ignore[no-untyped-def]
             self._calls.append(None)  # type: ignore[arg-type]
