@@ -21,7 +21,7 @@ from typing import Any
 
 import openai
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
 from pydantic import PrivateAttr
@@ -138,7 +138,10 @@ class OpenAICompatibleChatModel(ChatOpenAI):
         self, messages: list[BaseMessage], request: ScoreRequest, run_manager: CallbackManagerForLLMRun | None
     ) -> ChatResult:
         """Option scores for `request` (see the module doc), as one reply whose content is their JSON."""
-        asked = [*messages, HumanMessage(numbered_options(request.options))]
+        *head, last = messages
+        # in the last message, not a message of its own: a separate turn is where some chat formats (and
+        # base models) take up a new instruction instead of answering
+        asked = [*head, last.model_copy(update={"content": f"{last.content}\n{numbered_options(request.options)}"})]
         usage: Any = None
         if self._logprobs_work is not False and len(request.options) <= LOGPROB_OPTIONS:
             try:
@@ -148,9 +151,12 @@ class OpenAICompatibleChatModel(ChatOpenAI):
             except openai.APIStatusError as error:
                 self._rejected_logprobs(error)
             else:
-                reply = result.generations[0].message
-                usage = getattr(reply, "usage_metadata", None)
-                scores = scores_from_logprobs(reply.response_metadata.get("logprobs"), len(request.options))
+                generation = result.generations[0]
+                usage = getattr(generation.message, "usage_metadata", None)
+                # langchain-openai puts them in generation_info; invoke() would copy them to response_metadata
+                found = (generation.generation_info or {}).get("logprobs")
+                found = found or generation.message.response_metadata.get("logprobs")
+                scores = scores_from_logprobs(found, len(request.options))
                 self._logprobs_work = scores is not None
                 if scores is not None:
                     return _scores_result(scores, usage)
