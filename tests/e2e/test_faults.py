@@ -183,3 +183,24 @@ def _cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None
     return subprocess.run(
         [sys.executable, "-m", "retinue.cli", *args], capture_output=True, text=True, timeout=120, input=stdin, env=env
     )
+
+
+def test_a_choice_without_log_probabilities_falls_back_to_a_structured_reply_and_remembers() -> None:
+    from retinue.llms.choice import ChoicePrompt, choose
+
+    usage = UsageRecorder()
+    prompt = ChoicePrompt([HumanMessage("Reports: bearish. Options: {options}")], ["BUY", "SELL", "HOLD"])
+    # a reply without logprobs, then the structured reply; the next choice goes straight to a structured one
+    with fault_server(["2", '{"choice": "SELL"}', '{"choice": "HOLD"}']) as server:
+        model = _model(server.url, usage)
+        first = choose(model, prompt, default="BUY", order=["BUY", "SELL", "HOLD"], attempts=1)
+        second = choose(model, prompt, default="BUY", order=["HOLD", "BUY", "SELL"], attempts=1)
+        bodies = server.bodies
+    assert (first.value, first.method, second.value, second.method) == ("SELL", "structured", "HOLD", "structured")
+    assert first.confidence == pytest.approx(1.0)
+    assert bodies[0]["logprobs"] is True and "1. BUY\n2. SELL\n3. HOLD" in bodies[0]["messages"][-1]["content"]
+    enum = bodies[1]["response_format"]["json_schema"]["schema"]["properties"]["choice"]["enum"]
+    assert enum == ["BUY", "SELL", "HOLD"] and bodies[2]["response_format"]["json_schema"]["schema"]["properties"][
+        "choice"
+    ]["enum"] == ["HOLD", "BUY", "SELL"]  # the order shown, not a fixed one
+    assert "logprobs" not in bodies[1] and "logprobs" not in bodies[2]
