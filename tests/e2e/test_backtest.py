@@ -166,12 +166,11 @@ def test_fincon_trains_and_runs_on_the_embedded_model(tmp_path: Path, model_home
     assert metrics["training_episodes"] == 2 and metrics["training_llm_calls"] >= 3
 
 
-# Valid as every FinCon reply (pydantic ignores the fields a schema does not have).
+# Valid as every FinCon reply (pydantic ignores the fields a schema does not have), and as every choice:
+# the manager picks BUY, an analyst positive.
 ANY_REPLY = {
-    "signal": "positive",
+    "logprobs": {"BUY": -0.2, "positive": -0.2},
     "key_point": "demand is strong",
-    "action": "BUY",
-    "confidence": 0.8,
     "reasons": "momentum",
     "data": "momentum persists for a few days",
     "news": "headlines fade within days",
@@ -219,7 +218,8 @@ def test_fincon_trains_episodes_with_cvrf_and_tests_with_the_beliefs(tmp_path: P
         {"agent": "fincon", "text": "starting from the memory and beliefs of backtest run (to 2022-10-07)"},
     )
     assert events[-1][1]["text"].startswith("BUY AAPL at the close of 2022-10-12")
-    manager_prompt = str(model.calls[-1].messages[-1].content)
+    picks = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+    manager_prompt = str(picks[-1].messages[-1].content)
     assert "2022-10-05: BUY AAPL" in manager_prompt and "hold a winning position" in manager_prompt
 
 
@@ -276,7 +276,7 @@ def test_a_fincon_backtest_stopped_inside_a_day_redoes_that_day_on_resume(tmp_pa
     stale run instead of redoing the day."""
     prices = load_prices(data_root(), ["NFLX"])
     env = MarketEnv(prices, date(2022, 10, 5), date(2022, 10, 13))
-    reply = '{"action": "BUY", "confidence": 0.5, "reasons": "r"}'
+    reply = {"reasons": "r", "pick": "BUY"}  # the manager's reasoning and its pick alike
 
     def context(responses: list[object]) -> TradingContext:
         usage = UsageRecorder()
