@@ -43,7 +43,8 @@ def test_the_student_beats_the_majority_class(trained: Path) -> None:
 
 
 def test_fincon_runs_with_the_sentiment_model_and_a_bad_path_is_named(trained: Path, tmp_path: Path) -> None:
-    reply = {"signal": "positive", "key_point": "demand", "action": "BUY", "confidence": 0.5, "reasons": "r"}
+    # every written part (key point, reasons) and every choice (signal, action) alike
+    reply = {"key_point": "demand", "reasons": "r", "logprobs": {"positive": -0.2, "BUY": -0.2}}
     script = tmp_path / "script.json"
     script.write_text(json.dumps({"responses": [reply] * 50}))
     common = [
