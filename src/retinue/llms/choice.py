@@ -128,7 +128,10 @@ def _softmax(values: Sequence[float]) -> list[float]:
 
 
 class _BaselineScores:
-    """Scores of the prompts that do not depend on the case, per live model: a process asks each once."""
+    """Scores of the prompts that do not depend on the case, per live model: a process asks each once
+    (the oldest are dropped past `KEPT` a model, so that a long-lived server does not grow without end)."""
+
+    KEPT = 4096
 
     def __init__(self) -> None:
         self._by_model: dict[int, dict[str, list[float]]] = {}
@@ -142,7 +145,10 @@ class _BaselineScores:
         with self._lock:
             if id(llm) not in self._by_model:
                 weakref.finalize(llm, self._forget, id(llm))  # an id is reused once its model is gone
-            self._by_model.setdefault(id(llm), {})[key] = scores
+            kept = self._by_model.setdefault(id(llm), {})
+            kept[key] = scores
+            if len(kept) > self.KEPT:
+                del kept[next(iter(kept))]
 
     def _forget(self, model_id: int) -> None:
         with self._lock:
