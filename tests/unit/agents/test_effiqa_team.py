@@ -101,7 +101,7 @@ def test_reflector_rejects_a_path_and_the_planner_is_told_why(kg: KnowledgeGraph
     revise = [{"reason": "the question asks for the writer"}, "revise"]
     (result,), model, usage = _run("effiqa", kg, ["who wrote [Kismet]"], [*plan, *revise, *plan], explorer)
     # round 1: planned path favoured, director path found best, rejected; round 2 (the last): answered unasked
-    assert explorer.calls[0] == {"plan": [Step("written_by")], "exclude": [], "follow_plan": True}  # .9 x .9
+    assert explorer.calls[0] == {"plan": [Step("written_by")], "exclude": [], "follow_plan": False}  # no lock set
     assert explorer.calls[1]["exclude"] == [(Step("directed_by"),)]
     picks = _picks(model)
     assert "Relations followed so far: none yet" in picks[0] and "Relations followed so far: written by" in picks[1]
@@ -121,7 +121,8 @@ def test_the_planner_picks_from_the_steps_that_lead_on_and_a_confident_plan_is_f
     explorer = ExplorerDouble()
     confident = [{"logprobs": {"directed by": 0.0, "written by": -9, "starred actors": -9}}, END]
     accept = [{"reason": "a director, as asked"}, "accept"]
-    (result,), model, _ = _run("effiqa", kg, ["who directed [Kismet]"], [*confident, *accept], explorer)
+    locked = EffiQASettings(plan_lock=0.5)
+    (result,), model, _ = _run("effiqa", kg, ["who directed [Kismet]"], [*confident, *accept], explorer, locked)
     assert (result["prediction"], result["rounds"]) == ("William Dieterle", 0)
     picks = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
     first, second = (c.kwargs["choice"]["options"] for c in picks[:2])

@@ -55,6 +55,8 @@ def test_a_model_that_reads_the_evidence_flips_with_it_and_ignores_the_order() -
     metrics = _run(Reader(responses=[]))
     assert metrics["flip_rate"] == 1.0 and metrics["position_bias_rate"] == 0.0
     assert metrics["accuracy"] == 1.0 and metrics["skill_shown"]
+    assert metrics["overconfidence"] == pytest.approx(metrics["mean_confidence"] - 1.0, abs=1e-4)
+    assert metrics["overconfidence"] < 0  # right every time, with probabilities below 1
     assert metrics["accuracy_ci_low"] == pytest.approx(wilson(20, 20)[0], abs=1e-4)
 
 

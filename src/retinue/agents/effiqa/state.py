@@ -76,11 +76,12 @@ class EffiQASettings(BaseModel):
     max_rounds: int = Field(2, ge=1, description="Plan-explore-reflect rounds per question at most.")
     max_topics: int = Field(8, ge=1, description="Candidate topic entities offered to the planner.")
     plan_hops: int = Field(3, ge=1, le=3, description="Steps the planner plans at most.")
-    plan_lock: float = Field(
-        0.5,
+    plan_lock: float | None = Field(
+        None,
         ge=0,
         le=1,
-        description="A plan at least this probable is followed exactly; a less probable one earns a bonus.",
+        description="A plan at least this probable is followed exactly; None: every plan only earns a bonus. "
+        "Set it only for a planner whose probe shows calibrated confidence.",
     )
     tog_width: int = Field(3, ge=1, description="ToG: beam width (relations per entity, entities per relation).")
     tog_depth: int = Field(3, ge=1, description="ToG: hops at most.")

@@ -111,18 +111,18 @@ def plan(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
 
 def explore(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, Any]:
     """The explorer: the plug-in model's beam search from the planned topic. A plan the planner found
-    probable enough (`plan_lock`) is followed exactly; a less probable one earns its steps a bonus."""
+    probable enough (`plan_lock`, when set) is followed exactly; any other earns its steps a bonus."""
     ctx = runtime.context
     work = current_work(state)
     explorer = _explorer(ctx)
-    planned = work.get("plan") or {}
+    planned, lock = work.get("plan") or {}, ctx.settings.plan_lock
     found = explorer.explore(
         work["question"],
         topic_node(work),
         work.get("mention"),
         plan=[Step.parse(name) for name in planned.get("path", [])],
         exclude=[tuple(Step.parse(n) for n in path) for path in work["rejected"]],
-        follow_plan=float(planned.get("confidence", 0.0)) >= ctx.settings.plan_lock,
+        follow_plan=lock is not None and float(planned.get("confidence", 0.0)) >= lock,
     )
     work["paths"] = [p.to_dict() for p in found.paths[:3]]
     work["note"] = found.stopped

@@ -10,7 +10,8 @@ of a seeded order, so that every option moves), through the same prompt and choi
   option changes with the order): 1.0 for a model that always picks the first option shown, 0.0 for one
   that picks the same option whatever the order;
 - flip_rate: the share of pairs whose picks differ between the case and its twin (first order): 1.0 for
-  a model that reads the evidence, 0.0 for one that ignores it.
+  a model that reads the evidence, 0.0 for one that ignores it;
+- overconfidence: the mean probability the model gave its picks minus its accuracy.
 
 Skill is shown when the interval's lower end is above chance; otherwise the report says "no skill shown".
 """
@@ -134,6 +135,9 @@ def probe_metrics(pairs: Sequence[ProbePair], answers: Sequence[ProbeAnswer]) ->
         "flip_rate": round(flips / len(pairs), 4),
         "fallback_rate": round(sum(not a.valid for a in answers) / len(answers), 4),
         "mean_confidence": round(sum(a.confidence for a in answers) / len(answers), 4),
+        # how far the model's own probabilities overstate its accuracy: a control decision that trusts
+        # them (EffiQA's plan_lock) needs this near 0
+        "overconfidence": round(sum(a.confidence for a in answers) / len(answers) - right / len(cases), 4),
         "most_picked": picks.most_common(1)[0][0],
         "most_picked_share": round(picks.most_common(1)[0][1] / len(answers), 4),
     }
