@@ -178,4 +178,7 @@ def test_a_choice_scores_each_option_as_the_prompts_continuation(embedded_model:
         model, ChoicePrompt(messages, list(request.options), kind="text", stem="Command:"), default="look", usage=usage
     )
     assert choice.valid and choice.method == "loglik" and sum(choice.probabilities.values()) == pytest.approx(1)
-    assert usage.total().calls == 1 and usage.total().prompt_tokens > 10
+    assert usage.by_role["default"].calls == 1 and usage.by_role["default"].prompt_tokens > 10
+    assert usage.by_role["default_calibration"].calls == 1  # the PMI premise, scored once
+    choose(model, ChoicePrompt(messages, list(request.options), kind="text", stem="Command:"), default="look", seed=1)
+    assert usage.by_role["default"].calls == 2 and usage.by_role["default_calibration"].calls == 1
