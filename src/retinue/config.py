@@ -65,12 +65,15 @@ def validate_config(model: type[ModelT], data: dict[str, Any], source: str = "co
 
 
 def describe_validation_error(error: ValidationError, source: str) -> str:
-    lines = [f"invalid {source}:"]
+    """Each problem on a line of its own; one problem fits on the first line."""
+    problems = []
     for problem in error.errors():
         field = ".".join(str(part) for part in problem["loc"]) or "(top level)"
         got = f" (got {problem['input']!r})" if problem["type"] != "missing" else ""
-        lines.append(f"  {field}: {problem['msg']}{got}")
-    return "\n".join(lines)
+        problems.append(f"{field}: {problem['msg']}{got}")
+    if len(problems) == 1:
+        return f"invalid {source}: {problems[0]}"
+    return "\n".join([f"invalid {source}:", *(f"  {p}" for p in problems)])
 
 
 def load_toml(path: Path) -> dict[str, Any]:

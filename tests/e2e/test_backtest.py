@@ -14,7 +14,6 @@ import pytest
 from retinue.agents.fincon import FinconContext, FinconMethod
 from retinue.agents.fincon.state import ASPECTS
 from retinue.agents.trading import Baseline, TradingContext
-from retinue.cli.chat import backtest_memory, load_fincon
 from retinue.config import LLMConfig
 from retinue.datasets.market_text import TextArchive
 from retinue.datasets.prices import load_prices
@@ -26,6 +25,7 @@ from retinue.llms import ScriptedChatModel, UsageRecorder
 from retinue.paths import data_root
 from retinue.runs.directory import RunDirectory
 from retinue.runs.execute import execute, open_run_store
+from retinue.scenarios.chat import backtest_memory, load_fincon
 from retinue.web.sessions import ChatSessions
 
 pytestmark = [

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from retinue.cli.chat import load_fincon
 from retinue.config import LLMConfig
 from retinue.llms import ScriptedChatModel, UsageRecorder
+from retinue.scenarios.chat import load_fincon
 from retinue.web.app import create_app
 from retinue.web.sessions import ChatSessions
 from tests.conftest import HashEmbeddings

@@ -6,6 +6,7 @@ import sys
 from types import FrameType
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 
 from retinue.cli.ask import ask
@@ -24,6 +25,7 @@ from retinue.cli.serve import serve
 from retinue.cli.sweep import sweep
 from retinue.cli.tips import eval_tips, games_app
 from retinue.cli.train import train_app
+from retinue.config import describe_validation_error
 from retinue.errors import RetinueError
 from retinue.llms.failures import ScriptExhaustedError, endpoint_failures_explained
 
@@ -79,6 +81,9 @@ def main() -> None:
             app()
     except RetinueError as error:
         err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
+        sys.exit(1)
+    except ValidationError as error:  # options that do not make a valid scenario config
+        err.print(f"[red]error:[/red] {escape(describe_validation_error(error, error.title))}", highlight=False)
         sys.exit(1)
     except OSError as error:  # a path the user gave that cannot be read or written, a full disk
         where = f": {error.filename}" if error.filename else ""

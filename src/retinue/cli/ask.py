@@ -20,7 +20,6 @@ from retinue.cli.common import (
     err,
     out,
     print_usage,
-    run_chat_model,
 )
 from retinue.config import LLMConfig, validate_config
 from retinue.errors import RetinueError
@@ -97,7 +96,7 @@ def ask(
 def _run_ask(run: Any, prompts: list[str], schema: dict[str, Any] | None, llm_config: LLMConfig, resume: bool) -> None:
     from retinue.agents.ask import AskContext
     from retinue.graphs.ask import build_ask_graph
-    from retinue.llms import UsageRecorder
+    from retinue.llms import UsageRecorder, run_chat_model
     from retinue.runs.execute import execute
 
     usage = UsageRecorder()

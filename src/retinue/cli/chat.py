@@ -22,7 +22,6 @@ from retinue.cli.common import (
     chat_model_settings,
     err,
     out,
-    run_chat_model,
 )
 from retinue.cli.effiqa import DataDirOption, ExplorerOption, KGOption
 from retinue.cli.tips import GamesOption
@@ -61,108 +60,21 @@ def chat(
 ) -> None:
     """Chat with an agent team. Type a message; /help lists the commands; Ctrl-D or /quit leaves."""
     from retinue.agents.chat import TEAMS
+    from retinue.scenarios.chat import ChatScenario, open_sessions
     from retinue.web.sessions import new_session_id
 
     if team not in TEAMS:
         raise RetinueError(f"--team: {team!r} is not one of {', '.join(TEAMS)}")
-    opened = open_sessions(config, llm, model, base_url, script, no_cache, kg, explorer, data_dir, games, fincon_run)
-    with opened as sessions:
-        Terminal(sessions).run(session or new_session_id(), team)
-
-
-def open_sessions(
-    config: Path | None,
-    llm: Any,
-    model: str | None,
-    base_url: str | None,
-    script: Path | None,
-    no_cache: bool,
-    kg: Path | None,
-    explorer: Path | None,
-    data_dir: Path | None,
-    games: Path | None = None,
-    fincon_run: Path | None = None,
-) -> Any:
-    """The chat sessions under RETINUE_HOME/chat, with the configured model and each team's tools on demand
-    (a --fincon-run is checked now, not at the team's first turn)."""
-    from retinue.llms import UsageRecorder
-    from retinue.paths import retinue_home
-    from retinue.web.sessions import ChatSessions
-
-    llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
-    start = backtest_memory(fincon_run) if fincon_run else None
-    usage = UsageRecorder()
-    return ChatSessions(
-        retinue_home() / "chat",
-        run_chat_model(llm_config, usage),
-        usage,
-        llm_config,
-        lambda: load_effiqa(kg, explorer, data_dir),
-        load_fincon=lambda: load_fincon(data_dir, start),
-        load_tips=lambda: load_games_for_chat(games),
+    scenario = ChatScenario(
+        llm=chat_model_settings(config, llm, model, base_url, script, no_cache),
+        kg=kg,
+        explorer=explorer,
+        data_dir=data_dir,
+        games=games,
+        fincon_run=fincon_run,
     )
-
-
-def load_games_for_chat(games: Path | None) -> tuple[Path, dict[str, Any]]:
-    """The tips team's games: --games, else a few level-1 games made once under RETINUE_HOME/games/chat."""
-    from retinue.envs.textworld_suite import MANIFEST, load_games, make_games
-    from retinue.paths import retinue_home
-
-    folder = games or retinue_home() / "games" / "chat"
-    if games is None and not (folder / MANIFEST).exists():
-        err.print("[dim]making three level-1 cooking games for the tips team (once, about 20 s)...[/dim]")
-        make_games([1], "train", 3, 0, folder)
-    if not folder.is_dir():
-        raise RetinueError(f"--games: {folder} is not a folder made by `retinue games make`")
-    return folder, {entry.id: entry for entry in load_games(folder)}
-
-
-def load_fincon(data_dir: Path | None, start: Any = None) -> Any:
-    """The fincon team's FinconTools; `start` (a BacktestMemory) is the finished backtest it starts from."""
-    from langgraph.store.memory import InMemoryStore
-
-    from retinue.agents.chat.fincon_team import FinconTools
-    from retinue.graphs.backtest import build_backtest_graph
-    from retinue.graphs.fincon import build_fincon_day_graph
-    from retinue.paths import data_root
-
-    # The chat's backtests run baselines, which keep nothing in the store the backtest graph requires.
-    backtests = build_backtest_graph().compile(store=InMemoryStore())
-    return FinconTools(build_fincon_day_graph().compile(), backtests, data_root(data_dir), start)
-
-
-def backtest_memory(folder: Path) -> Any:
-    """The memory, trained beliefs and last day of a finished FinCon backtest (`retinue backtest --method
-    fincon`), for the fincon team to start from."""
-    from datetime import date
-
-    from retinue.agents.chat.fincon_team import BacktestMemory
-    from retinue.jsonfiles import read_json
-    from retinue.runs.directory import RunDirectory
-
-    run = RunDirectory.open(folder, command="backtest")
-    config = run.config()
-    if config.get("method") != "fincon":
-        raise RetinueError(f"--fincon-run: {folder} is a {config.get('method')} backtest, not a fincon one")
-    if run.status() != "completed" or not run.store_path.is_dir():
-        raise RetinueError(f"--fincon-run: {folder} has not finished (status {run.status()}); --resume it first")
-    training = run.path / "training.json"
-    beliefs = read_json(training, "training record").get("beliefs", {}) if training.exists() else {}
-    return BacktestMemory(run.path, run.store_path, dict(beliefs), date.fromisoformat(config["end"]))
-
-
-def load_effiqa(kg: Path | None, explorer: Path | None, data_dir: Path | None) -> tuple[Any, Any, Any]:
-    from retinue.cli.effiqa import explorer_folder
-    from retinue.graphs.effiqa import build_effiqa_graph
-    from retinue.paths import data_root
-    from retinue.tools.kg_explorer import PathExplorer
-    from retinue.tools.knowledge_graph import KnowledgeGraph
-    from retinue.training.kg_explorer import ExplorerModel
-
-    folder = explorer_folder(explorer)
-    err.print("[dim]loading the knowledge graph and the plug-in explorer...[/dim]")
-    graph = KnowledgeGraph.load(kg or data_root(data_dir) / "metaqa" / "kb.txt")
-    return build_effiqa_graph().compile(), graph, PathExplorer(graph, ExplorerModel.load(folder))
+    with open_sessions(scenario, console=err) as sessions:
+        Terminal(sessions).run(session or new_session_id(), team)
 
 
 class Terminal:

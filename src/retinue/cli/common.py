@@ -18,17 +18,6 @@ def command_group(help: str) -> typer.Typer:
     return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
 
 
-def run_chat_model(llm_config: LLMConfig, usage: Any, db: str | None = None) -> Any:
-    """The configured chat model for a run: shared response cache (unless turned off; on the PostgreSQL
-    server `db` when given), usage counted."""
-    from retinue.llms import make_chat_model
-    from retinue.llms.cache import open_response_cache
-    from retinue.paths import response_cache_path
-
-    cache = open_response_cache(db, response_cache_path()) if llm_config.cache else None
-    return make_chat_model(llm_config, cache=cache, usage=usage)
-
-
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -107,3 +96,21 @@ def print_usage(usage: dict[str, Any]) -> None:
             f"{u['latency_seconds']:.2f}",
         )
     err.print(table)
+
+
+def run_scenario(
+    config: Any, *, out_dir: Path | None = None, resume: Path | None = None, command: str | None = None
+) -> Any:
+    """Run a scenario through `retinue.run` with progress on stderr; Ctrl-C prints how to continue the run
+    and exits 130."""
+    from retinue.scenarios import RunInterrupted, run
+
+    try:
+        return run(config, out=out_dir, resume=resume, command=command, console=err)
+    except RunInterrupted as stopped:
+        from retinue.runs.directory import RunDirectory
+
+        recorded = RunDirectory.open(stopped.path).record().get("command")
+        if recorded != "ask-kg":  # one question: nothing worth resuming
+            err.print(f"\ninterrupted; continue with: retinue {recorded} --resume {stopped.path}")
+        raise typer.Exit(130) from None

@@ -46,22 +46,17 @@ def play(
     from dataclasses import asdict
 
     from retinue.agents.tips.actor import llm_command
-    from retinue.cli.tips import tips_context
     from retinue.envs.textworld import TextWorldEnv
     from retinue.envs.textworld_suite import load_games
     from retinue.llms import UsageRecorder
+    from retinue.scenarios.tips import TipsScenario, tips_context
 
     entry = load_games(game)[0]
     tips = _learned_tips(tips_from, entry.id) if tips_from is not None else []
     llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
     env = TextWorldEnv(game, HUMAN_STEP_LIMIT)
     seen = env.reset()
-    saved: dict[str, Any] = {
-        "games": {entry.id: {**asdict(entry), "path": str(game.resolve())}},
-        "method": "tips",
-        "setting": "own",
-        "settings": {},
-    }
+    scenario = TipsScenario(games={entry.id: {**asdict(entry), "path": str(game.resolve())}}, method="tips")
     context: Any = None
     steps: list[dict[str, Any]] = []
     out.print(f"[bold]{seen.objective}[/bold]\n", highlight=False)
@@ -85,7 +80,7 @@ def play(
                 out.print("\n".join(f"- {t}" for t in tips) or "no tips (give --tips-from RUN_DIR)", markup=False)
             elif line == "/suggest":
                 if context is None:
-                    context = tips_context(saved, llm_config, UsageRecorder())
+                    context = tips_context(scenario, llm_config, UsageRecorder())
                 work: Any = {"plan": {"game": entry.id}, "steps": steps, "guidance": tips}
                 try:
                     with endpoint_failures_explained("the game goes on without a suggestion"):

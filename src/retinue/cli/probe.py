@@ -19,7 +19,6 @@ from retinue.cli.common import (
     complete_run,
     err,
     out,
-    run_chat_model,
 )
 from retinue.errors import RetinueError
 
@@ -54,7 +53,7 @@ def probe(
     position-bias rate (how often the pick stays at one position when the order changes) and the flip rate
     (how often it changes when the evidence is flipped). answers.jsonl has every answer."""
     from retinue.evaluation.probes import ROLES, ask_pairs, probe_metrics, probe_pairs, summary_line
-    from retinue.llms import UsageRecorder
+    from retinue.llms import UsageRecorder, run_chat_model
     from retinue.paths import data_root, retinue_home, runs_root
     from retinue.progress import progress_bars
     from retinue.runs.context import RunContext

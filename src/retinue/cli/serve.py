@@ -14,6 +14,7 @@ from retinue.cli.common import (
     ModelOption,
     NoCacheOption,
     ScriptOption,
+    chat_model_settings,
     err,
 )
 from retinue.cli.effiqa import DataDirOption, ExplorerOption, KGOption
@@ -60,7 +61,7 @@ def serve(
     are the terminal's (`retinue chat`): either front end continues the other's."""
     import uvicorn
 
-    from retinue.cli.chat import open_sessions
+    from retinue.scenarios.chat import ChatScenario, open_sessions
     from retinue.web.app import create_app
 
     if not _is_loopback(host) and not token:
@@ -68,8 +69,15 @@ def serve(
     if not 0 < port < 65536:
         raise RetinueError(f"--port must be between 1 and 65535, not {port}")
     _check_port_free(host, port)
-    opened = open_sessions(config, llm, model, base_url, script, no_cache, kg, explorer, data_dir, games, fincon_run)
-    with opened as sessions:
+    scenario = ChatScenario(
+        llm=chat_model_settings(config, llm, model, base_url, script, no_cache),
+        kg=kg,
+        explorer=explorer,
+        data_dir=data_dir,
+        games=games,
+        fincon_run=fincon_run,
+    )
+    with open_sessions(scenario, console=err) as sessions:
         address = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
         err.print(f"chat page: {address}  (Ctrl-C stops the server; sessions are kept)", highlight=False)
         uvicorn.run(create_app(sessions, token), host=host, port=port, log_level="warning")

@@ -20,7 +20,6 @@ from retinue.cli.common import (
     command_group,
     complete_run,
     err,
-    run_chat_model,
 )
 from retinue.errors import RetinueError
 
@@ -209,7 +208,7 @@ def synthesize_command(
     from retinue.datasets.market_text import NEWS_FILE, read_news
     from retinue.datasets.sentiment import LABELS, financial_phrasebank, phrasebank_split
     from retinue.evaluation.classification import accuracy
-    from retinue.llms import UsageRecorder
+    from retinue.llms import UsageRecorder, run_chat_model
     from retinue.paths import data_root, runs_root
     from retinue.runs.directory import RunDirectory
     from retinue.training import synthesizrr as synth

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from retinue.llms.cache import SQLiteResponseCache
     from retinue.llms.choice import Choice, ChoicePrompt, choose
     from retinue.llms.failures import ScriptExhaustedError
-    from retinue.llms.providers import make_chat_model
+    from retinue.llms.providers import make_chat_model, run_chat_model
     from retinue.llms.scripted import ScriptedChatModel, UnusedScriptError
     from retinue.llms.structured import Decision, OutputSchema, decide
     from retinue.llms.usage import RoleUsage, UsageRecorder
@@ -25,6 +25,7 @@ _HOMES = {
     "ChoicePrompt": "choice",
     "choose": "choice",
     "make_chat_model": "providers",
+    "run_chat_model": "providers",
     "ScriptedChatModel": "scripted",
     "ScriptExhaustedError": "failures",
     "UnusedScriptError": "scripted",
@@ -48,6 +49,7 @@ __all__ = [
     "choose",
     "decide",
     "make_chat_model",
+    "run_chat_model",
 ]
 
 

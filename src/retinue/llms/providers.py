@@ -60,6 +60,16 @@ def check_chat_model(config: LLMConfig) -> None:
         ScriptedChatModel.from_file(config.script)  # its responses must load
 
 
+def run_chat_model(config: LLMConfig, usage: UsageRecorder | None, db: str | None = None) -> BaseChatModel:
+    """The chat model of a run: the shared response cache (unless `config.cache` is off; on the PostgreSQL
+    server `db` when given) and `usage` counting every call."""
+    from retinue.llms.cache import open_response_cache
+    from retinue.paths import response_cache_path
+
+    cache = open_response_cache(db, response_cache_path()) if config.cache else None
+    return make_chat_model(config, cache=cache, usage=usage)
+
+
 def make_chat_model(
     config: LLMConfig,
     *,

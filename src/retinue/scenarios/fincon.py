@@ -9,13 +9,15 @@ a CVRF step compares it with the one before and revises the beliefs, which are k
 
 import functools
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from retinue.cli.common import err, run_chat_model
-from retinue.config import LLMConfig, validate_config
+from rich.console import Console
+
+from retinue.config import LLMConfig
 from retinue.errors import RetinueError
+from retinue.runs.directory import RunDirectory
+from retinue.scenarios.backtest import BacktestScenario
 
 EPISODES_DIR = "episodes"
 
@@ -36,18 +38,22 @@ class Training:
         }
 
 
-def fincon_method(env: Any, saved: dict[str, Any], llm_config: LLMConfig, usage: Any, beliefs: dict[str, str]) -> Any:
+def fincon_method(
+    env: Any, config: BacktestScenario, llm_config: LLMConfig, usage: Any, beliefs: dict[str, str]
+) -> Any:
+    """FinCon's team for one pass over `env`: analysts and manager on the run's chat model, with `beliefs`."""
     from retinue.agents.fincon import FinconContext, FinconMethod
     from retinue.graphs.fincon import build_fincon_day_graph
+    from retinue.llms import run_chat_model
 
     context = FinconContext(
-        llm=run_chat_model(llm_config, usage, saved.get("db")),
+        llm=run_chat_model(llm_config, usage, config.db),
         usage=usage,
         llm_config=llm_config,
         env=env,
-        archive=_archive(saved["data_dir"], tuple(saved["tickers"])),
+        archive=_archive(str(config.data_dir), tuple(config.tickers)),
         beliefs=beliefs,
-        sentiment=sentiment_tool(saved),
+        sentiment=sentiment_tool(config),
     )
     return FinconMethod(build_fincon_day_graph().compile(), context)
 
@@ -60,25 +66,22 @@ def _archive(data_dir: str, tickers: tuple[str, ...]) -> Any:
     return TextArchive.load(Path(data_dir), list(tickers))
 
 
-def sentiment_tool(saved: dict[str, Any]) -> Any:
+def sentiment_tool(config: BacktestScenario) -> Any:
     """The news analyst's sentiment model, when the backtest names one."""
     from retinue.tools.local_models import SentimentTool
 
-    folder = saved.get("sentiment_model")
-    return SentimentTool.load(Path(folder)) if folder else None
+    return SentimentTool.load(config.sentiment_model) if config.sentiment_model else None
 
 
-def _episode_run(run: Any, number: int, saved: dict[str, Any]) -> tuple[Any, bool]:
+def _episode_run(run: RunDirectory, number: int, config: BacktestScenario) -> tuple[RunDirectory, bool]:
     """The episode's run directory and whether it is being continued."""
-    from retinue.runs.directory import RunDirectory
-
     path = run.path / EPISODES_DIR / str(number)
     if (path / "run.json").is_file():
         return RunDirectory.open(path, command="backtest episode"), True
-    return RunDirectory.create("backtest episode", {**saved, "episode": number}, path, path.parent), False
+    return RunDirectory.create("backtest episode", {**config.saved(), "episode": number}, path, path.parent), False
 
 
-def train(run: Any, saved: dict[str, Any], prices: Any) -> Training:
+def train(run: RunDirectory, config: BacktestScenario, prices: Any, console: Console | None = None) -> Training:
     """Run (or finish) the training episodes and CVRF steps of `run`; returns the resulting beliefs."""
     from retinue.agents.fincon.cvrf import Episode, load_beliefs, reinforce
     from retinue.agents.trading import TradingContext
@@ -87,21 +90,21 @@ def train(run: Any, saved: dict[str, Any], prices: Any) -> Training:
     from retinue.llms import UsageRecorder
     from retinue.runs.execute import execute, open_run_store
 
-    spec = saved["train"]
-    env = MarketEnv(
-        prices, date.fromisoformat(spec["start"]), date.fromisoformat(spec["end"]), cost_bps=saved["cost_bps"]
-    )
-    base = validate_config(LLMConfig, saved["llm"], source="[llm]")
+    console = console or Console(stderr=True)
+    spec = config.train
+    assert spec is not None, "train() needs a training window"
+    env = MarketEnv(prices, spec.start, spec.end, cost_bps=config.cost_bps)
+    base = config.llm
     previous: Episode | None = None
     rows: list[dict[str, Any]] = []
-    for number in range(1, spec["episodes"] + 1):
-        llm_config = base.model_copy(update={"temperature": spec["temperature"], "seed": base.seed + number})
+    for number in range(1, spec.episodes + 1):
+        llm_config = base.model_copy(update={"temperature": spec.temperature, "seed": base.seed + number})
         with open_run_store(run) as store:
             beliefs = load_beliefs(store)
-        episode_run, continuing = _episode_run(run, number, saved)
+        episode_run, continuing = _episode_run(run, number, config)
         usage = UsageRecorder()
-        method = fincon_method(env, saved, llm_config, usage, beliefs)
-        err.print(f"training episode {number}/{spec['episodes']}: {spec['start']} to {spec['end']}")
+        method = fincon_method(env, config, llm_config, usage, beliefs)
+        console.print(f"training episode {number}/{spec.episodes}: {spec.start} to {spec.end}")
         final = execute(
             build_backtest_graph(),
             run=episode_run,
@@ -110,7 +113,7 @@ def train(run: Any, saved: dict[str, Any], prices: Any) -> Training:
             inputs={"index": 0, "last": env.trading_days - 1, "days": []},
             resume=continuing,
             recursion_limit=2 * env.trading_days + 10,
-            console=err,
+            console=console,
         )
         if not final.get("days"):
             raise RetinueError(f"training episode {number} ended without trading days: {episode_run.path}")
