@@ -55,7 +55,7 @@ def probe_summary(
 ) -> dict[str, float | str | bool]:
     """The skill probes of the model a results table ran (`retinue probe`, one run per role under `folder`,
     read back when finished): a line per role printed, its figures returned as probe_<role>_* keys."""
-    from retinue.evaluation.probes import summary_line
+    from retinue.probes import summary_line
 
     report: dict[str, float | str | bool] = {}
     for role in roles:

@@ -26,8 +26,8 @@ from _report import finish
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.conftest: the hash embedding
 from retinue.config import LLMConfig  # noqa: E402
 from retinue.llms import ScriptedChatModel, UsageRecorder  # noqa: E402
+from retinue.scenarios.chat_sessions import ChatSessions  # noqa: E402
 from retinue.web.app import create_app  # noqa: E402
-from retinue.web.sessions import ChatSessions  # noqa: E402
 from tests.conftest import HashEmbeddings  # noqa: E402
 from tests.real_parts import free_port  # noqa: E402
 

@@ -26,7 +26,7 @@ from retinue.paths import data_root
 from retinue.runs.directory import RunDirectory
 from retinue.runs.execute import execute, open_run_store
 from retinue.scenarios.chat import backtest_memory, load_fincon
-from retinue.web.sessions import ChatSessions
+from retinue.scenarios.chat_sessions import ChatSessions
 
 pytestmark = [
     pytest.mark.e2e,

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from retinue.config import LLMConfig
 from retinue.llms import ScriptedChatModel, UsageRecorder
 from retinue.scenarios.chat import load_fincon
+from retinue.scenarios.chat_sessions import ChatSessions
 from retinue.web.app import create_app
-from retinue.web.sessions import ChatSessions
 from tests.conftest import HashEmbeddings
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"

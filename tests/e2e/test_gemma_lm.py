@@ -47,7 +47,7 @@ def _metrics_of(out: Path, *args: str) -> dict:
 
 
 def test_gemma_continual_pretraining_becomes_an_embedded_chat_model(tmp_path: Path) -> None:
-    from retinue.tools import registry
+    from retinue.models import registry
 
     out = tmp_path / "cpt"
     metrics = _metrics_of(out, "cpt", "--base", "gemma-270m", "--steps", "2", "--batch", "1", "--seq", "32",
@@ -94,7 +94,7 @@ def _check_gguf_and_chat(folder: Path, name: str) -> None:
 
 
 def test_transact_prunes_gemma_query_heads_and_mlp_into_a_smaller_embedded_chat_model(tmp_path: Path) -> None:
-    from retinue.tools import registry
+    from retinue.models import registry
 
     out = tmp_path / "pruned"
     metrics = _metrics_of(out, "transact", "--model", "gemma-270m", "--target-attn-dim", "512", "--target-mlp-dim",
@@ -110,7 +110,7 @@ def test_transact_prunes_gemma_query_heads_and_mlp_into_a_smaller_embedded_chat_
 
 
 def test_iclguard_trains_lora_on_gemma_and_reports_icl_accuracy_on_all_four_sets(tmp_path: Path) -> None:
-    from retinue.tools import registry
+    from retinue.models import registry
 
     out = tmp_path / "guard"
     metrics = _metrics_of(out, "iclguard", "--target", "sst2", "--prompts", "2", "--steps", "2", "--eval-queries",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from retinue.evaluation.probes import ROLES
+from retinue.probes import ROLES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 KEYS = {"accuracy", "accuracy_ci_low", "accuracy_ci_high", "chance", "position_bias_rate", "flip_rate", "cases"}

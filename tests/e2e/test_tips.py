@@ -336,7 +336,7 @@ def test_the_tips_team_plays_a_game_in_chat_learns_tips_and_keeps_them_to_its_se
     tw_suite: Path, tmp_path: Path
 ) -> None:
     from retinue.envs.textworld_suite import load_games
-    from retinue.web.sessions import ChatSessions
+    from retinue.scenarios.chat_sessions import ChatSessions
     from tests.conftest import HashEmbeddings
 
     games = _subset(tw_suite, tmp_path, [1], "chat-games")

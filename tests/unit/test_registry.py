@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from retinue.errors import RetinueError
-from retinue.tools.registry import card, names, register
+from retinue.models.registry import card, names, register
 
 
 def test_built_ins_and_registered_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,7 +30,7 @@ def test_built_ins_and_registered_models(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_a_model_is_given_by_folder_or_by_registered_name(tmp_path: Path) -> None:
-    from retinue.tools.registry import model_folder
+    from retinue.models.registry import model_folder
 
     assert model_folder(tmp_path / "given", "test-explorer", "train one") == tmp_path / "given"
     with pytest.raises(RetinueError, match="no model 'test-explorer' registered: train one"):

@@ -7,19 +7,15 @@ from typing import Annotated, Any
 import typer
 
 from retinue.cli.common import (
-    BaseUrlOption,
-    ConfigOption,
+    DEFAULT_MODEL_OPTIONS,
     DbOption,
-    LLMOption,
-    ModelOption,
-    NoCacheOption,
+    ModelOptions,
     ResumeOption,
     RunDirOption,
-    ScriptOption,
-    chat_model_settings,
     err,
     out,
     print_usage,
+    with_model_options,
 )
 from retinue.config import LLMConfig, validate_config
 from retinue.errors import RetinueError
@@ -50,19 +46,15 @@ def _read_prompts(prompt: str | None, prompts_file: Path | None) -> list[str]:
     return prompts
 
 
+@with_model_options
 def ask(
     prompt: Annotated[str | None, typer.Argument(help="What to ask.")] = None,
     prompts_file: Annotated[Path | None, typer.Option("--file", help="More prompts, one per line.")] = None,
     schema: Annotated[Path | None, typer.Option(help="A JSON schema the answer must fit.")] = None,
-    llm: LLMOption = None,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    script: ScriptOption = None,
-    config: ConfigOption = None,
-    no_cache: NoCacheOption = False,
     db: DbOption = None,
     out_dir: RunDirOption = None,
     resume: ResumeOption = None,
+    models: ModelOptions = DEFAULT_MODEL_OPTIONS,
 ) -> None:
     """Ask the model; with --schema the answer is a validated JSON object. Prints usage after."""
     from retinue.runs.directory import RunDirectory
@@ -75,7 +67,7 @@ def ask(
     else:
         prompts = _read_prompts(prompt, prompts_file)
         schema_data = _read_schema(schema) if schema else None
-        llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
+        llm_config = models.settings()
         from retinue.paths import runs_root
         from retinue.postgres import check_db_url
 

@@ -8,18 +8,14 @@ import typer
 from rich.table import Table
 
 from retinue.cli.common import (
-    BaseUrlOption,
-    ConfigOption,
+    DEFAULT_MODEL_OPTIONS,
     DbOption,
-    LLMOption,
-    ModelOption,
-    NoCacheOption,
+    ModelOptions,
     RunDirOption,
-    ScriptOption,
-    chat_model_settings,
     err,
     out,
     run_scenario,
+    with_model_options,
 )
 from retinue.errors import RetinueError
 from retinue.postgres import check_db_url
@@ -32,6 +28,7 @@ def _parse_day(value: str, option: str) -> date:
         raise RetinueError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
+@with_model_options
 def backtest(
     method: Annotated[
         str, typer.Option(help="fincon | buy_and_hold | equal_weight | momentum | macd | markowitz.")
@@ -58,13 +55,8 @@ def backtest(
     ] = "local",
     out_dir: RunDirOption = None,
     resume: Annotated[Path | None, typer.Option(help="Continue a stopped backtest from its last trading day.")] = None,
-    llm: LLMOption = None,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    script: ScriptOption = None,
-    config: ConfigOption = None,
-    no_cache: NoCacheOption = False,
     db: DbOption = None,
+    models: ModelOptions = DEFAULT_MODEL_OPTIONS,
 ) -> None:
     """Backtest a trading method on daily prices, with no look-ahead. Writes metrics.json, trades.csv,
     equity.png and report.html to the run directory.
@@ -102,7 +94,7 @@ def backtest(
             sentiment_model=sentiment_model,
             data_dir=data_dir,
             db=check_db_url(db),
-            llm=chat_model_settings(config, llm, model, base_url, script, no_cache),
+            llm=models.settings(),
         )
     result = run_scenario(scenario, out_dir=out_dir, resume=resume)
     from retinue.scenarios import load_scenario

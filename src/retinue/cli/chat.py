@@ -1,6 +1,6 @@
 """`retinue chat`: a conversation with an agent team in the terminal, kept as a LangGraph thread.
 
-Sessions live under RETINUE_HOME/chat (`web/sessions.py`, shared with `retinue serve`): closing the
+Sessions live under RETINUE_HOME/chat (`scenarios/chat_sessions.py`, shared with `retinue serve`): closing the
 terminal and reopening the session with `--session ID` continues exactly where it stopped. Replies
 stream token by token; a team's intermediate steps are shown as they finish.
 """
@@ -13,15 +13,11 @@ import typer
 from rich.markup import escape
 
 from retinue.cli.common import (
-    BaseUrlOption,
-    ConfigOption,
-    LLMOption,
-    ModelOption,
-    NoCacheOption,
-    ScriptOption,
-    chat_model_settings,
+    DEFAULT_MODEL_OPTIONS,
+    ModelOptions,
     err,
     out,
+    with_model_options,
 )
 from retinue.cli.effiqa import DataDirOption, ExplorerOption, KGOption
 from retinue.cli.tips import GamesOption
@@ -43,6 +39,7 @@ HELP = """commands:
   /quit              leave (the session is kept)"""
 
 
+@with_model_options
 def chat(
     team: Annotated[str, typer.Option(help="assistant | effiqa | fincon | tips.")] = "assistant",
     session: Annotated[str | None, typer.Option(help="Reopen this session (or start one with this id).")] = None,
@@ -51,22 +48,17 @@ def chat(
     data_dir: DataDirOption = None,
     games: GamesOption = None,
     fincon_run: FinconRunOption = None,
-    llm: LLMOption = None,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    script: ScriptOption = None,
-    config: ConfigOption = None,
-    no_cache: NoCacheOption = False,
+    models: ModelOptions = DEFAULT_MODEL_OPTIONS,
 ) -> None:
     """Chat with an agent team. Type a message; /help lists the commands; Ctrl-D or /quit leaves."""
     from retinue.agents.chat import TEAMS
     from retinue.scenarios.chat import ChatScenario, open_sessions
-    from retinue.web.sessions import new_session_id
+    from retinue.scenarios.chat_sessions import new_session_id
 
     if team not in TEAMS:
         raise RetinueError(f"--team: {team!r} is not one of {', '.join(TEAMS)}")
     scenario = ChatScenario(
-        llm=chat_model_settings(config, llm, model, base_url, script, no_cache),
+        llm=models.settings(),
         kg=kg,
         explorer=explorer,
         data_dir=data_dir,
@@ -137,7 +129,7 @@ class Terminal:
     def command(self, line: str, session: str, team: str) -> tuple[str, str] | None:
         """Run a slash command; the (session, team) to go on with, or None to leave."""
         from retinue.agents.chat import TEAMS
-        from retinue.web.sessions import new_session_id
+        from retinue.scenarios.chat_sessions import new_session_id
 
         name, _, argument = line.partition(" ")
         argument = argument.strip()

@@ -1,7 +1,11 @@
 """What every command shares: the console, the model options and their translation into settings."""
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -45,29 +49,71 @@ DbOption = Annotated[
 ]
 
 
-def llm_overrides(
-    llm: str | None, model: str | None, base_url: str | None, script: Path | None, no_cache: bool
-) -> dict[str, Any]:
-    return {
-        "provider": llm,
-        "model": model,
-        "base_url": base_url,
-        "script": script,
-        "cache": False if no_cache else None,
-    }
+@dataclass(frozen=True)
+class ModelOptions:
+    """The model options every command that calls a model takes (`with_model_options` adds them)."""
+
+    llm: Provider | None = None
+    model: str | None = None
+    base_url: str | None = None
+    script: Path | None = None
+    config: Path | None = None
+    no_cache: bool = False
+
+    def overrides(self) -> dict[str, Any]:
+        """The options as overrides of the [llm] table (None: not given)."""
+        return {
+            "provider": self.llm,
+            "model": self.model,
+            "base_url": self.base_url,
+            "script": self.script,
+            "cache": False if self.no_cache else None,
+        }
+
+    def settings(self) -> LLMConfig:
+        """The [llm] settings of --config with the model options over them, checked now: a command refuses a
+        model it could not make before it creates a run directory."""
+        from retinue.config import load_settings
+        from retinue.llms.providers import check_chat_model
+
+        llm_config = load_settings(self.config, self.overrides()).llm
+        check_chat_model(llm_config)
+        return llm_config
 
 
-def chat_model_settings(
-    config: Path | None, llm: str | None, model: str | None, base_url: str | None, script: Path | None, no_cache: bool
-) -> LLMConfig:
-    """The [llm] settings of --config with the model options over them, checked now: a command refuses a
-    model it could not make before it creates a run directory."""
-    from retinue.config import load_settings
-    from retinue.llms.providers import check_chat_model
+DEFAULT_MODEL_OPTIONS = ModelOptions()  # what a command called from Python without the options gets
 
-    llm_config = load_settings(config, llm_overrides(llm, model, base_url, script, no_cache)).llm
-    check_chat_model(llm_config)
-    return llm_config
+_MODEL_PARAMETERS = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+    for name, annotation, default in (
+        ("llm", LLMOption, None),
+        ("model", ModelOption, None),
+        ("base_url", BaseUrlOption, None),
+        ("script", ScriptOption, None),
+        ("config", ConfigOption, None),
+        ("no_cache", NoCacheOption, False),
+    )
+]
+
+CommandT = TypeVar("CommandT", bound=Callable[..., Any])
+
+
+def with_model_options(command: CommandT) -> CommandT:
+    """Give `command` the model options (--llm, --model, --base-url, --script, --config, --no-cache); it
+    receives them as one `models: ModelOptions` argument."""
+    signature = inspect.signature(command)
+    kept = [p for p in signature.parameters.values() if p.name != "models"]
+    names = [p.name for p in _MODEL_PARAMETERS]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        models = ModelOptions(**{name: kwargs.pop(name) for name in names if name in kwargs})
+        return command(*args, models=models, **kwargs)
+
+    parameters = kept + _MODEL_PARAMETERS
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": signature.return_annotation}
+    return wrapper  # type: ignore[return-value]
 
 
 def complete_run(run: Any, metrics: dict[str, Any], seconds: float) -> None:

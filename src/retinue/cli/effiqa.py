@@ -6,21 +6,17 @@ from typing import Annotated, Any
 import typer
 
 from retinue.cli.common import (
-    BaseUrlOption,
-    ConfigOption,
+    DEFAULT_MODEL_OPTIONS,
     DbOption,
-    LLMOption,
-    ModelOption,
-    NoCacheOption,
+    ModelOptions,
     ResumeOption,
     RunDirOption,
-    ScriptOption,
-    chat_model_settings,
     complete_run,
     err,
     out,
     print_usage,
     run_scenario,
+    with_model_options,
 )
 from retinue.errors import RetinueError
 from retinue.scenarios.effiqa import EXPLORER_NAME, seeded_sample
@@ -44,11 +40,11 @@ def train_explorer(
     80/20 split of 1-, 2- and 3-hop questions) and print its path accuracy on the validation part. The
     model lands in RUN_DIR/model and is registered, so `eval effiqa` finds it."""
     from retinue.envs.kgqa import HOPS, metaqa_questions, split_dev
+    from retinue.envs.knowledge_graph import KnowledgeGraph
+    from retinue.models.registry import register
     from retinue.paths import data_root, runs_root
     from retinue.progress import progress_bars
     from retinue.runs.directory import RunDirectory
-    from retinue.tools.knowledge_graph import KnowledgeGraph
-    from retinue.tools.registry import register
     from retinue.training.kg_explorer import train_explorer as train
 
     if epochs < 1 or (limit is not None and limit < 1):
@@ -90,6 +86,7 @@ def train_explorer(
     err.print(f"model: {run.path / 'model'} (registered as {name!r})")
 
 
+@with_model_options
 def eval_effiqa(
     method: Annotated[str, typer.Option(help="effiqa | tog | io | plugin.")] = "effiqa",
     hops: Annotated[int, typer.Option(help="MetaQA questions of 1, 2 or 3 hops.")] = 1,
@@ -104,15 +101,10 @@ def eval_effiqa(
     data_dir: DataDirOption = None,
     kg: KGOption = None,
     explorer: ExplorerOption = None,
-    llm: LLMOption = None,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    script: ScriptOption = None,
-    config: ConfigOption = None,
-    no_cache: NoCacheOption = False,
     db: DbOption = None,
     out_dir: RunDirOption = None,
     resume: ResumeOption = None,
+    models: ModelOptions = DEFAULT_MODEL_OPTIONS,
 ) -> None:
     """Answer knowledge-graph questions with EffiQA or a baseline and score them: metrics.json (Hits@1 on all
     and on answerable questions, LLM calls, tokens and seconds per question) and predictions.jsonl. By
@@ -139,7 +131,7 @@ def eval_effiqa(
             data_dir=data_dir,
             kg=kg,
             explorer=explorer,
-            llm=chat_model_settings(config, llm, model, base_url, script, no_cache),
+            llm=models.settings(),
             db=check_db_url(db),
         )
     result = run_scenario(scenario, out_dir=out_dir, resume=resume)
@@ -149,19 +141,15 @@ def eval_effiqa(
     err.print(f"run directory: {result.path}")
 
 
+@with_model_options
 def ask_kg(
     question: Annotated[str, typer.Argument(help="The question; a [bracketed] name marks its topic entity.")],
     kg: KGOption = None,
     method: Annotated[str, typer.Option(help="effiqa | tog | io | plugin.")] = "effiqa",
     data_dir: DataDirOption = None,
     explorer: ExplorerOption = None,
-    llm: LLMOption = None,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    script: ScriptOption = None,
-    config: ConfigOption = None,
-    no_cache: NoCacheOption = False,
     out_dir: RunDirOption = None,
+    models: ModelOptions = DEFAULT_MODEL_OPTIONS,
 ) -> None:
     """Answer one question over a knowledge graph (MetaQA's by default) and print the reasoning path and the
     triples that support the answer."""
@@ -178,7 +166,7 @@ def ask_kg(
         data_dir=data_dir,
         kg=kg,
         explorer=explorer,
-        llm=chat_model_settings(config, llm, model, base_url, script, no_cache),
+        llm=models.settings(),
     )
     result = run_scenario(scenario, out_dir=out_dir, command="ask-kg")
     answer = result.final["results"][0]

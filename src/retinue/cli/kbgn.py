@@ -45,10 +45,10 @@ def train_kbgn(
 ) -> None:
     """Train KBGN (or an ablation) on a generated set and print its validation metrics: MRR, R@1/5/10, mean
     rank, NDCG. The model lands in RUN_DIR/model and is registered."""
+    from retinue.models.registry import register
     from retinue.paths import runs_root
     from retinue.progress import progress_bars
     from retinue.runs.directory import RunDirectory
-    from retinue.tools.registry import register
     from retinue.training.kbgn.dataset import load_split
     from retinue.training.kbgn.train import ABLATIONS, evaluate, save_kbgn
     from retinue.training.kbgn.train import train_kbgn as train
@@ -94,7 +94,7 @@ def eval_kbgn(
     split: Annotated[str, typer.Option(help="train | val.")] = "val",
 ) -> None:
     """Rank every round's candidates with a trained KBGN and print MRR, R@1/5/10, mean rank and NDCG."""
-    from retinue.tools.registry import model_folder
+    from retinue.models.registry import model_folder
     from retinue.training.kbgn.dataset import load_split
     from retinue.training.kbgn.train import evaluate, load_kbgn
 

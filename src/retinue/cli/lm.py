@@ -59,10 +59,10 @@ def train_cpt(
     import torch
     from rich.progress import TextColumn
 
+    from retinue.models.registry import register
     from retinue.paths import data_root, runs_root
     from retinue.progress import default_columns, progress_bars
     from retinue.runs.directory import RunDirectory
-    from retinue.tools.registry import register
     from retinue.training.lm.data import pack, read_texts, split_documents
     from retinue.training.lm.gemma import BASE_NAME, GemmaLM, base_folder
     from retinue.training.lm.model import DecoderConfig, DecoderLM
@@ -191,10 +191,10 @@ def train_transact(
     model.gguf, registered as transact-gemma for the embedded chat model)."""
     import torch
 
+    from retinue.models.registry import model_folder, register
     from retinue.paths import data_root, runs_root
     from retinue.progress import progress_bars
     from retinue.runs.directory import RunDirectory
-    from retinue.tools.registry import model_folder, register
     from retinue.training.lm.data import pack, read_texts, split_documents
     from retinue.training.lm.gemma import BASE_NAME, GemmaLM, base_folder
     from retinue.training.lm.train import lm_card, load_lm, perplexity
@@ -311,10 +311,10 @@ def train_iclguard(
     from rich.progress import TextColumn
 
     from retinue.datasets.classification import LOADERS, load_classification_set
+    from retinue.models.registry import register
     from retinue.paths import data_root, runs_root
     from retinue.progress import default_columns, progress_bars
     from retinue.runs.directory import RunDirectory
-    from retinue.tools.registry import register
     from retinue.training.lm.data import pack, read_texts, split_documents
     from retinue.training.lm.gemma import BASE_NAME, base_folder
     from retinue.training.lm.iclguard import (

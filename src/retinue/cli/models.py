@@ -14,7 +14,7 @@ models_app = command_group("Local models and their cards.")
 @models_app.command("list")
 def models_list() -> None:
     """Every registered model: built-in ones and those `retinue train` registered."""
-    from retinue.tools.registry import card, names
+    from retinue.models.registry import card, names
 
     table = Table(title="models", title_justify="left")
     for column in ("name", "task", "parameters", "adaptation"):
@@ -33,6 +33,6 @@ def models_list() -> None:
 @models_app.command("show")
 def models_show(name: Annotated[str, typer.Argument(help="A name from `retinue models list`.")]) -> None:
     """A model's card as JSON."""
-    from retinue.tools.registry import card
+    from retinue.models.registry import card
 
     out.print_json(json.dumps(card(name)))

@@ -7,15 +7,11 @@ import typer
 from rich.markup import escape
 
 from retinue.cli.common import (
-    BaseUrlOption,
-    ConfigOption,
-    LLMOption,
-    ModelOption,
-    NoCacheOption,
-    ScriptOption,
-    chat_model_settings,
+    DEFAULT_MODEL_OPTIONS,
+    ModelOptions,
     err,
     out,
+    with_model_options,
 )
 from retinue.errors import RetinueError
 from retinue.llms.failures import endpoint_failures_explained
@@ -29,17 +25,13 @@ HELP = """commands: type a game command (e.g. "open fridge"), or
 HUMAN_STEP_LIMIT = 1000
 
 
+@with_model_options
 def play(
     game: Annotated[Path, typer.Argument(help="A .z8 game made by `retinue games make` (its .json beside it).")],
     tips_from: Annotated[
         Path | None, typer.Option(help="A run directory of `eval tips` whose learned tips the agent uses.")
     ] = None,
-    llm: LLMOption = None,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    script: ScriptOption = None,
-    config: ConfigOption = None,
-    no_cache: NoCacheOption = False,
+    models: ModelOptions = DEFAULT_MODEL_OPTIONS,
 ) -> None:
     """Play a TextWorld game in the terminal. /suggest asks the agent (the embedded model by default) for
     the next command, given its tips; /tips shows them."""
@@ -53,7 +45,7 @@ def play(
 
     entry = load_games(game)[0]
     tips = _learned_tips(tips_from, entry.id) if tips_from is not None else []
-    llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
+    llm_config = models.settings()
     env = TextWorldEnv(game, HUMAN_STEP_LIMIT)
     seen = env.reset()
     scenario = TipsScenario(games={entry.id: {**asdict(entry), "path": str(game.resolve())}}, method="tips")

@@ -8,17 +8,13 @@ from typing import Annotated, Any
 import typer
 
 from retinue.cli.common import (
-    BaseUrlOption,
-    ConfigOption,
-    LLMOption,
-    ModelOption,
-    NoCacheOption,
+    DEFAULT_MODEL_OPTIONS,
+    ModelOptions,
     RunDirOption,
-    ScriptOption,
-    chat_model_settings,
     complete_run,
     err,
     out,
+    with_model_options,
 )
 from retinue.errors import RetinueError
 
@@ -34,27 +30,23 @@ def model_name(llm_config: Any) -> str:
     return "scripted"
 
 
+@with_model_options
 def probe(
     role: Annotated[str, typer.Option(help="manager | analyst | planner | reflector | actor.")],
     pairs: Annotated[int, typer.Option(help="Case pairs: each case and its twin with the evidence flipped.")] = 25,
     orders: Annotated[int, typer.Option(help="Orders of the options each case is asked in.")] = 3,
     seed: Annotated[int, typer.Option(help="Seed of the cases drawn and of the orders.")] = 0,
     data_dir: Annotated[Path | None, typer.Option(help="Data root (default: see README).")] = None,
-    llm: LLMOption = None,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    script: ScriptOption = None,
-    config: ConfigOption = None,
-    no_cache: NoCacheOption = False,
     out_dir: RunDirOption = None,
+    models: ModelOptions = DEFAULT_MODEL_OPTIONS,
 ) -> None:
     """Ask a role counterfactual cases with a known right answer, each in several orders of its options, as
     its agent asks them, and write metrics.json: accuracy with a 95 % interval against chance, the
     position-bias rate (how often the pick stays at one position when the order changes) and the flip rate
     (how often it changes when the evidence is flipped). answers.jsonl has every answer."""
-    from retinue.evaluation.probes import ROLES, ask_pairs, probe_metrics, probe_pairs, summary_line
     from retinue.llms import UsageRecorder, run_chat_model
     from retinue.paths import data_root, retinue_home, runs_root
+    from retinue.probes import ROLES, ask_pairs, probe_metrics, probe_pairs, summary_line
     from retinue.progress import progress_bars
     from retinue.runs.context import RunContext
     from retinue.runs.directory import RunDirectory
@@ -63,7 +55,7 @@ def probe(
         raise RetinueError(f"--role: {role!r} is not one of {', '.join(ROLES)}")
     if pairs < 1 or orders < 1:
         raise RetinueError("--pairs and --orders must be at least 1")
-    llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
+    llm_config = models.settings()
     err.print(f"making {pairs} {role} case pairs...")
     cases = probe_pairs(role, data_root(data_dir), retinue_home(), pairs, seed)
     settings = {"role": role, "pairs": pairs, "orders": orders, "seed": seed, "llm": llm_config.model_dump(mode="json")}

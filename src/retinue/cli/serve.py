@@ -8,14 +8,10 @@ import typer
 
 from retinue.cli.chat import FinconRunOption
 from retinue.cli.common import (
-    BaseUrlOption,
-    ConfigOption,
-    LLMOption,
-    ModelOption,
-    NoCacheOption,
-    ScriptOption,
-    chat_model_settings,
+    DEFAULT_MODEL_OPTIONS,
+    ModelOptions,
     err,
+    with_model_options,
 )
 from retinue.cli.effiqa import DataDirOption, ExplorerOption, KGOption
 from retinue.cli.tips import GamesOption
@@ -41,6 +37,7 @@ def _check_port_free(host: str, port: int) -> None:
             raise RetinueError(f"--port: cannot listen on {host}:{port} ({error.strerror}); choose another") from None
 
 
+@with_model_options
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind; beyond loopback, --token is required.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
@@ -50,12 +47,7 @@ def serve(
     data_dir: DataDirOption = None,
     games: GamesOption = None,
     fincon_run: FinconRunOption = None,
-    llm: LLMOption = None,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    script: ScriptOption = None,
-    config: ConfigOption = None,
-    no_cache: NoCacheOption = False,
+    models: ModelOptions = DEFAULT_MODEL_OPTIONS,
 ) -> None:
     """Serve the chat page: sessions, team picker, streamed replies with each agent's steps. The sessions
     are the terminal's (`retinue chat`): either front end continues the other's."""
@@ -70,7 +62,7 @@ def serve(
         raise RetinueError(f"--port must be between 1 and 65535, not {port}")
     _check_port_free(host, port)
     scenario = ChatScenario(
-        llm=chat_model_settings(config, llm, model, base_url, script, no_cache),
+        llm=models.settings(),
         kg=kg,
         explorer=explorer,
         data_dir=data_dir,

@@ -6,21 +6,17 @@ from typing import Annotated
 import typer
 
 from retinue.cli.common import (
-    BaseUrlOption,
-    ConfigOption,
+    DEFAULT_MODEL_OPTIONS,
     DbOption,
-    LLMOption,
-    ModelOption,
-    NoCacheOption,
+    ModelOptions,
     ResumeOption,
     RunDirOption,
-    ScriptOption,
-    chat_model_settings,
     command_group,
     err,
     out,
     print_usage,
     run_scenario,
+    with_model_options,
 )
 from retinue.errors import RetinueError
 
@@ -60,6 +56,7 @@ def make(
     out.print(table)
 
 
+@with_model_options
 def eval_tips(
     games: Annotated[
         Path | None, typer.Option(help="Games to play: a folder made by `games make`, or one .z8.")
@@ -76,15 +73,10 @@ def eval_tips(
     ] = None,
     max_tips: Annotated[int, typer.Option(help="Tips kept per namespace (K).")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the random baseline.")] = 0,
-    llm: LLMOption = None,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    script: ScriptOption = None,
-    config: ConfigOption = None,
-    no_cache: NoCacheOption = False,
     db: DbOption = None,
     out_dir: RunDirOption = None,
     resume: ResumeOption = None,
+    models: ModelOptions = DEFAULT_MODEL_OPTIONS,
 ) -> None:
     """Play TextWorld games with Introspective Tips or a baseline and score them: metrics.json (normalized
     score, success rate, steps, invalid actions, LLM calls and tokens, per trial), episodes.jsonl (every
@@ -118,7 +110,7 @@ def eval_tips(
             limit=limit,
             max_steps=max_steps,
             settings={"max_tips": max_tips, "seed": seed},
-            llm=chat_model_settings(config, llm, model, base_url, script, no_cache),
+            llm=models.settings(),
             db=check_db_url(db),
         )
     result = run_scenario(scenario, out_dir=out_dir, resume=resume)

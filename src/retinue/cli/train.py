@@ -9,17 +9,13 @@ from typing import Annotated
 import typer
 
 from retinue.cli.common import (
-    BaseUrlOption,
-    ConfigOption,
-    LLMOption,
-    ModelOption,
-    NoCacheOption,
+    DEFAULT_MODEL_OPTIONS,
+    ModelOptions,
     RunDirOption,
-    ScriptOption,
-    chat_model_settings,
     command_group,
     complete_run,
     err,
+    with_model_options,
 )
 from retinue.errors import RetinueError
 
@@ -110,11 +106,12 @@ def sentiment_command(
     )
     from retinue.evaluation.classification import accuracy, macro_f1
     from retinue.memory.embeddings import embed
+    from retinue.models.registry import register
+    from retinue.models.student import StudentClassifier
     from retinue.paths import data_root, runs_root
     from retinue.runs.directory import RunDirectory
-    from retinue.tools.registry import register
     from retinue.training.cartography import keep_most_confident, training_dynamics
-    from retinue.training.student import StudentClassifier, train_head
+    from retinue.training.student import train_head
 
     root = data_root(data_dir)
     examples = financial_phrasebank(root)
@@ -179,6 +176,7 @@ def sentiment_command(
 
 
 @train_app.command("synthesize")
+@with_model_options
 def synthesize_command(
     method: Annotated[str, typer.Option(help="synthesizrr (retrieve, then refine) | few-shot (no retrieval).")] = (
         "synthesizrr"
@@ -193,13 +191,8 @@ def synthesize_command(
     ] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Data root (default: see README).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the seeds, the corpus sample and the demonstrations.")] = 0,
-    llm: LLMOption = None,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    script: ScriptOption = None,
-    config: ConfigOption = None,
-    no_cache: NoCacheOption = False,
     out_dir: RunDirOption = None,
+    models: ModelOptions = DEFAULT_MODEL_OPTIONS,
 ) -> None:
     """Synthesise a labelled financial-sentiment set with the teacher model (the embedded one by default):
     SynthesizRR grounds each new example in a related market-news item, few-shot does not. Writes
@@ -209,10 +202,10 @@ def synthesize_command(
     from retinue.datasets.sentiment import LABELS, financial_phrasebank, phrasebank_split
     from retinue.evaluation.classification import accuracy
     from retinue.llms import UsageRecorder, run_chat_model
+    from retinue.models.student import StudentClassifier
     from retinue.paths import data_root, runs_root
     from retinue.runs.directory import RunDirectory
     from retinue.training import synthesizrr as synth
-    from retinue.training.student import StudentClassifier
 
     if method not in ("synthesizrr", "few-shot"):
         raise RetinueError(f"--method: {method!r} is neither synthesizrr nor few-shot")
@@ -220,7 +213,7 @@ def synthesize_command(
         raise RetinueError("--seeds-per-class, --per-seed and --corpus-size must be at least 1")
     root = data_root(data_dir)
     reference = StudentClassifier.load(reference_model) if reference_model else None
-    llm_config = chat_model_settings(config, llm, model, base_url, script, no_cache)
+    llm_config = models.settings()
     teacher_config = llm_config.model_copy(update={"temperature": 0.95, "top_p": 0.9})
     train, _ = phrasebank_split(financial_phrasebank(root), seed=0)  # the split `train sentiment` tests on
     rng = random.Random(seed)

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from retinue.envs.knowledge_graph import Step
 from retinue.errors import RetinueError
-from retinue.tools.knowledge_graph import Step
 
 HOPS = (1, 2, 3)
 # MetaQA's qtype words: the relation that links a film to each kind of entity (films are the heads).

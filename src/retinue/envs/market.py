@@ -15,7 +15,7 @@ checkpointed run resumable at any day; `reset()`/`step()` wrap it in the usual p
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -23,6 +23,18 @@ from retinue.datasets.prices import PriceSeries
 from retinue.errors import RetinueError
 
 WEIGHT_TOLERANCE = 1e-9
+
+
+class DayRecord(TypedDict):
+    """One trading day: the weights held from its close to the next, what they earned, and why."""
+
+    date: str
+    next_date: str
+    weights: dict[str, float]
+    prices: dict[str, float]
+    log_return: float
+    cost: float
+    reasons: str
 
 
 @dataclass(frozen=True)

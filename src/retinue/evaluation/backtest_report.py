@@ -10,8 +10,11 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-from retinue.agents.trading.state import DayRecord  # noqa: E402
-from retinue.envs.market import WEIGHT_TOLERANCE, MarketEnv  # noqa: E402
+from retinue.envs.market import (  # noqa: E402
+    WEIGHT_TOLERANCE,
+    DayRecord,  # noqa: E402
+    MarketEnv,
+)
 from retinue.envs.market_baselines import buy_and_hold  # noqa: E402
 from retinue.evaluation.backtest import backtest_metrics, drawdown_pct, equity_curve  # noqa: E402
 

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from retinue.tools.knowledge_graph import normalise
+from retinue.envs.knowledge_graph import normalise
 
 
 def hit(prediction: str | None, answers: Sequence[str]) -> bool:

@@ -19,13 +19,13 @@ def embedded_model_path(model: str | None) -> str:
     """The GGUF file for the embedded provider: Gemma 3 270M by default, else a path, else the name of a
     registered model trained here (its folder's model.gguf)."""
     from retinue.llms.llama_cpp import default_model_path
-    from retinue.tools import registry
+    from retinue.models import registry
 
     if model is None:
         return str(default_model_path())
     if Path(model).is_file() or model not in registry.names():
         return model  # a missing file is reported by check_chat_model
-    from retinue.training.lm.gemma import GGUF_FILE
+    from retinue.models.model_folder import GGUF_FILE
 
     gguf = Path(registry.card(model).get("folder", "")) / GGUF_FILE
     if not gguf.is_file():

@@ -29,7 +29,7 @@ def open_sessions(config: ChatScenario, console: Console | None = None) -> Any:
     checked now, not at the team's first turn)."""
     from retinue.llms import UsageRecorder, run_chat_model
     from retinue.paths import retinue_home
-    from retinue.web.sessions import ChatSessions
+    from retinue.scenarios.chat_sessions import ChatSessions
 
     console = console or Console(stderr=True)
     start = backtest_memory(config.fincon_run) if config.fincon_run else None
@@ -65,7 +65,7 @@ def load_fincon(data_dir: Path | None, start: Any = None) -> Any:
     """The fincon team's FinconTools; `start` (a BacktestMemory) is the finished backtest it starts from."""
     from langgraph.store.memory import InMemoryStore
 
-    from retinue.agents.chat.fincon_team import FinconTools
+    from retinue.agents.chat.fincon_tools import FinconTools
     from retinue.graphs.backtest import build_backtest_graph
     from retinue.graphs.fincon import build_fincon_day_graph
     from retinue.paths import data_root
@@ -78,7 +78,7 @@ def load_fincon(data_dir: Path | None, start: Any = None) -> Any:
 def backtest_memory(folder: Path) -> Any:
     """The memory, trained beliefs and last day of a finished FinCon backtest (`retinue backtest --method
     fincon`), for the fincon team to start from."""
-    from retinue.agents.chat.fincon_team import BacktestMemory
+    from retinue.agents.chat.fincon_tools import BacktestMemory
     from retinue.jsonfiles import read_json
     from retinue.runs.directory import RunDirectory
 
@@ -97,12 +97,12 @@ def load_effiqa(
     kg: Path | None, explorer: Path | None, data_dir: Path | None, console: Console | None = None
 ) -> tuple[Any, Any, Any]:
     """The effiqa team's compiled graph, knowledge graph and plug-in explorer."""
+    from retinue.envs.knowledge_graph import KnowledgeGraph
     from retinue.graphs.effiqa import build_effiqa_graph
+    from retinue.models.kg_explorer import ExplorerModel
     from retinue.paths import data_root
     from retinue.scenarios.effiqa import explorer_folder
     from retinue.tools.kg_explorer import PathExplorer
-    from retinue.tools.knowledge_graph import KnowledgeGraph
-    from retinue.training.kg_explorer import ExplorerModel
 
     folder = explorer_folder(explorer)
     (console or Console(stderr=True)).print("[dim]loading the knowledge graph and the plug-in explorer...[/dim]")

@@ -91,7 +91,7 @@ def _pick_questions(
 
 def explorer_folder(explorer: Path | None) -> Path:
     """The plug-in model: the folder given, else the registered one."""
-    from retinue.tools.registry import model_folder
+    from retinue.models.registry import model_folder
 
     how = "train one with `retinue train explorer`, or give --explorer MODEL_DIR"
     return model_folder(explorer, EXPLORER_NAME, how)
@@ -99,7 +99,7 @@ def explorer_folder(explorer: Path | None) -> Path:
 
 def _check_split(config: EffiQAScenario) -> None:
     """An explorer trained on another split of MetaQA dev would be tested on its own training questions."""
-    from retinue.training.kg_explorer import ExplorerModel
+    from retinue.models.kg_explorer import ExplorerModel
 
     if config.explorer is None or config.hops is None:
         return
@@ -114,11 +114,11 @@ def _check_split(config: EffiQAScenario) -> None:
 def build(config: EffiQAScenario, run: RunDirectory, console: Console | None = None) -> ScenarioRun:
     """The method's graph over the knowledge graph, with the explorer and the run's chat model."""
     from retinue.agents.effiqa import EffiQAContext
+    from retinue.envs.knowledge_graph import KnowledgeGraph
     from retinue.graphs.effiqa import BUILDERS
     from retinue.llms import UsageRecorder, run_chat_model
+    from retinue.models.kg_explorer import ExplorerModel
     from retinue.tools.kg_explorer import PathExplorer
-    from retinue.tools.knowledge_graph import KnowledgeGraph
-    from retinue.training.kg_explorer import ExplorerModel
 
     questions = config.questions or []
     graph = KnowledgeGraph.load(config.kg) if config.method != "io" and config.kg is not None else None

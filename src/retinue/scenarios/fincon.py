@@ -10,14 +10,16 @@ a CVRF step compares it with the one before and revises the beliefs, which are k
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from retinue.config import LLMConfig
 from retinue.errors import RetinueError
 from retinue.runs.directory import RunDirectory
-from retinue.scenarios.backtest import BacktestScenario
+
+if TYPE_CHECKING:  # backtest.py builds FinCon through this module
+    from retinue.scenarios.backtest import BacktestScenario
 
 EPISODES_DIR = "episodes"
 
@@ -39,7 +41,7 @@ class Training:
 
 
 def fincon_method(
-    env: Any, config: BacktestScenario, llm_config: LLMConfig, usage: Any, beliefs: dict[str, str]
+    env: Any, config: "BacktestScenario", llm_config: LLMConfig, usage: Any, beliefs: dict[str, str]
 ) -> Any:
     """FinCon's team for one pass over `env`: analysts and manager on the run's chat model, with `beliefs`."""
     from retinue.agents.fincon import FinconContext, FinconMethod
@@ -66,14 +68,14 @@ def _archive(data_dir: str, tickers: tuple[str, ...]) -> Any:
     return TextArchive.load(Path(data_dir), list(tickers))
 
 
-def sentiment_tool(config: BacktestScenario) -> Any:
+def sentiment_tool(config: "BacktestScenario") -> Any:
     """The news analyst's sentiment model, when the backtest names one."""
     from retinue.tools.local_models import SentimentTool
 
     return SentimentTool.load(config.sentiment_model) if config.sentiment_model else None
 
 
-def _episode_run(run: RunDirectory, number: int, config: BacktestScenario) -> tuple[RunDirectory, bool]:
+def _episode_run(run: RunDirectory, number: int, config: "BacktestScenario") -> tuple[RunDirectory, bool]:
     """The episode's run directory and whether it is being continued."""
     path = run.path / EPISODES_DIR / str(number)
     if (path / "run.json").is_file():
@@ -81,7 +83,7 @@ def _episode_run(run: RunDirectory, number: int, config: BacktestScenario) -> tu
     return RunDirectory.create("backtest episode", {**config.saved(), "episode": number}, path, path.parent), False
 
 
-def train(run: RunDirectory, config: BacktestScenario, prices: Any, console: Console | None = None) -> Training:
+def train(run: RunDirectory, config: "BacktestScenario", prices: Any, console: Console | None = None) -> Training:
     """Run (or finish) the training episodes and CVRF steps of `run`; returns the resulting beliefs."""
     from retinue.agents.fincon.cvrf import Episode, load_beliefs, reinforce
     from retinue.agents.trading import TradingContext

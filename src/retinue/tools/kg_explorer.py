@@ -18,8 +18,8 @@ import torch
 from pydantic import BaseModel, Field
 from rdflib.term import Identifier
 
-from retinue.tools.knowledge_graph import KnowledgeGraph, Step
-from retinue.training.kg_explorer import ExplorerModel, embed_texts, masked_question
+from retinue.envs.knowledge_graph import KnowledgeGraph, Step
+from retinue.models.kg_explorer import ExplorerModel, embed_texts, masked_question
 
 
 class ExplorerConfig(BaseModel):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retinue.training.student import StudentClassifier
+from retinue.models.student import StudentClassifier
 
 
 @dataclass

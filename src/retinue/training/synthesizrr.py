@@ -22,12 +22,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field
 
-from retinue.agents.prompts import load_prompts
 from retinue.config import LLMConfig
 from retinue.errors import RetinueError
 from retinue.llms.structured import decide_as_configured
 from retinue.llms.usage import UsageRecorder
 from retinue.memory.embeddings import embed
+from retinue.prompts import load_prompts
 
 SIMILARITY_RANGE = (0.4, 0.9)
 RETRIEVED = 50

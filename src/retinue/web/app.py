@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from retinue.agents.chat import TEAMS
 from retinue.errors import RetinueError
-from retinue.web.sessions import ChatSessions, new_session_id
+from retinue.scenarios.chat_sessions import ChatSessions, new_session_id
 
 
 class NewMessage(BaseModel):

@@ -8,7 +8,7 @@ from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from retinue.agents.chat import ChatContext, ChatTools, session_memory
-from retinue.agents.chat.fincon_team import BacktestMemory, FinconTools
+from retinue.agents.chat.fincon_tools import BacktestMemory, FinconTools
 from retinue.config import LLMConfig
 from retinue.graphs.chat import build_chat_graph
 from retinue.graphs.effiqa import build_effiqa_graph
@@ -67,7 +67,7 @@ def test_sessions_never_see_each_others_messages_or_memory(tmp_path: Path) -> No
 
 
 def test_the_effiqa_team_answers_with_supporting_triples(tmp_path: Path) -> None:
-    from retinue.tools.knowledge_graph import KnowledgeGraph
+    from retinue.envs.knowledge_graph import KnowledgeGraph
 
     path = tmp_path / "kb.txt"
     path.write_text(KB)

@@ -10,10 +10,10 @@ from langgraph.checkpoint.memory import InMemorySaver
 from retinue.agents.effiqa import EffiQAContext, EffiQASettings
 from retinue.agents.effiqa.planner import END
 from retinue.config import LLMConfig
+from retinue.envs.knowledge_graph import KnowledgeGraph, Step
 from retinue.graphs.effiqa import BUILDERS
 from retinue.llms import ScriptedChatModel, UsageRecorder
 from retinue.tools.kg_explorer import Exploration, FoundPath
-from retinue.tools.knowledge_graph import KnowledgeGraph, Step
 
 KB = """Kismet|directed_by|William Dieterle
 Juarez|directed_by|William Dieterle

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from retinue.envs.kgqa import metaqa_questions, qtype_path, read_questions, split_dev
+from retinue.envs.knowledge_graph import Step
 from retinue.errors import RetinueError
 from retinue.paths import data_root
-from retinue.tools.knowledge_graph import Step
 
 
 def test_qtypes_become_relation_paths() -> None:

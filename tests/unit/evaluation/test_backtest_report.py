@@ -6,9 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retinue.agents.trading.state import DayRecord
 from retinue.datasets.prices import PriceSeries
-from retinue.envs.market import MarketEnv
+from retinue.envs.market import DayRecord, MarketEnv
 from retinue.envs.market_baselines import buy_and_hold, equal_weight
 from retinue.evaluation.backtest import backtest_metrics
 from retinue.evaluation.backtest_report import summarise, write_trades

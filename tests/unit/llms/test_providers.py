@@ -97,7 +97,7 @@ def test_grammar_schema_turns_numeric_bounds_into_enums_that_validate() -> None:
 
 def test_the_embedded_model_is_a_path_or_a_registered_trained_gemma(tmp_path: Path) -> None:
     from retinue.llms.llama_cpp import LlamaCppChatModel
-    from retinue.tools.registry import register
+    from retinue.models.registry import register
 
     folder = tmp_path / "cpt"
     folder.mkdir()

@@ -5,11 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import retinue.training.student as student
+import retinue.models.student as student
 from retinue.errors import RetinueError
 from retinue.evaluation.classification import accuracy, macro_f1
+from retinue.models.student import StudentClassifier
 from retinue.tools.local_models import SentimentTool
-from retinue.training.student import StudentClassifier, train_head
+from retinue.training.student import train_head
 
 CLASSES = ["negative", "neutral", "positive"]
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import retinue.training.student as student
+import retinue.models.student as student
 import retinue.training.synthesizrr as synth
 from retinue.config import LLMConfig
 from retinue.llms import ScriptedChatModel

@@ -5,8 +5,8 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 
 from retinue.agents.ask.state import Answer, AskContext, AskState
-from retinue.agents.prompts import load_prompts
 from retinue.llms.usage import ROLE_KEY
+from retinue.prompts import load_prompts
 from retinue.runs.context import report_progress
 
 ROLE = "ask"

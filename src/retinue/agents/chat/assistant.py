@@ -6,8 +6,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.runtime import Runtime
 
 from retinue.agents.chat.state import SHARED_MEMORY, ChatContext, ChatState, session_memory
-from retinue.agents.prompts import load_prompts
 from retinue.llms.usage import ROLE_KEY
+from retinue.prompts import load_prompts
 
 HISTORY_TURNS = 8  # messages of history sent to the model: a 270M model loses the thread beyond that
 RECALLED = 3

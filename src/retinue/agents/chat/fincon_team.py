@@ -15,7 +15,6 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
 from retinue.agents.chat.assistant import last_question, remember
+from retinue.agents.chat.fincon_tools import BacktestMemory, FinconTools
 from retinue.agents.chat.state import ChatContext, ChatState
 from retinue.agents.fincon import FinconContext
 from retinue.errors import RetinueError
@@ -38,28 +38,6 @@ BACKTEST_USAGE = (
     "Backtest like this: 'backtest TSLA from 2023-01-03 to 2023-03-31 [with buy_and_hold|equal_weight|momentum|"
     "macd|markowitz]' (several tickers make a portfolio; FinCon itself runs with `retinue backtest`)"
 )
-
-
-@dataclass(frozen=True)
-class BacktestMemory:
-    """A finished FinCon backtest the team starts from: its run directory, the store folder it remembered
-    in, the beliefs it trained and its last day."""
-
-    run: Path
-    store: Path
-    beliefs: dict[str, str]
-    last_day: date
-
-
-@dataclass(frozen=True)
-class FinconTools:
-    """FinCon's compiled day graph, a compiled backtest graph (with a store) for the baselines, the data
-    root and, when given, the backtest whose memory the team starts from."""
-
-    day_graph: Any
-    backtests: Any
-    data_root: Path
-    start_from: BacktestMemory | None = None
 
 
 def fincon(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:

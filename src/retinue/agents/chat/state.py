@@ -12,7 +12,7 @@ from retinue.errors import RetinueError
 from retinue.runs.context import RunContext
 
 if TYPE_CHECKING:
-    from retinue.agents.chat.fincon_team import FinconTools
+    from retinue.agents.chat.fincon_tools import FinconTools
 
 TEAMS = ("assistant", "effiqa", "fincon", "tips")
 SHARED_MEMORY = ("shared", "memory")

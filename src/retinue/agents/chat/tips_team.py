@@ -14,7 +14,6 @@ from langgraph.runtime import Runtime
 
 from retinue.agents.chat.assistant import last_question
 from retinue.agents.chat.state import ChatContext, ChatState
-from retinue.agents.prompts import load_prompts
 from retinue.agents.tips import TipsContext, TipsSettings, notes
 from retinue.agents.tips.actor import SAFE_COMMAND, STEM, guidance_text, situation
 from retinue.agents.tips.introspector import episode_facts, rewrite_tips
@@ -22,6 +21,7 @@ from retinue.agents.tips.state import play_step
 from retinue.envs.textworld import GameObservation, TextWorldEnv
 from retinue.envs.textworld_suite import GameEntry
 from retinue.llms.choice import OPTIONS_MARK, ChoicePrompt
+from retinue.prompts import load_prompts
 
 USAGE = (
     "Say 'new game' to start one (or 'new game ID' for a particular one), then type game commands such as "

@@ -26,9 +26,9 @@ from retinue.agents.effiqa.state import (
     finish,
     topic_node,
 )
-from retinue.agents.prompts import content_free, load_prompts
+from retinue.envs.knowledge_graph import KnowledgeGraph, Step
 from retinue.llms.choice import Choice, ChoicePrompt
-from retinue.tools.knowledge_graph import KnowledgeGraph, Step
+from retinue.prompts import content_free, load_prompts
 
 PROMPTS = "retinue.agents.effiqa"
 Triple = tuple[str, str, str]

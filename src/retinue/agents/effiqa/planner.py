@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from langchain_core.messages import HumanMessage
 from rdflib.term import Identifier
 
-from retinue.agents.prompts import content_free, load_prompts
+from retinue.envs.knowledge_graph import KnowledgeGraph, Step
 from retinue.llms.choice import Choice, ChoicePrompt
+from retinue.prompts import content_free, load_prompts
 from retinue.runs.context import RunContext
-from retinue.tools.knowledge_graph import KnowledgeGraph, Step
 
 PROMPTS = "retinue.agents.effiqa"
 END = "end the path here"

@@ -15,10 +15,10 @@ from pydantic import BaseModel, Field
 from rdflib.term import Identifier
 from rdflib.util import from_n3
 
+from retinue.envs.knowledge_graph import KnowledgeGraph
 from retinue.llms.structured import Decision
 from retinue.runs.context import RunContext
 from retinue.tools.kg_explorer import PathExplorer
-from retinue.tools.knowledge_graph import KnowledgeGraph
 
 METHODS = ("effiqa", "tog", "io", "plugin")
 MAX_ANSWERS = 20

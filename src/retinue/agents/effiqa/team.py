@@ -22,10 +22,10 @@ from retinue.agents.effiqa.state import (
     finish,
     topic_node,
 )
-from retinue.agents.prompts import load_prompts
+from retinue.envs.knowledge_graph import KnowledgeGraph, Step
+from retinue.prompts import load_prompts
 from retinue.runs.context import report_progress
 from retinue.tools.kg_explorer import PathExplorer
-from retinue.tools.knowledge_graph import KnowledgeGraph, Step
 
 PROMPTS = "retinue.agents.effiqa"
 

@@ -18,10 +18,10 @@ from pydantic import BaseModel, Field
 from retinue.agents.fincon.data_analyst import analyse_prices
 from retinue.agents.fincon.memory import analyst_memory, as_memories, owner_label
 from retinue.agents.fincon.state import ROLES, SIGNALS, AnalystReport, AnalystTask, FinconContext, FinconDayState
-from retinue.agents.prompts import content_free, load_prompts
 from retinue.datasets.market_text import EARNINGS_CALL, TextArchive, TextItem
 from retinue.errors import RetinueError
 from retinue.llms.choice import Choice, ChoicePrompt
+from retinue.prompts import content_free, load_prompts
 from retinue.runs.context import RunContext
 
 NEWS_DAYS = 3  # calendar days of news the first day of a run starts from

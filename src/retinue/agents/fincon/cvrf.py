@@ -23,11 +23,11 @@ from langgraph.store.base import BaseStore
 from pydantic import BaseModel, Field
 
 from retinue.agents.fincon.state import ASPECTS
-from retinue.agents.prompts import load_prompts
-from retinue.agents.trading.state import DayRecord
 from retinue.config import LLMConfig
+from retinue.envs.market import DayRecord
 from retinue.llms.structured import decide_as_configured
 from retinue.llms.usage import UsageRecorder
+from retinue.prompts import load_prompts
 
 BELIEFS = ("fincon", "beliefs")
 STEPS = ("fincon", "cvrf")

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 
 from retinue.agents.fincon.memory import recall_episodes
 from retinue.agents.fincon.state import ACTIONS, FinconContext, FinconDayState
-from retinue.agents.prompts import content_free, load_prompts
 from retinue.errors import RetinueError
 from retinue.llms.choice import Choice, ChoicePrompt
+from retinue.prompts import content_free, load_prompts
 from retinue.runs.context import RunContext
 
 ROLE = "manager"

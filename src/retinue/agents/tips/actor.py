@@ -14,7 +14,6 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
 
-from retinue.agents.prompts import load_prompts
 from retinue.agents.tips import notes
 from retinue.agents.tips.state import (
     EpisodePlan,
@@ -31,6 +30,7 @@ from retinue.agents.tips.state import (
 )
 from retinue.envs.textworld import GameObservation, TextWorldEnv
 from retinue.llms.choice import OPTIONS_MARK, ChoicePrompt
+from retinue.prompts import load_prompts
 from retinue.runs.context import report_progress
 
 PROMPTS = "retinue.agents.tips"

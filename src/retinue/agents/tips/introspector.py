@@ -15,7 +15,6 @@ from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
-from retinue.agents.prompts import load_prompts
 from retinue.agents.tips import notes
 from retinue.agents.tips.actor import GUIDANCE_KIND, PROMPTS, first_line
 from retinue.agents.tips.state import (
@@ -30,6 +29,7 @@ from retinue.agents.tips.state import (
     play_step,
 )
 from retinue.envs.textworld import GameObservation, TextWorldEnv
+from retinue.prompts import load_prompts
 from retinue.runs.context import report_progress
 
 TIP_CHARS = 160

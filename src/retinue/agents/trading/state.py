@@ -7,20 +7,8 @@ from typing import Annotated, NamedTuple, Protocol, TypedDict
 
 from langgraph.store.base import BaseStore
 
-from retinue.envs.market import MarketEnv, MarketView
+from retinue.envs.market import DayRecord, MarketEnv, MarketView
 from retinue.envs.market_baselines import Strategy
-
-
-class DayRecord(TypedDict):
-    """One trading day: the weights held from its close to the next, what they earned, and why."""
-
-    date: str
-    next_date: str
-    weights: dict[str, float]
-    prices: dict[str, float]
-    log_return: float
-    cost: float
-    reasons: str
 
 
 class BacktestState(TypedDict):

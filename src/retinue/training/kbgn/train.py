@@ -7,10 +7,10 @@ from typing import Any
 
 import torch
 
+from retinue.models.model_folder import load_model_folder, save_model_folder
 from retinue.training.kbgn.dataset import VisDialSet
 from retinue.training.kbgn.metrics import gt_ranks, ndcg, summarise
 from retinue.training.kbgn.model import KBGN, KBGNConfig, round_batch
-from retinue.training.model_folder import load_model_folder, save_model_folder
 
 WEIGHTS = "kbgn.pt"
 ABLATIONS = {

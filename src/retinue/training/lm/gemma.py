@@ -17,13 +17,12 @@ import torch
 from torch import nn
 
 from retinue.errors import RetinueError
+from retinue.models.model_folder import CARD_FILE, GGUF_FILE, check_hash, file_sha256, write_card
 from retinue.paths import retinue_home
 from retinue.training.lm.model import next_token_loss
-from retinue.training.model_folder import CARD_FILE, check_hash, file_sha256, write_card
 
 BASE_NAME = "gemma-270m"  # the --base / --model value that means the stock model
 WEIGHTS = "model.safetensors"
-GGUF_FILE = "model.gguf"
 ARCHITECTURE = "gemma3"
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import torch
 
+from retinue.models.model_folder import load_model_folder, save_model_folder
 from retinue.training.lm.gemma import GemmaLM, export_gguf, is_gemma_folder, load_gemma
 from retinue.training.lm.model import DecoderConfig, DecoderLM
-from retinue.training.model_folder import load_model_folder, save_model_folder
 
 WEIGHTS = "lm.pt"
 Progress = Callable[[int, int, float], None]  # step, steps, loss

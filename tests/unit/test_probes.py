@@ -7,11 +7,11 @@ import pytest
 from langchain_core.messages import BaseMessage, HumanMessage
 
 from retinue.config import LLMConfig
-from retinue.evaluation.probes import ProbeCase, ProbePair, ask_pairs, orders, probe_metrics, probe_pairs, wilson
 from retinue.llms import ScriptedChatModel, UsageRecorder
 from retinue.llms.choice import Choice, ChoicePrompt
 from retinue.llms.option_scores import OptionScores, ScoreRequest
 from retinue.paths import data_root
+from retinue.probes import ProbeCase, ProbePair, ask_pairs, orders, probe_metrics, probe_pairs, wilson
 from retinue.runs.context import RunContext
 
 ACTIONS = ("BUY", "SELL", "HOLD")

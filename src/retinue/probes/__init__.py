@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from retinue.evaluation.probes.core import (
+from retinue.probes.core import (
     ProbeAnswer,
     ProbeCase,
     ProbePair,
@@ -19,21 +19,21 @@ ROLES = ("manager", "analyst", "planner", "reflector", "actor")
 def probe_pairs(role: str, data: Path, home: Path, count: int, seed: int = 0) -> list[ProbePair]:
     """`count` case pairs for `role`, from the data root `data` (and games made under `home`)."""
     if role == "manager":
-        from retinue.evaluation.probes.fincon import manager_pairs
+        from retinue.probes.fincon import manager_pairs
 
         return manager_pairs(data, count, seed)
     if role == "analyst":
-        from retinue.evaluation.probes.fincon import analyst_pairs
+        from retinue.probes.fincon import analyst_pairs
 
         return analyst_pairs(data, count, seed)
     if role in ("planner", "reflector"):
-        from retinue.evaluation.probes.effiqa import planner_pairs, reflector_pairs
-        from retinue.tools.knowledge_graph import KnowledgeGraph
+        from retinue.envs.knowledge_graph import KnowledgeGraph
+        from retinue.probes.effiqa import planner_pairs, reflector_pairs
 
         kg = KnowledgeGraph.load(data / "metaqa" / "kb.txt")
         return (planner_pairs if role == "planner" else reflector_pairs)(data, kg, count, seed)
     if role == "actor":
-        from retinue.evaluation.probes.tips import actor_pairs
+        from retinue.probes.tips import actor_pairs
 
         return actor_pairs(home, count)
     raise ValueError(f"no probe for role {role!r}")

@@ -15,8 +15,8 @@ from retinue.agents.tips.state import StepRecord, TipsContext
 from retinue.envs.textworld import GameObservation, TextWorldEnv
 from retinue.envs.textworld_suite import make_games
 from retinue.errors import RetinueError
-from retinue.evaluation.probes.core import ProbeCase, ProbePair
 from retinue.llms.choice import Choice
+from retinue.probes.core import ProbeCase, ProbePair
 from retinue.runs.context import RunContext
 
 SPLIT, SEED, LEVELS = "valid", 2, (1, 2)

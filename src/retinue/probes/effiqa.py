@@ -15,11 +15,11 @@ from typing import NamedTuple
 
 from retinue.agents.effiqa.planner import VERDICTS, AnswerCheck, check_answer, choose_step, reachable_steps
 from retinue.envs.kgqa import metaqa_questions, split_dev
+from retinue.envs.knowledge_graph import KnowledgeGraph, Step
 from retinue.errors import RetinueError
-from retinue.evaluation.probes.core import ProbeCase, ProbePair
 from retinue.llms.choice import Choice
+from retinue.probes.core import ProbeCase, ProbePair
 from retinue.runs.context import RunContext
-from retinue.tools.knowledge_graph import KnowledgeGraph, Step
 
 SPLIT_SEED = 0
 ANSWERS_SHOWN = 8

@@ -25,8 +25,8 @@ from retinue.datasets.prices import load_prices
 from retinue.datasets.sentiment import financial_phrasebank, phrasebank_all_agree, phrasebank_split
 from retinue.envs.market import MarketEnv
 from retinue.errors import RetinueError
-from retinue.evaluation.probes.core import ProbeCase, ProbePair
 from retinue.llms.choice import Choice
+from retinue.probes.core import ProbeCase, ProbePair
 from retinue.runs.context import RunContext
 
 WINDOW = (date(2022, 1, 3), date(2022, 10, 4))  # FinCon's training window

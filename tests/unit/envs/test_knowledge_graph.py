@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from retinue.envs.knowledge_graph import KnowledgeGraph, Step, normalise
 from retinue.errors import RetinueError
-from retinue.tools.knowledge_graph import KnowledgeGraph, Step, normalise
 
 KB = """Kismet|directed_by|William Dieterle
 Kismet|starred_actors|Ronald Colman

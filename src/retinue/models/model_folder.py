@@ -14,6 +14,7 @@ import torch
 from retinue.errors import RetinueError
 
 CARD_FILE = "card.json"
+GGUF_FILE = "model.gguf"  # a trained Gemma written back for llama.cpp, run as the chat model
 
 
 def save_model_folder(folder: Path, tensor_file: str, tensors: dict[str, Any], card: dict[str, Any]) -> None:

@@ -1,0 +1,40 @@
+"""One set of model options for every command that calls a model."""
+
+import typer
+from typer.testing import CliRunner
+
+from retinue.cli.common import ModelOptions, with_model_options
+
+
+def test_a_command_gets_the_model_options_as_one_argument() -> None:
+    seen: list[ModelOptions] = []
+
+    @with_model_options
+    def command(name: str = "x", models: ModelOptions = ModelOptions()) -> None:  # noqa: B008
+        seen.append(models)
+
+    app = typer.Typer()
+    app.command()(command)
+    app.command("other")(lambda: None)
+    done = CliRunner().invoke(app, ["command", "--llm", "scripted", "--model", "m", "--no-cache", "--name", "y"])
+    assert done.exit_code == 0, done.output
+    assert seen == [ModelOptions(llm="scripted", model="m", no_cache=True)]
+    assert seen[0].overrides() == {
+        "provider": "scripted",
+        "model": "m",
+        "base_url": None,
+        "script": None,
+        "cache": False,
+    }
+
+
+def test_every_model_calling_command_lists_the_same_model_options() -> None:
+    from retinue.cli import app
+
+    commands = [["ask"], ["backtest"], ["chat"], ["eval", "effiqa"], ["ask-kg"], ["eval", "tips"], ["play"]]
+    commands += [["probe"], ["serve"], ["train", "synthesize"]]
+    for words in commands:
+        done = CliRunner().invoke(app, [*words, "--help"], terminal_width=200)
+        assert done.exit_code == 0, words
+        for option in ("--llm", "--model", "--base-url", "--script", "--config", "--no-cache"):
+            assert option in done.output, (words, option)
