@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from retinue.config import LLMConfig
     from retinue.llms import ChoicePrompt, ScriptedChatModel, choose, decide, make_chat_model
     from retinue.scenarios import (
+        AskScenario,
         BacktestScenario,
         EffiQAScenario,
         RunInterrupted,
@@ -39,6 +40,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 _HOMES = {
     "run": "scenarios",
+    "AskScenario": "scenarios",
     "load_scenario": "scenarios",
     "BacktestScenario": "scenarios",
     "EffiQAScenario": "scenarios",
@@ -54,6 +56,7 @@ _HOMES = {
     "decide": "llms",
 }
 __all__ = [
+    "AskScenario",
     "BacktestScenario",
     "ChoicePrompt",
     "EffiQAScenario",

@@ -15,9 +15,9 @@ from retinue.cli.common import (
     err,
     out,
     print_usage,
+    run_scenario,
     with_model_options,
 )
-from retinue.config import LLMConfig, validate_config
 from retinue.errors import RetinueError
 
 
@@ -57,70 +57,34 @@ def ask(
     models: ModelOptions = DEFAULT_MODEL_OPTIONS,
 ) -> None:
     """Ask the model; with --schema the answer is a validated JSON object. Prints usage after."""
-    from retinue.runs.directory import RunDirectory
+    from retinue.postgres import check_db_url
+    from retinue.scenarios import AskScenario, load_scenario
 
     if resume is not None:
-        run = RunDirectory.resume(resume, "ask")
-        saved = run.config()
-        prompts, schema_data = saved["prompts"], saved.get("schema")
-        llm_config = validate_config(LLMConfig, saved["llm"], source=f"{run.config_path} [llm]")
+        _, scenario = load_scenario(resume)
+        if not isinstance(scenario, AskScenario):
+            raise RetinueError(f"{resume} is not an 'ask' run")
+        ask_run = None
     else:
-        prompts = _read_prompts(prompt, prompts_file)
-        schema_data = _read_schema(schema) if schema else None
-        llm_config = models.settings()
-        from retinue.paths import runs_root
-        from retinue.postgres import check_db_url
-
-        run = RunDirectory.create(
-            "ask",
-            {
-                "prompts": prompts,
-                "schema": schema_data,
-                "llm": llm_config.model_dump(mode="json"),
-                "db": check_db_url(db),
-            },
-            out_dir,
-            runs_root(),
+        scenario = AskScenario(
+            prompts=_read_prompts(prompt, prompts_file),
+            schema_=_read_schema(schema) if schema else None,
+            llm=models.settings(),
+            db=check_db_url(db),
         )
-    _run_ask(run, prompts, schema_data, llm_config, resume=resume is not None)
-
-
-def _run_ask(run: Any, prompts: list[str], schema: dict[str, Any] | None, llm_config: LLMConfig, resume: bool) -> None:
-    from retinue.agents.ask import AskContext
-    from retinue.graphs.ask import build_ask_graph
-    from retinue.llms import UsageRecorder, run_chat_model
-    from retinue.runs.execute import execute
-
-    usage = UsageRecorder()
-    chat_model = run_chat_model(llm_config, usage, run.database)
-    context = AskContext(llm=chat_model, usage=usage, llm_config=llm_config, schema=schema)
+        ask_run = scenario
     streamed: list[str] = []
 
     def echo(token: str, metadata: dict[str, Any]) -> None:
         streamed.append(token)
         out.print(token, end="", markup=False, highlight=False)
 
-    stream_text = schema is None and len(prompts) == 1
-    try:
-        final = execute(
-            build_ask_graph(),
-            run=run,
-            context=context,
-            usage=usage,
-            inputs={"prompts": prompts, "answers": []},
-            resume=resume,
-            recursion_limit=len(prompts) * 2 + 10,
-            on_token=echo if stream_text else None,
-            console=err,
-        )
-    except KeyboardInterrupt:
-        err.print(f"\ninterrupted; continue with: retinue ask --resume {run.path}")
-        raise typer.Exit(130) from None
-    answers = final["answers"]
-    for answer in answers:
-        if len(prompts) > 1:
+    stream_text = scenario.schema_ is None and len(scenario.prompts) == 1
+    result = run_scenario(ask_run, out_dir=out_dir, resume=resume, on_token=echo if stream_text else None)
+    for answer in result.final["answers"]:
+        if len(scenario.prompts) > 1:
             out.print(f"# {answer['prompt']}", markup=False, highlight=False)
-        if schema is not None:
+        if scenario.schema_ is not None:
             out.print(json.dumps(answer["value"], indent=2, ensure_ascii=False), markup=False, highlight=False)
             if not answer["valid"]:
                 err.print(f"[yellow]no valid answer; fell back to null: {answer['fallback_reason']}[/yellow]")
@@ -128,20 +92,5 @@ def _run_ask(run: Any, prompts: list[str], schema: dict[str, Any] | None, llm_co
             out.print(answer["text"], markup=False, highlight=False)
         elif stream_text:
             out.print()
-    run.write_metrics(_ask_metrics(answers, usage.to_dict()["total"], run.record()))
-    print_usage(usage.to_dict())
-    err.print(f"run directory: {run.path}")
-
-
-def _ask_metrics(answers: list[dict[str, Any]], total: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "prompts": len(answers),
-        "valid_answers": sum(1 for a in answers if a["valid"]),
-        "fallbacks": sum(1 for a in answers if not a["valid"]),
-        "llm_calls": total["calls"],
-        "cache_hits": total["cache_hits"],
-        "prompt_tokens": total["prompt_tokens"],
-        "completion_tokens": total["completion_tokens"],
-        "llm_latency_seconds": round(total["latency_seconds"], 3),
-        "duration_seconds": record.get("duration_seconds"),
-    }
+    print_usage(result.usage)
+    err.print(f"run directory: {result.path}")

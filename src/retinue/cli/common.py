@@ -145,14 +145,19 @@ def print_usage(usage: dict[str, Any]) -> None:
 
 
 def run_scenario(
-    config: Any, *, out_dir: Path | None = None, resume: Path | None = None, command: str | None = None
+    config: Any,
+    *,
+    out_dir: Path | None = None,
+    resume: Path | None = None,
+    command: str | None = None,
+    on_token: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> Any:
     """Run a scenario through `retinue.run` with progress on stderr; Ctrl-C prints how to continue the run
     and exits 130."""
     from retinue.scenarios import RunInterrupted, run
 
     try:
-        return run(config, out=out_dir, resume=resume, command=command, console=err)
+        return run(config, out=out_dir, resume=resume, command=command, console=err, on_token=on_token)
     except RunInterrupted as stopped:
         from retinue.runs.directory import RunDirectory
 

@@ -52,8 +52,16 @@ class RunInterrupted(KeyboardInterrupt):
         self.path = path
 
 
-def drive(run: RunDirectory, assembled: ScenarioRun, *, resume: bool, console: Console | None = None) -> RunResult:
-    """Run (or continue) `assembled` in `run`; write and return its metrics."""
+def drive(
+    run: RunDirectory,
+    assembled: ScenarioRun,
+    *,
+    resume: bool,
+    console: Console | None = None,
+    on_token: Callable[[str, dict[str, Any]], None] | None = None,
+) -> RunResult:
+    """Run (or continue) `assembled` in `run`; write and return its metrics. `on_token` sees the model's
+    reply as it streams, token by token."""
     from retinue.runs.execute import execute
 
     try:
@@ -65,6 +73,7 @@ def drive(run: RunDirectory, assembled: ScenarioRun, *, resume: bool, console: C
             inputs=assembled.inputs,
             resume=resume,
             recursion_limit=assembled.recursion_limit,
+            on_token=on_token,
             console=console,
         )
     except KeyboardInterrupt:

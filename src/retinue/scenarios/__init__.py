@@ -10,24 +10,28 @@ print(result.metrics["cumulative_return_pct"], result.path)
 ```
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from rich.console import Console
 
 from retinue.errors import RetinueError
 from retinue.runs.directory import RunDirectory
 from retinue.runs.driver import RunInterrupted, RunResult, drive
-from retinue.scenarios import backtest, effiqa, tips
+from retinue.scenarios import ask, backtest, effiqa, tips
+from retinue.scenarios.ask import AskScenario
 from retinue.scenarios.backtest import BacktestScenario, TrainingWindow
 from retinue.scenarios.base import ScenarioConfig
 from retinue.scenarios.effiqa import EffiQAScenario
 from retinue.scenarios.tips import TipsScenario
 
-Scenario = BacktestScenario | EffiQAScenario | TipsScenario
+Scenario = AskScenario | BacktestScenario | EffiQAScenario | TipsScenario
 
 # The run command each scenario's runs are recorded under, and the module that prepares and builds it.
 _MODULES: dict[str, tuple[type[ScenarioConfig], ModuleType]] = {
+    "ask": (AskScenario, ask),
     "backtest": (BacktestScenario, backtest),
     "eval effiqa": (EffiQAScenario, effiqa),
     "ask-kg": (EffiQAScenario, effiqa),
@@ -35,6 +39,7 @@ _MODULES: dict[str, tuple[type[ScenarioConfig], ModuleType]] = {
 }
 
 __all__ = [
+    "AskScenario",
     "BacktestScenario",
     "EffiQAScenario",
     "RunInterrupted",
@@ -55,14 +60,17 @@ def run(
     resume: Path | None = None,
     command: str | None = None,
     console: Console | None = None,
+    on_token: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> RunResult:
     """Run a scenario durably and return its metrics and run directory.
 
-    config: what to run (`BacktestScenario`, `EffiQAScenario`, `TipsScenario`); not needed with `resume`.
+    config: what to run (`AskScenario`, `BacktestScenario`, `EffiQAScenario`, `TipsScenario`); not needed
+        with `resume`.
     out: the run directory to create (new or empty; default: a fresh one under RETINUE_HOME/runs).
     resume: a stopped run's directory, continued from its last checkpoint (a finished one is only reported).
     command: the command the run is recorded under (default: the scenario's own, e.g. "backtest").
     console: where progress bars go (default: stderr).
+    on_token: called with each token of the model's replies as they stream, and the call's metadata.
 
     Raises `RetinueError` for a config the data cannot satisfy (before any run directory is made), and
     `RunInterrupted` (a `KeyboardInterrupt`) on Ctrl-C, with the resumable run's `path`.
@@ -83,7 +91,7 @@ def run(
         ready = _module(command).prepare(config)
         folder = RunDirectory.create(command, ready.saved(), out, runs_root())
     assembled = _module(command).build(ready, folder, console)
-    return drive(folder, assembled, resume=resume is not None, console=console)
+    return drive(folder, assembled, resume=resume is not None, console=console, on_token=on_token)
 
 
 def load_scenario(path: Path) -> tuple[RunDirectory, Scenario]:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from retinue.errors import RetinueError
 from retinue.runs.directory import RunDirectory
-from retinue.scenarios import BacktestScenario, EffiQAScenario, TrainingWindow, load_scenario, run
+from retinue.scenarios import AskScenario, BacktestScenario, EffiQAScenario, TrainingWindow, load_scenario, run
 
 
 def test_a_backtest_config_parses_dates_and_normalises_tickers() -> None:
@@ -70,3 +70,13 @@ def test_run_needs_a_config_or_a_run_to_resume_but_not_both(tmp_path: Path) -> N
         run()
     with pytest.raises(RetinueError, match="not both"):
         run(BacktestScenario(), resume=tmp_path)
+
+
+def test_an_ask_config_keeps_its_schema_under_the_name_schema(tmp_path: Path) -> None:
+    schema = {"type": "object", "properties": {"action": {"enum": ["BUY", "SELL"]}}}
+    config = AskScenario(prompts=["Trade?"], schema_=schema)
+    assert config.saved()["schema"] == schema and "schema_" not in config.saved()
+    RunDirectory.create(config.command, config.saved(), tmp_path / "run", tmp_path)
+    assert load_scenario(tmp_path / "run")[1] == config
+    with pytest.raises(ValidationError, match="prompts"):
+        AskScenario(prompts=[])
