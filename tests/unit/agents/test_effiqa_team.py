@@ -117,6 +117,16 @@ def test_reflector_rejects_a_path_and_the_planner_is_told_why(kg: KnowledgeGraph
     assert result["tokens"] == usage.total().prompt_tokens + usage.total().completion_tokens
 
 
+def test_a_revised_path_stands_when_no_other_path_reaches_an_answer(kg: KnowledgeGraph) -> None:
+    explorer = ExplorerDouble(paths=(DIRECTOR,))  # nothing else to find once the director path is excluded
+    plan = ["directed by", END]
+    revise = [{"reason": "not sure"}, "revise"]
+    (result,), _, _ = _run("effiqa", kg, ["who directed [Kismet]"], [*plan, *revise, *plan], explorer)
+    assert explorer.calls[1]["exclude"] == [(Step("directed_by"),)]
+    assert result["prediction"] == "William Dieterle" and result["path"] == ["directed_by"]
+    assert result["note"] == "revised, but no other path reached an answer" and result["rounds"] == 1
+
+
 def test_the_planner_picks_from_the_steps_that_lead_on_and_a_confident_plan_is_followed(kg: KnowledgeGraph) -> None:
     explorer = ExplorerDouble()
     confident = [{"logprobs": {"directed by": 0.0, "written by": -9, "starred actors": -9}}, END]

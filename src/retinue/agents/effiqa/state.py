@@ -35,6 +35,7 @@ class QuestionWork(TypedDict, total=False):
     plan: dict[str, Any] | None
     paths: list[dict[str, Any]]
     rejected: list[list[str]]
+    first_revised: dict[str, Any] | None  # the best path of the first revised round, kept as a fallback
     reflections: list[dict[str, Any]]
     round: int
     answer: str | None

@@ -3,7 +3,8 @@
 The LLM plans (a choice per planned step) and checks what exploration found (a sentence, then a choice).
 The costly part, walking the graph and pruning relations and entities, is the plug-in model's. A rejected
 path is excluded and the planner is told why; after `max_rounds` the best path found is answered without
-asking again.
+asking again. A revise is a request to look elsewhere, not a veto: when the later rounds find no other
+path, the first revised path's answer stands (its note says so).
 """
 
 import time
@@ -136,6 +137,9 @@ def reflect(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, An
     last_round = work["round"] + 1 >= ctx.settings.max_rounds
     best = work["paths"][0] if work["paths"] else None
     if best is None:
+        if last_round and work.get("first_revised"):
+            kept = work["first_revised"]
+            return _accept(work | {"note": "revised, but no other path reached an answer"}, kept)  # type: ignore[arg-type]
         if last_round:
             return finish(work, None, [], "exploration reached no answer")
         work["reflections"] = [*work["reflections"], {"path": [], "verdict": "revise", "reason": "no answers found"}]
@@ -155,6 +159,7 @@ def reflect(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, An
         return _accept(work, best)
     work["reflections"] = [*work["reflections"], {"path": best["path"], "verdict": "revise", "reason": reason[:200]}]
     work["rejected"] = [*work["rejected"], best["path"]]
+    work["first_revised"] = work.get("first_revised") or best
     work["round"] += 1
     return {"current": work}
 
