@@ -13,10 +13,10 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
 
 from retinue.agents.chat import TEAMS, ChatContext, ChatTools
-from retinue.agents.chat.state import SHARED_MEMORY, session_memory
 from retinue.errors import RetinueError
 from retinue.llms.failures import endpoint_failures_explained
 from retinue.llms.usage import UsageRecorder
+from retinue.memory.namespaces import SHARED_MEMORY, chat_session
 
 EffiQALoader = Callable[[], tuple[Any, Any, Any]]
 PICTURE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}\.png")
@@ -161,7 +161,7 @@ class ChatSessions:
     def memory(self, session: str) -> dict[str, list[str]]:
         return {
             title: [str(item.value.get("text", "")) for item in self.store.search(namespace, limit=50)]
-            for title, namespace in (("session", session_memory(session)), ("shared", SHARED_MEMORY))
+            for title, namespace in (("session", chat_session(session)), ("shared", SHARED_MEMORY))
         }
 
     def share(self, session: str, text: str) -> None:

@@ -7,13 +7,14 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from retinue.agents.chat import ChatContext, ChatTools, session_memory
+from retinue.agents.chat import ChatContext, ChatTools
 from retinue.agents.chat.fincon_tools import BacktestMemory, FinconTools
 from retinue.config import LLMConfig
 from retinue.graphs.chat import build_chat_graph
 from retinue.graphs.effiqa import build_effiqa_graph
 from retinue.llms import ScriptedChatModel, UsageRecorder
 from retinue.memory.faiss_store import FaissStore
+from retinue.memory.namespaces import FINCON_MANAGER, chat_session
 from tests.conftest import HashEmbeddings
 from tests.unit.agents.test_effiqa_team import KB, ExplorerDouble
 
@@ -38,7 +39,7 @@ def _turn(folder: Path, session: str, text: str, responses: list[Any], team: str
             {"configurable": {"thread_id": session}},
             context=context,
         )
-        memory = [item.value["text"] for item in store.search(session_memory(session), limit=20)]
+        memory = [item.value["text"] for item in store.search(chat_session(session), limit=20)]
     finally:
         store.close()
         conn.close()
@@ -109,7 +110,6 @@ def test_the_fincon_team_works_the_asked_day_and_says_why(tmp_path: Path) -> Non
 def test_the_fincon_team_can_start_from_a_backtests_memory_and_beliefs(tmp_path: Path) -> None:
     from datetime import date
 
-    from retinue.agents.fincon.memory import MANAGER
     from retinue.graphs.fincon import build_fincon_day_graph
     from retinue.memory.layered import LayeredMemory
     from retinue.paths import data_root
@@ -117,7 +117,7 @@ def test_the_fincon_team_can_start_from_a_backtests_memory_and_beliefs(tmp_path:
 
     episode = "2022-12-30: BUY TSLA (momentum); the portfolio earned +3.10 %"
     with open_memory_store(tmp_path / "backtest" / "store") as store:
-        LayeredMemory(store, MANAGER).add(episode, date(2022, 12, 30), 60.0, key="2022-12-30 TSLA")
+        LayeredMemory(store, FINCON_MANAGER).add(episode, date(2022, 12, 30), 60.0, key="2022-12-30 TSLA")
         before = len(store)
     start = BacktestMemory(
         tmp_path / "backtest", tmp_path / "backtest" / "store", {"manager": "cut losers"}, date(2023, 1, 3)

@@ -4,10 +4,11 @@ import json
 
 import pytest
 
-from retinue.agents.fincon.cvrf import STEPS, Episode, action_overlap, load_beliefs, reinforce
+from retinue.agents.fincon.cvrf import Episode, action_overlap, load_beliefs, reinforce
 from retinue.agents.trading import DayRecord
 from retinue.config import LLMConfig
 from retinue.llms import ScriptedChatModel, UsageRecorder
+from retinue.memory.namespaces import FINCON_CVRF
 from tests.conftest import hash_store
 
 
@@ -77,4 +78,4 @@ def test_a_step_is_taken_once_and_a_bad_reply_keeps_the_beliefs() -> None:
     assert load_beliefs(store) == {"news": "headlines overreact"}
     again = ScriptedChatModel(responses=[])
     assert reinforce(again, LLMConfig(), None, store, FIRST, SECOND) == record  # done: no call
-    assert store.get(STEPS, "2") is not None
+    assert store.get(FINCON_CVRF, "2") is not None

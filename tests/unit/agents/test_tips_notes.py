@@ -5,11 +5,12 @@ from langgraph.store.memory import InMemoryStore
 from retinue.agents.tips import notes
 from retinue.agents.tips.introspector import trajectory_text
 from retinue.agents.tips.state import StepRecord, plan_episodes
+from retinue.memory import namespaces
 
 
 def test_replace_makes_the_merged_tips_the_whole_namespace() -> None:
     store = InMemoryStore()
-    scope = notes.game_scope("tips", "g1")
+    scope = namespaces.tips_game("tips", "g1")
     notes.replace(store, scope, ["open the fridge first", "read the cookbook"])
     notes.replace(store, scope, ["read the cookbook before cooking"])
     assert notes.read(store, scope) == ["read the cookbook before cooking"]
@@ -17,7 +18,7 @@ def test_replace_makes_the_merged_tips_the_whole_namespace() -> None:
 
 def test_append_keeps_the_most_recent_in_order() -> None:
     store = InMemoryStore()
-    scope = notes.game_scope("reflections", "g1")
+    scope = namespaces.tips_game("reflections", "g1")
     for n in range(5):
         notes.append(store, scope, f"reflection {n}", keep=3)
     assert notes.read(store, scope) == ["reflection 2", "reflection 3", "reflection 4"]
@@ -25,11 +26,11 @@ def test_append_keeps_the_most_recent_in_order() -> None:
 
 def test_a_game_reads_its_own_its_levels_and_the_global_notes_but_no_other_games() -> None:
     store = InMemoryStore()
-    notes.replace(store, notes.game_scope("tips", "g1"), ["own tip"])
-    notes.replace(store, notes.game_scope("tips", "g2"), ["another game's tip"])
-    notes.replace(store, notes.level_scope("tips", 1), ["level one tip"])
-    notes.replace(store, notes.level_scope("tips", 2), ["level two tip"])
-    notes.replace(store, notes.global_scope("tips"), ["global tip", "own tip"])
+    notes.replace(store, namespaces.tips_game("tips", "g1"), ["own tip"])
+    notes.replace(store, namespaces.tips_game("tips", "g2"), ["another game's tip"])
+    notes.replace(store, namespaces.tips_level("tips", 1), ["level one tip"])
+    notes.replace(store, namespaces.tips_level("tips", 2), ["level two tip"])
+    notes.replace(store, namespaces.tips_global("tips"), ["global tip", "own tip"])
     assert notes.for_game(store, "tips", "g1", 1) == ["own tip", "level one tip", "global tip"]
     # A level nobody learned about falls back to every level's notes.
     assert notes.for_game(store, "tips", "g3", 4) == ["level one tip", "level two tip", "global tip", "own tip"]

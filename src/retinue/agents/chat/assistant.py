@@ -5,8 +5,9 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
-from retinue.agents.chat.state import SHARED_MEMORY, ChatContext, ChatState, session_memory
+from retinue.agents.chat.state import ChatContext, ChatState
 from retinue.llms.usage import ROLE_KEY
+from retinue.memory.namespaces import SHARED_MEMORY, chat_session
 from retinue.prompts import load_prompts
 
 HISTORY_TURNS = 8  # messages of history sent to the model: a 270M model loses the thread beyond that
@@ -23,7 +24,7 @@ def last_question(state: ChatState) -> str:
 def remember(runtime: Runtime[ChatContext], turn: int, text: str) -> None:
     """Keep what the person said in this session's memory, keyed by turn so that a replayed step rewrites it."""
     if runtime.store is not None and text.strip():
-        runtime.store.put(session_memory(runtime.context.session), f"turn-{turn:05d}", {"text": text})
+        runtime.store.put(chat_session(runtime.context.session), f"turn-{turn:05d}", {"text": text})
 
 
 def recall(runtime: Runtime[ChatContext], query: str) -> list[str]:
@@ -31,7 +32,7 @@ def recall(runtime: Runtime[ChatContext], query: str) -> list[str]:
     if store is None:
         return []
     found = []
-    for namespace in (session_memory(runtime.context.session), SHARED_MEMORY):
+    for namespace in (chat_session(runtime.context.session), SHARED_MEMORY):
         found += store.search(namespace, query=query, limit=RECALLED)
     found.sort(key=lambda item: -(item.score or 0.0))
     return [str(item.value.get("text", "")) for item in found[:RECALLED]]

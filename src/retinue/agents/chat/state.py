@@ -15,17 +15,11 @@ if TYPE_CHECKING:
     from retinue.agents.chat.fincon_tools import FinconTools
 
 TEAMS = ("assistant", "effiqa", "fincon", "tips")
-SHARED_MEMORY = ("shared", "memory")
 
 
 class ChatState(MessagesState):
     team: str
     game: NotRequired[dict[str, Any] | None]  # the tips team's game in progress: its id and steps
-
-
-def session_memory(session: str) -> tuple[str, ...]:
-    """The store namespace of one session's memory; no other session reads it."""
-    return ("chat", session, "memory")
 
 
 @dataclass

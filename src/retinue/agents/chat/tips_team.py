@@ -21,6 +21,7 @@ from retinue.agents.tips.state import play_step
 from retinue.envs.textworld import GameObservation, TextWorldEnv
 from retinue.envs.textworld_suite import GameEntry
 from retinue.llms.choice import OPTIONS_MARK, ChoicePrompt
+from retinue.memory import namespaces
 from retinue.prompts import load_prompts
 
 USAGE = (
@@ -29,11 +30,6 @@ USAGE = (
 )
 HINTS = ("hint", "suggest", "what should i do", "what now", "?")
 CHAT_STEP_LIMIT = 200
-
-
-def session_tips(session: str) -> tuple[str, ...]:
-    """The store namespace of the tips one session has learned."""
-    return ("chat", session, "tips")
 
 
 def tips(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
@@ -121,13 +117,13 @@ def _introspect(runtime: Runtime[ChatContext], game: dict[str, Any], last: GameO
         return []
     team = TipsContext(llm=ctx.llm, usage=ctx.usage, llm_config=ctx.llm_config)
     facts = episode_facts(last, game["steps"], team.settings)
-    learned = rewrite_tips(team, runtime.store, session_tips(ctx.session), "introspect", facts, {})
+    learned = rewrite_tips(team, runtime.store, namespaces.chat_tips(ctx.session), "introspect", facts, {})
     runtime.stream_writer({"step": {"agent": "introspector", "text": f"{len(learned)} tips written"}})
     return learned
 
 
 def _learned(runtime: Runtime[ChatContext]) -> list[str]:
-    return notes.read(runtime.store, session_tips(runtime.context.session)) if runtime.store is not None else []
+    return notes.read(runtime.store, namespaces.chat_tips(runtime.context.session)) if runtime.store is not None else []
 
 
 def _replay(folder: Path, entry: GameEntry, commands: list[str]) -> tuple[TextWorldEnv, GameObservation]:

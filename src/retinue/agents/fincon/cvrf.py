@@ -27,10 +27,9 @@ from retinue.config import LLMConfig
 from retinue.envs.market import DayRecord
 from retinue.llms.structured import decide_as_configured
 from retinue.llms.usage import UsageRecorder
+from retinue.memory.namespaces import FINCON_BELIEFS, FINCON_CVRF
 from retinue.prompts import load_prompts
 
-BELIEFS = ("fincon", "beliefs")
-STEPS = ("fincon", "cvrf")
 DIFFERENT_DAYS_SHOWN = 6
 ROLE = "risk_control"
 Schema = TypeVar("Schema", bound=BaseModel)
@@ -85,11 +84,11 @@ def action_overlap(a: Episode, b: Episode) -> float:
 
 
 def load_beliefs(store: BaseStore) -> dict[str, str]:
-    return {item.key: str(item.value["text"]) for item in store.search(BELIEFS, limit=len(ASPECTS))}
+    return {item.key: str(item.value["text"]) for item in store.search(FINCON_BELIEFS, limit=len(ASPECTS))}
 
 
 def steps_done(store: BaseStore) -> dict[int, dict[str, object]]:
-    return {int(item.key): dict(item.value) for item in store.search(STEPS, limit=10_000)}
+    return {int(item.key): dict(item.value) for item in store.search(FINCON_CVRF, limit=10_000)}
 
 
 def _differences(better: Episode, worse: Episode) -> str:
@@ -114,7 +113,7 @@ def reinforce(
 ) -> dict[str, object]:
     """One CVRF step after `current`; writes the revised beliefs and the step's record, returns the record.
     A step already recorded for `current` is not taken again."""
-    done = store.get(STEPS, str(current.number))
+    done = store.get(FINCON_CVRF, str(current.number))
     if done is not None:
         return dict(done.value)
     better, worse = sorted((current, previous), key=lambda e: e.cumulative_return_pct, reverse=True)
@@ -142,7 +141,7 @@ def reinforce(
         revision = prompts["cvrf_revise"].format(aspect=aspect, belief=old, insight=insight, tau=tau)
         beliefs[aspect] = ask(revision, Belief, Belief.model_construct(belief=old)).belief
     for aspect, text in beliefs.items():
-        store.put(BELIEFS, aspect, {"text": text, "episode": current.number})
+        store.put(FINCON_BELIEFS, aspect, {"text": text, "episode": current.number})
     record: dict[str, object] = {
         "episode": current.number,
         "compared_with": previous.number,
@@ -151,5 +150,5 @@ def reinforce(
         "insights": insights.model_dump(),
         "beliefs": beliefs,
     }
-    store.put(STEPS, str(current.number), record)  # last: the step counts as done only when beliefs are saved
+    store.put(FINCON_CVRF, str(current.number), record)  # last: the step counts as done only when beliefs are saved
     return record

@@ -23,15 +23,15 @@ from langgraph.store.base import BaseStore
 
 from retinue.datasets.market_text import EARNINGS_CALL, TextItem
 from retinue.memory.layered import LayeredMemory, NewMemory, Recalled
+from retinue.memory.namespaces import FINCON_MANAGER, fincon_analyst, fincon_day
 
 KIND_LAYER = {"news": "short", "10-Q": "mid", EARNINGS_CALL: "mid", "10-K": "long"}
 INITIAL_IMPORTANCE = {"short": 51.0, "mid": 69.0, "long": 77.0}
 CHUNK_CHARS = 600
-MANAGER = ("fincon", "manager")
 
 
 def analyst_memory(store: BaseStore, role: str, ticker: str) -> LayeredMemory:
-    return LayeredMemory(store, ("fincon", f"{role}_analyst", ticker))
+    return LayeredMemory(store, fincon_analyst(role, ticker))
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
@@ -57,23 +57,19 @@ def as_memories(item: TextItem) -> list[NewMemory]:
     return memories
 
 
-def day_namespace(day: date) -> tuple[str, ...]:
-    return ("fincon", "day", day.isoformat())
-
-
 def record_day(store: BaseStore, day: date, recalled: dict[str, list[str]], decided: dict[str, dict[str, str]]) -> None:
-    store.put(day_namespace(day), "recalled", {"keys": recalled})
-    store.put(day_namespace(day), "decided", {"decisions": decided})
+    store.put(fincon_day(day), "recalled", {"keys": recalled})
+    store.put(fincon_day(day), "decided", {"decisions": decided})
 
 
 def learn_from_day(store: BaseStore, day: date, outcome: float, today: date) -> None:
     """After `day`'s decisions earned `outcome` (a log return), seen on `today`: the manager remembers
     each decision with its outcome, and a profitable day rewards every memory recalled for it."""
-    decided = store.get(day_namespace(day), "decided")
-    recalled = store.get(day_namespace(day), "recalled")
+    decided = store.get(fincon_day(day), "decided")
+    recalled = store.get(fincon_day(day), "recalled")
     if decided is None or recalled is None:
         return
-    manager = LayeredMemory(store, MANAGER)
+    manager = LayeredMemory(store, FINCON_MANAGER)
     episodes = [
         NewMemory(
             f"{day.isoformat()} {ticker}",
@@ -100,6 +96,6 @@ def owner_label(memory: LayeredMemory) -> str:
 
 
 def recall_episodes(store: BaseStore, query: str, day: date, k: int) -> list[Recalled]:
-    manager = LayeredMemory(store, MANAGER)
+    manager = LayeredMemory(store, FINCON_MANAGER)
     manager.advance(day)
     return manager.retrieve(query, day, k=k)

@@ -17,12 +17,13 @@ from typing import Any
 
 from langgraph.store.base import BaseStore
 
-from retinue.agents.fincon.memory import MANAGER, learn_from_day, record_day
+from retinue.agents.fincon.memory import learn_from_day, record_day
 from retinue.agents.fincon.state import FinconContext
 from retinue.agents.trading.state import TradeDecision
 from retinue.envs.market import MarketView
 from retinue.envs.portfolio import directed_weights
 from retinue.evaluation.risk import conditional_value_at_risk
+from retinue.memory.namespaces import FINCON_MANAGER
 
 CVAR_LEVEL = 0.05
 ACTION_SIGN = {"BUY": 1, "SELL": -1, "HOLD": 0}
@@ -77,7 +78,7 @@ class FinconMethod:
         actions = {t: str(state["decisions"][t]["action"]) for t in tickers}
         recalled = {r["memory"]: r["recalled"] for r in state["reports"] if r.get("recalled")}
         if state["manager_recalled"]:
-            recalled["/".join(MANAGER)] = state["manager_recalled"]
+            recalled["/".join(FINCON_MANAGER)] = state["manager_recalled"]
         decided = {t: {"action": actions[t], "reasons": str(state["decisions"][t]["reasons"])} for t in tickers}
         record_day(store, view.day, recalled, decided)
         if len(tickers) == 1:

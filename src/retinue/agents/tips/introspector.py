@@ -29,6 +29,7 @@ from retinue.agents.tips.state import (
     play_step,
 )
 from retinue.envs.textworld import GameObservation, TextWorldEnv
+from retinue.memory import namespaces
 from retinue.prompts import load_prompts
 from retinue.runs.context import report_progress
 
@@ -76,7 +77,7 @@ def learn(ctx: TipsContext, store: BaseStore, work: EpisodeWork) -> list[str]:
     kind = GUIDANCE_KIND.get(ctx.method)
     if kind is None:
         return []
-    scope = notes.global_scope(kind) if ctx.setting == "cross" else notes.game_scope(kind, game)
+    scope = namespaces.tips_global(kind) if ctx.setting == "cross" else namespaces.tips_game(kind, game)
     steps = work.get("steps", [])
     if ctx.method == "raw":
         note = trajectory_text(steps, ctx.settings.trajectory_steps, feedback=False)
@@ -109,7 +110,7 @@ def study_demonstration(state: TipsState, runtime: Runtime[TipsContext]) -> dict
         env.close()
     if runtime.store is not None:
         kind = GUIDANCE_KIND[ctx.method]
-        scope = notes.level_scope(kind, entry.level)
+        scope = namespaces.tips_level(kind, entry.level)
         if ctx.method == "raw":
             notes.append(runtime.store, scope, trajectory_text(steps, ctx.settings.trajectory_steps, False), keep=2)
         else:

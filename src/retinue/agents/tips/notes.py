@@ -7,20 +7,10 @@ so reading a namespace gives its notes in the order they were written.
 
 from langgraph.store.base import BaseStore, Item
 
+from retinue.memory.namespaces import tips_game, tips_global, tips_level
+
 KINDS = ("tips", "reflections", "trajectories")
 MAX_NOTES = 200
-
-
-def game_scope(kind: str, game: str) -> tuple[str, ...]:
-    return (kind, "game", game)
-
-
-def level_scope(kind: str, level: int | None) -> tuple[str, ...]:
-    return (kind, "level", str(level))
-
-
-def global_scope(kind: str) -> tuple[str, ...]:
-    return (kind, "global")
 
 
 def read(store: BaseStore, namespace: tuple[str, ...]) -> list[str]:
@@ -55,7 +45,7 @@ def append(store: BaseStore, namespace: tuple[str, ...], note: str, keep: int) -
 def for_game(store: BaseStore, kind: str, game: str, level: int | None) -> list[str]:
     """What an agent playing `game` is given: the game's own notes, its level's (every level's when its own
     level has none), then the global ones; duplicates dropped."""
-    own_level = read(store, level_scope(kind, level)) if level is not None else []
+    own_level = read(store, tips_level(kind, level)) if level is not None else []
     levels = own_level or read(store, (kind, "level"))
-    found = read(store, game_scope(kind, game)) + levels + read(store, global_scope(kind))
+    found = read(store, tips_game(kind, game)) + levels + read(store, tips_global(kind))
     return list(dict.fromkeys(found))
