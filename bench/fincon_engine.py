@@ -20,8 +20,8 @@ from pathlib import Path
 
 from _report import save_metrics
 
+from retinue.agents.backtest import TradingContext
 from retinue.agents.fincon import FinconContext, FinconMethod
-from retinue.agents.trading import TradingContext
 from retinue.config import LLMConfig
 from retinue.datasets.market_text import TextArchive
 from retinue.datasets.prices import load_prices

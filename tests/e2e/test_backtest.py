@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from retinue.agents.backtest import Baseline, TradingContext
 from retinue.agents.fincon import FinconContext, FinconMethod
 from retinue.agents.fincon.state import ASPECTS
-from retinue.agents.trading import Baseline, TradingContext
 from retinue.config import LLMConfig
 from retinue.datasets.market_text import TextArchive
 from retinue.datasets.prices import load_prices

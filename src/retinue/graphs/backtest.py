@@ -2,7 +2,7 @@
 
 from langgraph.graph import START, StateGraph
 
-from retinue.agents.trading import BacktestState, TradingContext, more_days, trade_day
+from retinue.agents.backtest import BacktestState, TradingContext, more_days, trade_day
 
 
 def build_backtest_graph() -> StateGraph[BacktestState, TradingContext, BacktestState, BacktestState]:

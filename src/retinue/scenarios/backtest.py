@@ -107,7 +107,7 @@ def market(config: BacktestScenario) -> Any:
 def build(config: BacktestScenario, run: RunDirectory, console: Console | None = None) -> ScenarioRun:
     """The day loop over the test window with the method; FinCon trains first (its episodes are durable
     runs of their own, under RUN_DIR/episodes), and the test uses the beliefs training left."""
-    from retinue.agents.trading import Baseline, TradingContext
+    from retinue.agents.backtest import Baseline, TradingContext
     from retinue.envs.market_baselines import BASELINES
     from retinue.graphs.backtest import build_backtest_graph
     from retinue.llms import UsageRecorder

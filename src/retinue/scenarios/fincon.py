@@ -85,8 +85,8 @@ def _episode_run(run: RunDirectory, number: int, config: "BacktestScenario") -> 
 
 def train(run: RunDirectory, config: "BacktestScenario", prices: Any, console: Console | None = None) -> Training:
     """Run (or finish) the training episodes and CVRF steps of `run`; returns the resulting beliefs."""
+    from retinue.agents.backtest import TradingContext
     from retinue.agents.fincon.cvrf import Episode, load_beliefs, reinforce
-    from retinue.agents.trading import TradingContext
     from retinue.envs.market import MarketEnv
     from retinue.graphs.backtest import build_backtest_graph
     from retinue.llms import UsageRecorder

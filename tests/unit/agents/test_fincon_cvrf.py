@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from retinue.agents.backtest import DayRecord
 from retinue.agents.fincon.cvrf import Episode, action_overlap, load_beliefs, reinforce
-from retinue.agents.trading import DayRecord
 from retinue.config import LLMConfig
 from retinue.llms import ScriptedChatModel, UsageRecorder
 from retinue.memory.namespaces import FINCON_CVRF

@@ -219,7 +219,7 @@ def test_a_backtest_of_buy_hold_and_sell_earns_what_a_hand_computed_action_serie
     """FinMem's and FinCon's accounting: the day's action in {+1, -1, 0} times the next day's log return."""
     from langgraph.checkpoint.memory import InMemorySaver
 
-    from retinue.agents.trading import TradingContext
+    from retinue.agents.backtest import TradingContext
     from retinue.graphs import build_backtest_graph
 
     closes = [100.0, 104.0, 101.0, 95.0, 97.0, 103.0, 102.0]

@@ -145,7 +145,7 @@ def _market(ctx: ChatContext, question: str) -> tuple[str, date, Any, Any]:
 def backtest_in_chat(ctx: ChatContext, question: str, turn: int) -> dict[str, Any]:
     """A baseline backtest over the named window, through the same backtest graph as `retinue backtest`;
     the reply carries its metrics and the equity curve as a picture."""
-    from retinue.agents.trading import Baseline, TradingContext
+    from retinue.agents.backtest import Baseline, TradingContext
     from retinue.datasets.prices import load_prices
     from retinue.envs.market import MarketEnv
     from retinue.envs.market_baselines import BASELINES

@@ -17,9 +17,9 @@ from typing import Any
 
 from langgraph.store.base import BaseStore
 
+from retinue.agents.backtest.state import TradeDecision
 from retinue.agents.fincon.memory import learn_from_day, record_day
 from retinue.agents.fincon.state import FinconContext
-from retinue.agents.trading.state import TradeDecision
 from retinue.envs.market import MarketView
 from retinue.envs.portfolio import directed_weights
 from retinue.evaluation.risk import conditional_value_at_risk

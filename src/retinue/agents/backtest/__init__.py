@@ -1,7 +1,7 @@
 """The trading-day loop shared by every backtest method: decide, hold for a day, account, repeat."""
 
-from retinue.agents.trading.day import more_days, trade_day
-from retinue.agents.trading.state import (
+from retinue.agents.backtest.day import more_days, trade_day
+from retinue.agents.backtest.state import (
     BacktestState,
     Baseline,
     DayRecord,

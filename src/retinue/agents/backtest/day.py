@@ -3,7 +3,7 @@
 from langgraph.graph import END
 from langgraph.runtime import Runtime
 
-from retinue.agents.trading.state import BacktestState, DayRecord, TradingContext
+from retinue.agents.backtest.state import BacktestState, DayRecord, TradingContext
 from retinue.errors import RetinueError
 from retinue.runs.context import report_progress
 
