@@ -11,6 +11,7 @@
 """
 
 import argparse
+import json
 import math
 import os
 import tempfile
@@ -20,37 +21,22 @@ from pathlib import Path
 
 from _report import save_metrics
 
-from retinue.agents.backtest import TradingContext
-from retinue.agents.fincon import FinconContext, FinconMethod
-from retinue.config import LLMConfig
-from retinue.datasets.market_text import TextArchive
+from retinue import BacktestScenario, LLMConfig, RunResult, run
 from retinue.datasets.prices import load_prices
 from retinue.envs.market import MarketEnv
-from retinue.graphs.backtest import build_backtest_graph
-from retinue.graphs.fincon import build_fincon_day_graph
-from retinue.llms import ScriptedChatModel, SQLiteResponseCache, UsageRecorder, make_chat_model
 from retinue.paths import data_root
-from retinue.runs.directory import RunDirectory
-from retinue.runs.execute import execute
 
-# Valid for both an analyst's reading and the manager's decision (extra fields are ignored).
-ANY_DECISION = {"signal": "neutral", "key_point": "k", "action": "BUY", "confidence": 0.5, "reasons": "r"}
+# Serves every call of a scripted FinCon day: a written part (key point, reasons; extra fields are
+# ignored) and a choice (the option shown first).
+ANY_STEP = {"position": 1, "signal": "neutral", "key_point": "k", "action": "BUY", "confidence": 0.5, "reasons": "r"}
 
 
-def backtest(env: MarketEnv, archive: TextArchive, llm, usage: UsageRecorder, llm_config: LLMConfig, folder: Path):  # type: ignore[no-untyped-def]
-    context = FinconContext(llm=llm, usage=usage, llm_config=llm_config, env=env, archive=archive)
-    method = FinconMethod(build_fincon_day_graph().compile(), context)
-    run = RunDirectory.create("backtest", {}, folder, folder.parent)
+def backtest(ticker: str, start: date, end: date, llm: LLMConfig, folder: Path) -> tuple[RunResult, float]:
+    """FinCon over the window through `retinue.run`, as every front end runs it; its wall time."""
+    scenario = BacktestScenario(method="fincon", tickers=[ticker], start=start, end=end, llm=llm)
     started = time.perf_counter()
-    final = execute(
-        build_backtest_graph(),
-        run=run,
-        context=TradingContext(env=env, decide=method, method="fincon"),
-        usage=usage,
-        inputs={"index": 0, "last": env.trading_days - 1, "days": []},
-        recursion_limit=2 * env.trading_days + 10,
-    )
-    return final["days"], time.perf_counter() - started
+    result = run(scenario, out=folder)
+    return result, time.perf_counter() - started
 
 
 def plain_loop(env: MarketEnv, weights: list[dict[str, float]]) -> tuple[list[float], float]:
@@ -73,14 +59,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     root = data_root()
-    prices, archive = load_prices(root, [args.ticker]), TextArchive.load(root, [args.ticker])
     start = date.fromisoformat(args.start)
     report: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         os.environ["RETINUE_HOME"] = folder  # a cold, private response cache
-        env = MarketEnv(prices, start, date.fromisoformat(args.end))
-        scripted = ScriptedChatModel(responses=[ANY_DECISION] * 10 * env.trading_days)
-        days, engine_seconds = backtest(env, archive, scripted, UsageRecorder(), LLMConfig(), Path(folder) / "a")
+        env = MarketEnv(load_prices(root, [args.ticker]), start, date.fromisoformat(args.end))
+        script = Path(folder) / "script.json"
+        script.write_text(json.dumps({"responses": [ANY_STEP] * 10 * env.trading_days}))
+        scripted = LLMConfig(provider="scripted", script=script, cache=False)
+        result, engine_seconds = backtest(
+            args.ticker, start, date.fromisoformat(args.end), scripted, Path(folder) / "a"
+        )
+        days = result.final["days"]
         returns, plain_seconds = plain_loop(env, [d["weights"] for d in days])
         assert returns == [d["log_return"] for d in days], "the plain loop must reproduce the engine's returns"
         per_day = 1000 * engine_seconds / len(days)
@@ -94,30 +84,28 @@ def main() -> None:
             f"plain loop {1000 * plain_seconds / len(days):.4f} ms -> {engine_seconds / plain_seconds:.0f}x"
         )
 
-        short = MarketEnv(prices, start, date.fromisoformat(args.llm_end))
-        config = LLMConfig()
         timings = []
         for attempt in ("cold", "replay"):
-            usage = UsageRecorder()
-            llm = make_chat_model(config, cache=SQLiteResponseCache(Path(folder) / "cache.sqlite"), usage=usage)
-            short_days, seconds = backtest(short, archive, llm, usage, config, Path(folder) / attempt)
+            result, seconds = backtest(
+                args.ticker, start, date.fromisoformat(args.llm_end), LLMConfig(), Path(folder) / attempt
+            )
             timings.append(seconds)
+            total, n = result.usage["total"], len(result.final["days"])
             if attempt == "cold":
-                total = usage.total()
-                n = len(short_days)
                 report |= {
-                    "embedded_llm_calls_per_day": round(total.calls / n, 2),
-                    "embedded_prompt_tokens_per_day": round(total.prompt_tokens / n, 1),
-                    "embedded_completion_tokens_per_day": round(total.completion_tokens / n, 1),
+                    "embedded_llm_calls_per_day": round(total["calls"] / n, 2),
+                    "embedded_prompt_tokens_per_day": round(total["prompt_tokens"] / n, 1),
+                    "embedded_completion_tokens_per_day": round(total["completion_tokens"] / n, 1),
                     "embedded_seconds_per_day": round(seconds / n, 2),
                 }
                 print(
-                    f"model cost (Gemma 3 270M, {n} days): {total.calls / n:.2f} calls, "
-                    f"{total.prompt_tokens / n:.0f} prompt + {total.completion_tokens / n:.0f} completion tokens, "
+                    f"model cost (Gemma 3 270M, {n} days): {total['calls'] / n:.2f} calls, "
+                    f"{total['prompt_tokens'] / n:.0f} prompt + {total['completion_tokens'] / n:.0f} completion "
+                    "tokens, "
                     f"{seconds / n:.1f} s per day"
                 )
             else:
-                assert usage.total().calls == 0, "the replay should not call the model"
+                assert total["calls"] == 0, "the replay should not call the model"
         report["replay_speedup_ratio"] = round(timings[0] / timings[1], 1)
         print(f"replay: {timings[0]:.1f} s cold, {timings[1]:.2f} s from the cache -> {timings[0] / timings[1]:.0f}x")
     save_metrics(report, args.out)
