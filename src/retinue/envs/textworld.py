@@ -10,7 +10,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +168,39 @@ class TextWorldEnv:
             description=clean_text(str(state.get("description") or "")),
             inventory=clean_text(str(state.get("inventory") or "")),
         )
+
+
+EpisodeKey = tuple[str, int, str]  # game, trial, phase: which episode a running game belongs to
+
+
+@dataclass
+class LiveGames:
+    """The games being played, by game id: a TextWorld process is not part of a checkpoint, so a resumed
+    run starts the game again and replays the episode's commands (TextWorld games are deterministic)."""
+
+    envs: dict[str, tuple[EpisodeKey, TextWorldEnv]] = field(default_factory=dict)
+
+    def start(self, key: EpisodeKey, path: Path, step_limit: int) -> tuple[TextWorldEnv, GameObservation]:
+        self.stop(key[0])
+        env = TextWorldEnv(path, step_limit)
+        first = env.reset()
+        self.envs[key[0]] = (key, env)
+        return env, first
+
+    def at(self, key: EpisodeKey, path: Path, step_limit: int, commands: list[str]) -> TextWorldEnv:
+        """The episode's game after `commands`, replayed if it is not the one running."""
+        running = self.envs.get(key[0])
+        if running is not None and running[0] == key and running[1].steps == len(commands):
+            return running[1]
+        env, _ = self.start(key, path, step_limit)
+        env.replay(commands)
+        return env
+
+    def stop(self, game: str) -> None:
+        running = self.envs.pop(game, None)
+        if running is not None:
+            running[1].close()
+
+    def close(self) -> None:
+        for game in list(self.envs):
+            self.stop(game)

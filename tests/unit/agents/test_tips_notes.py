@@ -3,8 +3,9 @@
 from langgraph.store.memory import InMemoryStore
 
 from retinue.agents.tips import notes
+from retinue.agents.tips.episodes import plan_episodes
 from retinue.agents.tips.introspector import trajectory_text
-from retinue.agents.tips.state import StepRecord, plan_episodes
+from retinue.agents.tips.state import StepRecord
 from retinue.memory import namespaces
 
 

@@ -16,8 +16,8 @@ from retinue.agents.chat.assistant import last_question
 from retinue.agents.chat.state import ChatContext, ChatState
 from retinue.agents.tips import TipsContext, TipsSettings, notes
 from retinue.agents.tips.actor import SAFE_COMMAND, STEM, guidance_text, situation
+from retinue.agents.tips.episodes import play_step
 from retinue.agents.tips.introspector import episode_facts, rewrite_tips
-from retinue.agents.tips.state import play_step
 from retinue.envs.textworld import GameObservation, TextWorldEnv
 from retinue.envs.textworld_suite import GameEntry
 from retinue.llms.choice import OPTIONS_MARK, ChoicePrompt

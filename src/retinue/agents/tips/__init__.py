@@ -1,6 +1,7 @@
 """Introspective Tips (Chen et al., 2023): TextWorld agents that learn short tips without fine-tuning."""
 
 from retinue.agents.tips.actor import act, after_act, start_episode
+from retinue.agents.tips.episodes import plan_episodes
 from retinue.agents.tips.introspector import after_review, before_play, review_episode, study_demonstration
 from retinue.agents.tips.state import (
     METHODS,
@@ -9,7 +10,6 @@ from retinue.agents.tips.state import (
     TipsContext,
     TipsSettings,
     TipsState,
-    plan_episodes,
 )
 
 __all__ = [

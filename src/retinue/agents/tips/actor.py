@@ -15,6 +15,7 @@ from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
 
 from retinue.agents.tips import notes
+from retinue.agents.tips.episodes import current_episode, live_env, observation_of, play_step, start_work
 from retinue.agents.tips.state import (
     EpisodePlan,
     EpisodeWork,
@@ -22,11 +23,6 @@ from retinue.agents.tips.state import (
     TipsContext,
     TipsSettings,
     TipsState,
-    current_episode,
-    live_env,
-    observation_of,
-    play_step,
-    start_work,
 )
 from retinue.envs.textworld import GameObservation, TextWorldEnv
 from retinue.llms.choice import OPTIONS_MARK, ChoicePrompt

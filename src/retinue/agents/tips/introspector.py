@@ -17,6 +17,7 @@ from langgraph.store.base import BaseStore
 
 from retinue.agents.tips import notes
 from retinue.agents.tips.actor import GUIDANCE_KIND, PROMPTS, first_line
+from retinue.agents.tips.episodes import current_episode, observation_of, play_step
 from retinue.agents.tips.state import (
     EpisodeResult,
     EpisodeWork,
@@ -24,9 +25,6 @@ from retinue.agents.tips.state import (
     TipsContext,
     TipsSettings,
     TipsState,
-    current_episode,
-    observation_of,
-    play_step,
 )
 from retinue.envs.textworld import GameObservation, TextWorldEnv
 from retinue.memory import namespaces

@@ -1,4 +1,5 @@
-"""State and context of Introspective Tips and its baselines.
+"""State, settings and context of Introspective Tips and its baselines (`episodes.py` runs an episode's
+life cycle over them).
 
 A run plays a schedule of episodes (game, trial, phase) one command at a time. `current` is the episode in
 hand (its steps so far and the latest observation); `episodes` grows by one record per finished episode,
@@ -7,16 +8,14 @@ are deterministic) and play goes on.
 """
 
 import operator
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypedDict, cast
+from typing import Annotated, Any, TypedDict
 
 from pydantic import BaseModel, Field
 
-from retinue.envs.textworld import GameObservation, TextWorldEnv
+from retinue.envs.textworld import LiveGames
 from retinue.envs.textworld_suite import GameEntry
-from retinue.errors import RetinueError
 from retinue.runs.context import RunContext
 
 SETTINGS = ("own", "expert", "cross")
@@ -99,42 +98,6 @@ class TipsSettings(BaseModel):
     seed: int = Field(0, description="Seed of the random baseline.")
 
 
-EpisodeKey = tuple[str, int, str]  # game, trial, phase
-
-
-@dataclass
-class LiveGames:
-    """The games being played, by game id: a TextWorld process is not part of a checkpoint, so a resumed
-    run starts the game again and replays the episode's commands (TextWorld games are deterministic)."""
-
-    envs: dict[str, tuple[EpisodeKey, TextWorldEnv]] = field(default_factory=dict)
-
-    def start(self, key: EpisodeKey, path: Path, step_limit: int) -> tuple[TextWorldEnv, GameObservation]:
-        self.stop(key[0])
-        env = TextWorldEnv(path, step_limit)
-        first = env.reset()
-        self.envs[key[0]] = (key, env)
-        return env, first
-
-    def at(self, key: EpisodeKey, path: Path, step_limit: int, commands: list[str]) -> TextWorldEnv:
-        """The episode's game after `commands`, replayed if it is not the one running."""
-        running = self.envs.get(key[0])
-        if running is not None and running[0] == key and running[1].steps == len(commands):
-            return running[1]
-        env, _ = self.start(key, path, step_limit)
-        env.replay(commands)
-        return env
-
-    def stop(self, game: str) -> None:
-        running = self.envs.pop(game, None)
-        if running is not None:
-            running[1].close()
-
-    def close(self) -> None:
-        for game in list(self.envs):
-            self.stop(game)
-
-
 @dataclass(frozen=True)
 class TipsContext(RunContext):
     """The run context plus the games (to play and to learn from), the method and setting, the settings."""
@@ -145,70 +108,3 @@ class TipsContext(RunContext):
     setting: str = "own"
     settings: TipsSettings = field(default_factory=TipsSettings)
     live: LiveGames = field(default_factory=LiveGames)
-
-
-def plan_episodes(setting: str, games: list[str], train_games: list[str], trials: int) -> list[EpisodePlan]:
-    """own/expert: every game `trials` times, learning after each trial but the last (nothing would use
-    it); cross: the train games `trials` times, learning after each, then every test game once."""
-    if setting == "cross":
-        train = [
-            EpisodePlan(game=g, trial=t, phase="train", learn=True) for t in range(1, trials + 1) for g in train_games
-        ]
-        return train + [EpisodePlan(game=g, trial=1, phase="eval", learn=False) for g in games]
-    return [EpisodePlan(game=g, trial=t, phase="eval", learn=t < trials) for t in range(1, trials + 1) for g in games]
-
-
-def current_episode(state: TipsState) -> EpisodeWork:
-    """A copy of the episode in hand, for a node to update and return."""
-    if state["current"] is None:
-        raise RetinueError("no episode in hand")
-    return cast(EpisodeWork, dict(state["current"]))
-
-
-def live_env(ctx: TipsContext, work: EpisodeWork) -> TextWorldEnv:
-    """The game of the episode in hand, at its current step."""
-    game = work["plan"]["game"]
-    commands = [record["command"] for record in work.get("steps", [])]
-    return ctx.live.at(episode_key(work["plan"]), ctx.paths[game], ctx.games[game].step_limit, commands)
-
-
-def start_work(ctx: TipsContext, plan: EpisodePlan) -> EpisodeWork:
-    """A fresh episode: the game reset, its first observation taken."""
-    _, first = ctx.live.start(episode_key(plan), ctx.paths[plan["game"]], ctx.games[plan["game"]].step_limit)
-    return EpisodeWork(
-        plan=plan,
-        steps=[],
-        observation=first.to_dict(),
-        first_observation=first.text,
-        done=False,
-        guidance=[],
-        llm_calls=0,
-        tokens=0,
-        started=time.time(),
-    )
-
-
-def play_step(
-    env: TextWorldEnv, command: str, number: int, fallback: bool = False
-) -> tuple[StepRecord, GameObservation, bool]:
-    """Play `command` as step `number`: the step's record, what the game shows after it, and whether the
-    episode is over."""
-    after, reward, done, info = env.step(command)
-    record = StepRecord(
-        step=number,
-        command=command,
-        observation=after.text,
-        score=after.score,
-        reward=reward,
-        admissible=bool(info["admissible"]),
-        fallback=fallback,
-    )
-    return record, after, done
-
-
-def observation_of(work: EpisodeWork) -> GameObservation:
-    return GameObservation(**work["observation"])
-
-
-def episode_key(plan: EpisodePlan) -> EpisodeKey:
-    return plan["game"], plan["trial"], plan["phase"]
