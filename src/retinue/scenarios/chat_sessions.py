@@ -12,7 +12,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
 
-from retinue.agents.chat import TEAMS, ChatContext, ChatTools
+from retinue.agents.chat import TEAMS, ChatContext, TeamResources
 from retinue.errors import RetinueError
 from retinue.llms.failures import endpoint_failures_explained
 from retinue.llms.usage import UsageRecorder
@@ -68,7 +68,7 @@ class ChatSessions:
         saver.setup()  # the tables exist before the first turn, so an empty list of sessions reads as one
         self.graph = build_chat_graph().compile(checkpointer=saver, store=self.store)
         self.llm, self.usage, self.llm_config = llm, usage, llm_config
-        self.tools = ChatTools(load_effiqa=load_effiqa, load_fincon=load_fincon, load_tips=load_tips)
+        self.tools = TeamResources(load_effiqa=load_effiqa, load_fincon=load_fincon, load_tips=load_tips)
 
     def close(self) -> None:
         self.store.close()

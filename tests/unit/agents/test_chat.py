@@ -7,7 +7,7 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from retinue.agents.chat import ChatContext, ChatTools
+from retinue.agents.chat import ChatContext, TeamResources
 from retinue.agents.chat.fincon_tools import BacktestMemory, FinconTools
 from retinue.config import LLMConfig
 from retinue.graphs.chat import build_chat_graph
@@ -32,7 +32,7 @@ def _turn(folder: Path, session: str, text: str, responses: list[Any], team: str
     try:
         graph = build_chat_graph().compile(checkpointer=SqliteSaver(conn), store=store)
         context = ChatContext(
-            llm=model, usage=usage, llm_config=LLMConfig(), session=session, tools=tools or ChatTools()
+            llm=model, usage=usage, llm_config=LLMConfig(), session=session, tools=tools or TeamResources()
         )
         final = graph.invoke(
             {"messages": [HumanMessage(text)], "team": team},
@@ -73,7 +73,7 @@ def test_the_effiqa_team_answers_with_supporting_triples(tmp_path: Path) -> None
     path = tmp_path / "kb.txt"
     path.write_text(KB)
     kg = KnowledgeGraph.load(path)
-    tools = ChatTools(load_effiqa=lambda: (build_effiqa_graph().compile(), kg, ExplorerDouble()))
+    tools = TeamResources(load_effiqa=lambda: (build_effiqa_graph().compile(), kg, ExplorerDouble()))
     plan = ["directed by", "end the path here"]  # the planner's picks, a step at a time
     accept = [{"reason": "a director, as asked"}, "accept"]  # the reflector's reason, then its verdict
     final, model, _ = _turn(tmp_path, "q", "who directed [Kismet]", plan + accept, "effiqa", tools)
@@ -94,7 +94,7 @@ def test_the_fincon_team_works_the_asked_day_and_says_why(tmp_path: Path) -> Non
     from retinue.graphs.fincon import build_fincon_day_graph
     from retinue.paths import data_root
 
-    tools = ChatTools(load_fincon=lambda: FinconTools(build_fincon_day_graph().compile(), None, data_root()))
+    tools = TeamResources(load_fincon=lambda: FinconTools(build_fincon_day_graph().compile(), None, data_root()))
     reading = [{"key_point": "deliveries beat"}, "positive"]  # the news analyst's key point, then its signal
     decision = [{"reasons": "the trend is down"}, "SELL"]  # the manager's reasoning, then its pick
     final, model, _ = _turn(
@@ -123,7 +123,7 @@ def test_the_fincon_team_can_start_from_a_backtests_memory_and_beliefs(tmp_path:
         tmp_path / "backtest", tmp_path / "backtest" / "store", {"manager": "cut losers"}, date(2023, 1, 3)
     )
     day_graph = build_fincon_day_graph().compile()
-    tools = ChatTools(load_fincon=lambda: FinconTools(day_graph, None, data_root(), start))
+    tools = TeamResources(load_fincon=lambda: FinconTools(day_graph, None, data_root(), start))
     reading = [{"key_point": "deliveries beat"}, "positive"]
     decision = [{"reasons": "it worked last week"}, "BUY"]
     question = "What would you do with TSLA on 2023-01-05 and why?"

@@ -23,7 +23,7 @@ class ChatState(MessagesState):
 
 
 @dataclass
-class ChatTools:
+class TeamResources:
     """What teams reach beyond the model, loaded by the front end's loaders when a team first needs it:
     EffiQA's compiled graph, knowledge graph and plug-in explorer; FinCon's day graph and data; the tips
     team's games. Sessions
@@ -64,5 +64,5 @@ class ChatContext(RunContext):
     """The run context plus the session id, the teams' tools and the folder for the session's pictures."""
 
     session: str = "default"
-    tools: ChatTools = field(default_factory=ChatTools)
+    tools: TeamResources = field(default_factory=TeamResources)
     pictures: Path | None = None
