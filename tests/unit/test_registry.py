@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from retinue.errors import RetinueError
-from retinue.models.registry import card, names, register
+from retinue.models.registry import card, model_folder, names, register
 
 
 def test_built_ins_and_registered_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -40,3 +40,17 @@ def test_a_model_is_given_by_folder_or_by_registered_name(tmp_path: Path) -> Non
     (folder / "card.json").write_text("{}")
     register("test-explorer", folder)
     assert model_folder(None, "test-explorer", "train one") == folder.resolve()
+
+
+def test_a_model_is_found_by_its_folder_its_training_run_or_its_name(tmp_path: Path) -> None:
+    run = tmp_path / "runs" / "explorer"
+    (run / "model").mkdir(parents=True)
+    (run / "model" / "card.json").write_text(json.dumps({"task": "explorer"}))
+    assert model_folder(run / "model", "kg-explorer", "train one") == run / "model"
+    assert model_folder(run, "kg-explorer", "train one") == run / "model"  # the run folder `train` printed
+    with pytest.raises(RetinueError, match="no model 'kg-explorer' registered: train one"):
+        model_folder(None, "kg-explorer", "train one")
+    register("my-explorer", run / "model")
+    assert model_folder(Path("my-explorer"), "kg-explorer", "train one") == run / "model"
+    assert model_folder(None, "my-explorer", "train one") == run / "model"
+    assert model_folder(tmp_path / "elsewhere", "kg-explorer", "x") == tmp_path / "elsewhere"  # its loader names it

@@ -42,7 +42,7 @@ def make(
     from retinue.progress import progress_bars
 
     chosen = parse_levels(levels)
-    check_request(split, count, out_dir)
+    check_request(split, count, out_dir, seed)
     with progress_bars(console=err) as bar:
         task = bar.add_task("games", total=None)
         entries = make_games(

@@ -63,9 +63,15 @@ class GameEntry:
         return suite / self.file
 
 
+GAMES_PER_LEVEL = 1_000  # most games a level can have: each game's seed is then distinct
+# TextWorld seeds are 32-bit: the largest base seed whose games' seeds all fit.
+MAX_SEED = (2**32 - 1 - max(LEVELS) * GAMES_PER_LEVEL - (GAMES_PER_LEVEL - 1)) // 100_000
+
+
 def game_seed(base: int, level: int, index: int) -> int:
-    """Each game's seed: distinct across levels and indices for one base seed."""
-    return base * 100_000 + level * 1_000 + index
+    """Each game's seed: distinct across base seeds, levels and indices (`check_request` keeps them in
+    range). Suites made before this check keep their games: the formula is unchanged."""
+    return base * 100_000 + level * GAMES_PER_LEVEL + index
 
 
 def parse_levels(text: str, option: str = "--levels") -> list[int]:
@@ -95,13 +101,15 @@ def tw_make() -> list[str]:
     return [sys.executable, found]
 
 
-def check_request(split: str, count: int, out: Path) -> None:
-    """Raise a clear error unless `split` is tw-cooking's, `count` at least 1 and `out` a folder or new
-    (before any work starts)."""
+def check_request(split: str, count: int, out: Path, seed: int = 0) -> None:
+    """Raise a clear error unless `split` is tw-cooking's, `count` in 1..1000, `seed` in 0..MAX_SEED and
+    `out` a folder or new (before any work starts)."""
     if split not in SPLITS:
         raise RetinueError(f"--split: {split!r} is not one of {', '.join(SPLITS)}")
-    if count < 1:
-        raise RetinueError("--count must be at least 1")
+    if not 1 <= count <= GAMES_PER_LEVEL:
+        raise RetinueError(f"--count must be between 1 and {GAMES_PER_LEVEL}, not {count}")
+    if not 0 <= seed <= MAX_SEED:
+        raise RetinueError(f"--seed must be between 0 and {MAX_SEED} (the games' seeds are 32-bit), not {seed}")
     if out.exists() and not out.is_dir():
         raise RetinueError(f"--out: {out} is a file, not a folder for the games")
 
@@ -116,7 +124,7 @@ def make_games(
     workers: int | None = None,
 ) -> list[GameEntry]:
     """Generate `count` games per level into `out` (see the module doc); returns the whole manifest."""
-    check_request(split, count, out)
+    check_request(split, count, out, seed)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:

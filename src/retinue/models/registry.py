@@ -13,6 +13,7 @@ from typing import Any
 
 from retinue.errors import RetinueError
 from retinue.jsonfiles import write_json_atomic
+from retinue.models.model_folder import CARD_FILE
 from retinue.paths import retinue_home
 
 BUILT_IN: dict[str, dict[str, Any]] = {
@@ -89,10 +90,16 @@ def card(name: str) -> dict[str, Any]:
 
 
 def model_folder(folder: Path | None, name: str, how_to_train: str) -> Path:
-    """`folder` if given, else the folder registered under `name`; the error says how to make one."""
-    if folder is not None:
-        return folder
+    """The model a user named: a model folder, the run folder that trained it (its `model/`), or a
+    registered name; with nothing given, the folder registered under `name`. The error says how to make
+    one."""
     index = _index()
+    if folder is not None:
+        if not (folder / CARD_FILE).is_file() and (folder / "model" / CARD_FILE).is_file():
+            return folder / "model"
+        if not folder.exists() and str(folder) in index:
+            return Path(index[str(folder)])
+        return folder
     if name not in index:
         raise RetinueError(f"no model {name!r} registered: {how_to_train}")
     return Path(index[name])

@@ -72,6 +72,11 @@ def prepare(config: BacktestScenario) -> BacktestScenario:
     """The config with its data root fixed; the windows and the sentiment model checked against the data
     before a run directory exists."""
     ready = config.model_copy(update={"data_dir": _data_root(config.data_dir, config.prices)})
+    if config.sentiment_model is not None:
+        from retinue.models.registry import model_folder
+
+        how = "train one with `retinue train sentiment`"
+        ready = ready.model_copy(update={"sentiment_model": model_folder(config.sentiment_model, "", how)})
     market(ready)
     if ready.sentiment_model is not None:
         from retinue.scenarios.fincon import sentiment_tool

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from retinue.envs.textworld import check_game_file, clean_text
-from retinue.envs.textworld_suite import check_request, game_seed, load_games, parse_levels
+from retinue.envs.textworld_suite import MAX_SEED, check_request, game_seed, load_games, parse_levels
 from retinue.errors import RetinueError
 
 BANNER = """
@@ -55,7 +55,7 @@ def test_bad_game_files_get_clear_errors(tmp_path: Path) -> None:
 def test_a_missing_suite_and_a_bad_request_are_named_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(RetinueError, match="no such games folder or game file"):
         load_games(tmp_path / "missing")
-    with pytest.raises(RetinueError, match="--count must be at least 1"):
+    with pytest.raises(RetinueError, match="--count must be between 1 and 1000, not 0"):
         check_request("train", 0, tmp_path)
     with pytest.raises(RetinueError, match="--split: 'dev' is not one of train, valid, test"):
         check_request("dev", 1, tmp_path)
@@ -63,3 +63,9 @@ def test_a_missing_suite_and_a_bad_request_are_named_before_any_work(tmp_path: P
     with pytest.raises(RetinueError, match="is a file, not a folder for the games"):
         check_request("test", 1, tmp_path / "file")
     check_request("test", 1, tmp_path / "new")
+    with pytest.raises(
+        RetinueError, match=r"^--seed must be between 0 and 42949 \(the games' seeds are 32-bit\), not 770031"
+    ):
+        check_request("test", 1, tmp_path / "new", seed=770031)
+    check_request("test", 1000, tmp_path / "new", seed=MAX_SEED)
+    assert game_seed(MAX_SEED, 5, 999) < 2**32  # the largest seed a suite can ask for fits TextWorld
