@@ -67,6 +67,7 @@ def backtest(
     FinCon can train first: --episodes K backtests over --train-start..--train-end, each under
     RUN_DIR/episodes/N (N = 1..K); from the second on, conceptual verbal reinforcement (CVRF) revises the team's
     investment beliefs, which the test run then uses (see training.json)."""
+    from retinue.datasets.prices import check_ticker
     from retinue.envs.market_baselines import BASELINES
     from retinue.scenarios import BacktestScenario, TrainingWindow
 
@@ -77,6 +78,11 @@ def backtest(
         names = [t.strip().upper() for t in tickers.split(",") if t.strip()]
         if not names:
             raise RetinueError("--tickers: give at least one ticker")
+        for name in names:
+            try:
+                check_ticker(name)
+            except RetinueError as error:
+                raise RetinueError(f"--tickers: {error}") from None
         if repeated := sorted({name for name in names if names.count(name) > 1}):
             raise RetinueError(f"--tickers: {', '.join(repeated)} given more than once")
         if sentiment_model is not None and method != "fincon":

@@ -8,6 +8,7 @@ file when there is one, else yfinance. Errors name the file, line and field.
 """
 
 import csv
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,9 @@ import numpy as np
 
 from retinue.errors import RetinueError
 
+# A ticker symbol as exchanges and Yahoo Finance write them (TSLA, BRK-B, ^GSPC, BTC-USD, 7203.T); it names
+# a file, so nothing else (no path separators, no dots first) gets through.
+TICKER = re.compile(r"[A-Z0-9^][A-Z0-9.=^-]{0,14}")
 COLUMNS = ("Date", "Open", "High", "Low", "Close", "Adj Close", "Volume")
 
 
@@ -131,7 +135,16 @@ PRICE_SOURCES: dict[str, Callable[[Path, str], PriceSeries]] = {
 }
 
 
+def check_ticker(ticker: str) -> str:
+    """`ticker` if it is a ticker symbol (upper case), else a clear error."""
+    if not TICKER.fullmatch(ticker):
+        raise RetinueError(f"{ticker!r} is not a ticker symbol (letters, digits and . - ^ =, e.g. TSLA or BRK-B)")
+    return ticker
+
+
 def load_prices(root: Path, tickers: list[str], source: str = "local") -> dict[str, PriceSeries]:
+    for ticker in tickers:
+        check_ticker(ticker)
     if source not in PRICE_SOURCES:
         raise RetinueError(f"unknown price source {source!r}; known: {', '.join(PRICE_SOURCES)}")
     return {ticker: PRICE_SOURCES[source](root, ticker) for ticker in tickers}

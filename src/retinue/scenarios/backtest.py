@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from rich.console import Console
 
+from retinue.datasets.prices import check_ticker
 from retinue.errors import RetinueError
 from retinue.jsonfiles import write_json_atomic
 from retinue.runs.directory import RunDirectory
@@ -53,6 +54,11 @@ class BacktestScenario(ScenarioConfig):
     @classmethod
     def _upper_and_once(cls, tickers: list[str]) -> list[str]:
         names = [t.strip().upper() for t in tickers if t.strip()]
+        for name in names:
+            try:
+                check_ticker(name)
+            except RetinueError as error:
+                raise ValueError(str(error)) from None
         if repeated := sorted({name for name in names if names.count(name) > 1}):
             raise ValueError(f"{', '.join(repeated)} given more than once")
         return names

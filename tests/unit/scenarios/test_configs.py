@@ -80,3 +80,22 @@ def test_an_ask_config_keeps_its_schema_under_the_name_schema(tmp_path: Path) ->
     assert load_scenario(tmp_path / "run")[1] == config
     with pytest.raises(ValidationError, match="prompts"):
         AskScenario(prompts=[])
+
+
+@pytest.mark.parametrize("ticker", ["../../../etc/passwd", "TSLA/../MSFT", ".HIDDEN", "A B", "x" * 20])
+def test_a_ticker_that_is_not_a_symbol_never_reaches_a_path(ticker: str, tmp_path: Path) -> None:
+    from retinue.datasets.prices import load_prices
+
+    with pytest.raises(ValidationError, match="is not a ticker symbol"):
+        BacktestScenario(tickers=[ticker])
+    with pytest.raises(RetinueError, match="is not a ticker symbol"):
+        load_prices(tmp_path, [ticker.upper()])
+
+
+def test_ticker_symbols_as_exchanges_write_them_are_accepted() -> None:
+    assert BacktestScenario(tickers=["brk-b", "^GSPC", "BTC-USD", "7203.T"]).tickers == [
+        "BRK-B",
+        "^GSPC",
+        "BTC-USD",
+        "7203.T",
+    ]
