@@ -9,8 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from retinue.errors import RetinueError
 
 CARD_FILE = "card.json"
@@ -18,6 +16,8 @@ GGUF_FILE = "model.gguf"  # a trained Gemma written back for llama.cpp, run as t
 
 
 def save_model_folder(folder: Path, tensor_file: str, tensors: dict[str, Any], card: dict[str, Any]) -> None:
+    import torch  # here, not at the top: the registry reads cards with this module, without torch
+
     folder.mkdir(parents=True, exist_ok=True)
     torch.save(tensors, folder / tensor_file)
     write_card(folder, {**card, "tensors_sha256": file_sha256(folder / tensor_file)})
@@ -29,6 +29,8 @@ def write_card(folder: Path, card: dict[str, Any]) -> None:
 
 def load_model_folder(folder: Path, tensor_file: str, what: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(tensors, card) of the model in `folder`; a clear error if it is missing, unreadable or altered."""
+    import torch
+
     try:
         card = json.loads((folder / CARD_FILE).read_text())
         tensors = torch.load(folder / tensor_file, weights_only=True)

@@ -2,16 +2,18 @@
 
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langgraph.types import StreamWriter
 
 from retinue.config import LLMConfig
-from retinue.llms.choice import Choice, ChoicePrompt, choose
-from retinue.llms.structured import Decision, decide_as_configured
 from retinue.llms.usage import RoleUsage, UsageRecorder
+
+if TYPE_CHECKING:  # both load OpenAI's client; a run of a baseline asks no model and should not pay for it
+    from retinue.llms.choice import Choice, ChoicePrompt
+    from retinue.llms.structured import Decision
 
 T = TypeVar("T")
 
@@ -32,9 +34,11 @@ class RunContext:
         default: T,
         role: str,
         charge_to: MutableMapping[str, Any] | None = None,
-    ) -> Decision[T]:
+    ) -> "Decision[T]":
         """A schema-constrained decision from the run's model, with its settings, counted in its usage; its
         calls (cache hits included) and tokens are also added to `charge_to["llm_calls"]` and `["tokens"]`."""
+        from retinue.llms.structured import decide_as_configured
+
         before = self.usage.total()
         decision = decide_as_configured(
             self.llm, self.llm_config, messages, schema, default=default, role=role, usage=self.usage
@@ -44,15 +48,17 @@ class RunContext:
 
     def choose(
         self,
-        prompt: ChoicePrompt,
+        prompt: "ChoicePrompt",
         *,
         default: str,
         role: str,
         order: Sequence[str] | None = None,
         charge_to: MutableMapping[str, Any] | None = None,
-    ) -> Choice:
+    ) -> "Choice":
         """A pick from `prompt.options` by the run's model (`retinue.llms.choose`), with its settings and
         seed, counted like `decide`; `order` fixes the order the options are shown in (probes)."""
+        from retinue.llms.choice import choose
+
         before = self.usage.total()
         choice = choose(
             self.llm,
