@@ -94,6 +94,7 @@ def test_demo_command_prints_a_valid_decision(model_home: Path, tmp_path: Path) 
     jsonschema.validate(json.loads(done.stdout), json.loads(schema_path.read_text()))
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["valid_answers"] == 1 and metrics["llm_calls"] >= 1
+    assert "llama_" not in done.stderr  # llama.cpp's own log goes to the logger, not the user's terminal
 
 
 def test_concurrent_first_loads_share_one_model_and_keep_stdout(gguf_path: Path) -> None:

@@ -59,11 +59,36 @@ def _load(model_path: str, n_ctx: int, n_threads: int | None) -> tuple[Any, Any,
 
 
 @functools.cache
+def _route_llama_log() -> Any:
+    """llama.cpp's own log (e.g. "llama_kv_cache_iswa: using full-size SWA cache") goes to the logger
+    "retinue.llama_cpp": errors are shown, the rest only to whoever turns that logger's debug level on.
+    llama-cpp-python's own callback maps ggml's levels as they were before ggml added a debug level
+    (NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5), so it printed warnings as errors whatever
+    `verbose` said. Cached: the callback must live as long as the process."""
+    import ctypes
+    import logging
+
+    import llama_cpp
+
+    log = logging.getLogger("retinue.llama_cpp")
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def to_logging(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        message = text.decode("utf-8", errors="replace").rstrip()
+        if message:
+            log.log(logging.ERROR if level == 4 else logging.DEBUG, message)
+
+    llama_cpp.llama_log_set(to_logging, ctypes.c_void_p(0))
+    return to_logging
+
+
+@functools.cache
 def _load_once(model_path: str, n_ctx: int, n_threads: int | None) -> tuple[Any, Any, threading.Lock]:
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
     from retinue.llms._lazy_grammar import LazyGrammarLlama as Llama
 
+    _route_llama_log()
     if not Path(model_path).is_file():
         raise RetinueError(f"GGUF model file not found: {model_path}")
     try:
