@@ -269,6 +269,8 @@ def test_a_person_plays_a_game_to_the_end_in_the_terminal(tw_suite: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert "examine cookbook" in done.stdout and "unknown command '/nonsense'" in done.stdout
     assert "no tips" in done.stdout and "You won! Score 4 of 4" in done.stdout
+    assert done.stdout.count("Let's cook a delicious meal") == 1  # the game's intro, shown once
+    assert "/hint" in _cli("play", str(game), stdin="/help\n/quit\n").stdout
 
 
 @pytest.mark.slow

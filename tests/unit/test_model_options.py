@@ -1,5 +1,7 @@
 """One set of model options for every command that calls a model."""
 
+from typing import Any
+
 import typer
 from typer.testing import CliRunner
 
@@ -38,3 +40,21 @@ def test_every_model_calling_command_lists_the_same_model_options() -> None:
         assert done.exit_code == 0, words
         for option in ("--llm", "--model", "--base-url", "--script", "--config", "--no-cache"):
             assert option in done.output, (words, option)
+
+
+def test_no_help_shows_a_type_beside_a_flag() -> None:
+    from retinue.cli import app
+
+    def paths(command: Any, words: list[str]) -> list[list[str]]:
+        found = [words]
+        if hasattr(command, "commands"):  # a group (typer vendors its own click)
+            for name, sub in command.commands.items():
+                found += paths(sub, [*words, name])
+        return found
+
+    every = paths(typer.main.get_command(app), [])
+    assert len(every) > 25
+    for words in every:
+        done = CliRunner().invoke(app, [*words, "--help"], terminal_width=200)
+        assert done.exit_code == 0, words
+        assert "<bool>" not in done.output, words

@@ -10,11 +10,22 @@ from typing import Annotated, Any, Literal, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperOption
 
 from retinue.config import LLMConfig, Provider
 
 # "rich" markup would take "[llm]" for a style and keep the docstrings' line breaks in the command lists.
 HELP_MARKUP: Literal["markdown"] = "markdown"
+
+
+def _flag_type(option: TyperOption, ctx: Any) -> str | None:
+    """A flag takes no value, so its help shows no type (typer 0.29 showed `<bool>` beside each flag,
+    --help included)."""
+    return None if option.is_flag else _typed(option, ctx)
+
+
+_typed = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign, assignment]
 
 
 def command_group(help: str) -> typer.Typer:

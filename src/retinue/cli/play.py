@@ -17,7 +17,7 @@ from retinue.errors import RetinueError
 from retinue.llms.failures import endpoint_failures_explained
 
 HELP = """commands: type a game command (e.g. "open fridge"), or
-  /suggest   the agent's next command and its tips
+  /hint      the agent's next command and its tips
   /tips      the tips the agent plays with
   /commands  the admissible commands now
   /help      this text
@@ -33,7 +33,7 @@ def play(
     ] = None,
     models: ModelOptions = DEFAULT_MODEL_OPTIONS,
 ) -> None:
-    """Play a TextWorld game in the terminal. /suggest asks the agent (the embedded model by default) for
+    """Play a TextWorld game in the terminal. /hint asks the agent (the embedded model by default) for
     the next command, given its tips; /tips shows them."""
     from dataclasses import asdict
 
@@ -51,7 +51,9 @@ def play(
     scenario = TipsScenario(games={entry.id: {**asdict(entry), "path": str(game.resolve())}}, method="tips")
     context: Any = None
     steps: list[dict[str, Any]] = []
-    out.print(f"[bold]{seen.objective}[/bold]\n", highlight=False)
+    # The game's first text opens with its objective; show the objective alone only when it does not.
+    if not seen.text.lstrip().startswith(seen.objective.strip()):
+        out.print(f"[bold]{escape(seen.objective)}[/bold]\n", highlight=False)
     out.print(seen.text, markup=False, highlight=False)
     err.print("(/help for commands)")
     try:
@@ -70,7 +72,7 @@ def play(
                 out.print(", ".join(seen.admissible), markup=False, highlight=False)
             elif line == "/tips":
                 out.print("\n".join(f"- {t}" for t in tips) or "no tips (give --tips-from RUN_DIR)", markup=False)
-            elif line == "/suggest":
+            elif line == "/hint":
                 if context is None:
                     context = tips_context(scenario, llm_config, UsageRecorder())
                 work: Any = {"plan": {"game": entry.id}, "steps": steps, "guidance": tips}
