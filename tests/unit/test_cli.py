@@ -164,8 +164,8 @@ def test_runs_list_shows_a_run_it_cannot_read_and_goes_on(tmp_path: Path) -> Non
     listed = runner.invoke(app, ["runs", "list", "--root", str(tmp_path)])
     assert listed.exit_code == 0, listed.output
     rows = [line.split("\t") for line in listed.stdout.splitlines()[1:]]
-    assert [row[:3] for row in rows] == [["torn", "", "unreadable"], ["readable", "ask", "running"]]
-    assert "run.json is not valid JSON" in rows[0][3]
+    assert [row[:3] for row in rows] == [["readable", "ask", "running"], ["torn", "", "unreadable"]]  # unreadable: last
+    assert "run.json is not valid JSON" in rows[1][3]
 
 
 def test_a_sweep_refuses_options_its_command_does_not_have_before_any_cell_runs(tmp_path: Path) -> None:

@@ -18,7 +18,8 @@ runs_app = command_group("Inspect run directories.")
 def runs_list(
     root: Annotated[Path | None, typer.Option(help="Folder of run directories (default: RETINUE_HOME/runs).")] = None,
 ) -> None:
-    """List runs, newest first."""
+    """List runs, newest first: those under RETINUE_HOME/runs (or --root) and those made elsewhere with
+    --out."""
     from retinue.paths import runs_root
     from retinue.runs.directory import list_runs
 
@@ -28,12 +29,12 @@ def runs_list(
         err.print(f"no runs under {root}")
         return
     header = ("run", "command", "status", "progress", "started", "time", "llm calls")
-    rows = [_row(run) for run in runs]
+    rows = [_row(run, root) for run in runs]
     if not out.is_terminal:  # a pipe or a file: a tab-separated line a run, for grep, cut and sort
         for row in (header, *rows):
             typer.echo("\t".join(row))  # rich would expand the tabs
         return
-    table = Table(title=f"runs under {root}", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title=f"runs under {root}, and those made elsewhere", title_justify="left", box=box.SIMPLE_HEAD)
     for column in header:
         table.add_column(
             column, no_wrap=column != "progress", justify="right" if column in ("time", "llm calls") else "left"
@@ -43,18 +44,20 @@ def runs_list(
     out.print(table)
 
 
-def _row(run: Any) -> tuple[str, ...]:
-    """A run's line in the list; a run whose files cannot be read is listed as such, not fatal to the list."""
+def _row(run: Any, root: Path) -> tuple[str, ...]:
+    """A run's line in the list; a run whose files cannot be read is listed as such, not fatal to the list.
+    A run under `root` goes by its folder's name, one made elsewhere (`--out`) by its path."""
     from retinue.progress import clock
 
+    name = run.path.name if run.path.parent == root.resolve() else str(run.path)
     try:
         record = run.record()
         calls = run.usage().get("total", {}).get("calls", "")
     except RetinueError as error:
-        return (run.path.name, "", "unreadable", str(error), "", "", "")
+        return (name, "", "unreadable", str(error), "", "", "")
     seconds = record.get("duration_seconds")
     return (
-        run.path.name,
+        name,
         str(record.get("command")),
         run.status(),
         progress_text(record.get("progress") or {}, "\n" if out.is_terminal else "; "),

@@ -11,6 +11,7 @@ RUN_DIR/
 ```
 """
 
+import logging
 import os
 import platform
 import secrets
@@ -24,7 +25,11 @@ from typing import Any, Literal
 from retinue.errors import RetinueError
 from retinue.jsonfiles import read_json, write_json_atomic
 
+log = logging.getLogger(__name__)
+
 Status = Literal["running", "completed", "failed", "interrupted"]
+# Runs made with --out outside the runs folder, one path a line, so that `retinue runs list` finds them.
+ELSEWHERE = "runs-elsewhere.txt"
 _VERSIONED = ("retinue", "langgraph", "langchain-core", "llama_cpp_python", "faiss-cpu", "torch")
 
 
@@ -72,6 +77,7 @@ class RunDirectory:
         except OSError as error:
             raise RetinueError(f"--out: cannot make the run folder {out}: {error.strerror}") from None
         run = cls(out)
+        _list_elsewhere(out, root)
         write_json_atomic(run.config_path, {"command": command, **config})
         write_json_atomic(
             run.record_path,
@@ -178,8 +184,32 @@ def _alive(pid: object) -> bool:
 
 
 def list_runs(root: Path) -> list[RunDirectory]:
-    """Run directories directly under `root`, newest first."""
+    """Run directories directly under `root` and those made elsewhere (`--out`) that `root` lists,
+    newest first."""
     if not root.is_dir():
         return []
-    runs = [RunDirectory(p) for p in root.iterdir() if (p / "run.json").is_file()]
-    return sorted(runs, key=lambda run: run.path.name, reverse=True)
+    folders = [p for p in root.iterdir() if (p / "run.json").is_file()]
+    listed = root / ELSEWHERE
+    if listed.is_file():
+        folders += [Path(line) for line in listed.read_text(encoding="utf-8").splitlines() if line.strip()]
+    runs = [RunDirectory(p) for p in dict.fromkeys(f.resolve() for f in folders) if (p / "run.json").is_file()]
+    return sorted(runs, key=_started, reverse=True)
+
+
+def _started(run: RunDirectory) -> str:
+    try:
+        return str(run.record().get("started_at") or "")
+    except RetinueError:  # a run.json being written or broken: listed last
+        return ""
+
+
+def _list_elsewhere(out: Path, root: Path) -> None:
+    """Note a run made outside `root` in root's list, so that `retinue runs list` shows it."""
+    if out.resolve().parent == root.resolve():
+        return
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with (root / ELSEWHERE).open("a", encoding="utf-8") as listed:  # one short line: an atomic append
+            listed.write(f"{out.resolve()}\n")
+    except OSError as error:  # the run itself is fine; only the listing misses it
+        log.warning("cannot list %s in %s: %s", out, root / ELSEWHERE, error.strerror)

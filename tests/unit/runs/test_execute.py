@@ -1,3 +1,4 @@
+import shutil
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,15 @@ def test_a_failed_run_says_why(tmp_path: Path) -> None:
             inputs={"prompts": PROMPTS, "answers": []},
         )
     assert run.record()["status"] == "failed" and "model crashed" in run.record()["error"]
+
+
+def test_a_run_made_elsewhere_is_listed_with_the_runs_folders_own(tmp_path: Path) -> None:
+    root = tmp_path / "home" / "runs"
+    here = RunDirectory.create("ask", {"prompts": ["a"]}, None, root)
+    there = RunDirectory.create("ask", {"prompts": ["b"]}, tmp_path / "mine" / "run", root)
+    episode = RunDirectory.create("ask", {}, here.path / "episodes" / "1", here.path / "episodes")
+    listed = [run.path for run in list_runs(root)]
+    assert listed == [there.path.resolve(), here.path.resolve()]  # newest first; an episode is its run's
+    assert episode.path.resolve() not in listed
+    shutil.rmtree(there.path)  # a listed run that is gone is not listed
+    assert [run.path for run in list_runs(root)] == [here.path.resolve()]
