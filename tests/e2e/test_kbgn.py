@@ -57,7 +57,7 @@ def test_kbgn_commands_name_bad_input(tmp_path: Path) -> None:
     cases = [
         (["train", "kbgn", "--data", str(tmp_path)], "holds no KBGN data set"),
         (["train", "kbgn", "--data", str(tmp_path), "--ablation", "nope"], "is not one of"),
-        (["eval", "kbgn", "--data", str(tmp_path), "--model", str(tmp_path)], "no trained KBGN model"),
+        (["eval", "kbgn", "--data", str(tmp_path), "--kbgn-model", str(tmp_path)], "no trained KBGN model"),
     ]
     for args, expected in cases:
         done = subprocess.run([*command, *args], capture_output=True, text=True, timeout=120)

@@ -23,7 +23,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_plan_training_ranks_plans_that_fit_and_writes_what_launches_them(tmp_path: Path) -> None:
     out = tmp_path / "plan"
     done = _cli(
-        "--model",
+        "--preset",
         "gpt3-13b",
         "--cluster",
         str(SHARED / "time_1.json"),
@@ -53,9 +53,9 @@ def test_bad_plan_training_input_exits_1_naming_the_problem(tmp_path: Path) -> N
     matrix = tmp_path / "matrix.json"
     matrix.write_text(json.dumps({"0": {"gpus": ["a", "b"], "bandwidth": [[1, 2, 3], [1, 2, 3]]}}))
     for args, message in [
-        (["--model", "gpt3-13b", "--cluster", str(matrix)], "not a square matrix"),
-        (["--model", "gpt5", "--cluster", str(SHARED / "time_0.json")], "unknown model 'gpt5'"),
-        (["--model", "gpt3-13b", "--cluster", str(SHARED / "time_0.json"), "--gpu-mem", "4"], "fits nowhere"),
+        (["--preset", "gpt3-13b", "--cluster", str(matrix)], "not a square matrix"),
+        (["--preset", "gpt5", "--cluster", str(SHARED / "time_0.json")], "unknown model 'gpt5'"),
+        (["--preset", "gpt3-13b", "--cluster", str(SHARED / "time_0.json"), "--gpu-mem", "4"], "fits nowhere"),
     ]:
         done = _cli(*args, "--out", str(tmp_path / "run"))
         assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr, done.stderr

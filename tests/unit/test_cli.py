@@ -103,7 +103,7 @@ def test_bad_input_exits_1_with_a_clear_message_and_no_traceback(tmp_path: Path)
         (["ask", "x", "--model", str(tmp_path / "missing.gguf")], "GGUF model file not found"),
         (["ask"], "give a PROMPT"),
         (["runs", "show", str(tmp_path)], "not a run directory"),
-        (["plan-training", "--model", "gpt3-1.3b", "--cluster", str(tmp_path)], "Is a directory"),
+        (["plan-training", "--preset", "gpt3-1.3b", "--cluster", str(tmp_path)], "Is a directory"),
     ]
     for number, (args, expected) in enumerate(cases):
         out = tmp_path / f"run-{number}"
@@ -152,7 +152,7 @@ def test_help_keeps_bracketed_text_and_joins_the_docstrings_lines() -> None:
     listing = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}, terminal_width=200).stdout
     lines = [line for line in listing.splitlines() if "plan-training" in line or "on CLUSTER" in line]
     # a command's summary runs on as one paragraph, not broken where its docstring's lines break
-    assert len(lines) == 1 and "for training MODEL on CLUSTER" in lines[0]
+    assert len(lines) == 1 and "for training PRESET on CLUSTER" in lines[0]
 
 
 def test_runs_list_shows_a_run_it_cannot_read_and_goes_on(tmp_path: Path) -> None:

@@ -88,20 +88,33 @@ def train_kbgn(
 
 def eval_kbgn(
     data: DataOption,
-    model_dir: Annotated[
-        Path | None, typer.Option("--model", help="A model folder (default: the one registered as kbgn).")
+    kbgn_model: Annotated[
+        Path | None,
+        typer.Option(
+            help="A KBGN model: its folder, its training run, or a name (default: the one registered as kbgn)."
+        ),
     ] = None,
     split: Annotated[str, typer.Option(help="train | val.")] = "val",
+    out_dir: RunDirOption = None,
 ) -> None:
-    """Rank every round's candidates with a trained KBGN and print MRR, R@1/5/10, mean rank and NDCG."""
+    """Rank every round's candidates with a trained KBGN: MRR, R@1/5/10, mean rank and NDCG, printed and
+    written to RUN_DIR/metrics.json (one pass; nothing to resume)."""
+    import time
+
     from retinue.models.registry import model_folder
+    from retinue.paths import runs_root
+    from retinue.runs.directory import RunDirectory
     from retinue.training.kbgn.dataset import load_split
     from retinue.training.kbgn.train import evaluate, load_kbgn
 
-    folder = model_folder(model_dir, KBGN_NAME, "train one with `retinue train kbgn`, or give --model DIR")
+    how = "train one with `retinue train kbgn`, or give --kbgn-model DIR"
+    folder = model_folder(kbgn_model, KBGN_NAME, how)
     model, card = load_kbgn(folder)
     data_set = load_split(data, split)
     if len(data_set.vocabulary.words) != card["config"]["vocab_size"]:
         raise RetinueError(f"{folder} was trained on a data set with another vocabulary than {data}")
-    for key, value in evaluate(model, data_set).items():
-        out.print(f"{key}: {value}")
+    started = time.perf_counter()
+    run = RunDirectory.create(
+        "eval kbgn", {"data": str(data), "model": str(folder), "split": split}, out_dir, runs_root()
+    )
+    complete_run(run, evaluate(model, data_set), round(time.perf_counter() - started, 3))

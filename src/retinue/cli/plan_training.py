@@ -12,7 +12,10 @@ from retinue.errors import RetinueError
 
 
 def plan_training(
-    model: Annotated[str, typer.Option(help="gpt3-1.3b | gpt3-2.7b | gpt3-6.7b | gpt3-13b | llama-7b | llama-13b.")],
+    preset: Annotated[
+        str,
+        typer.Option(help="The model to train: gpt3-1.3b | gpt3-2.7b | gpt3-6.7b | gpt3-13b | llama-7b | llama-13b."),
+    ],
     cluster: Annotated[Path, typer.Option(help="mpiGraph bandwidth file (shared/data/pipette/time_*.json layout).")],
     global_batch: Annotated[int, typer.Option(help="Sequences per iteration.")] = 512,
     gpu_mem: Annotated[float, typer.Option(help="GPU memory in GB.")] = 80.0,
@@ -21,19 +24,19 @@ def plan_training(
     steps: Annotated[int, typer.Option(help="Simulated-annealing steps per refined configuration.")] = 2000,
     out_dir: RunDirOption = None,
 ) -> None:
-    """Rank (tensor, pipeline, data)-parallel degrees, micro-batch size and node order for training MODEL
+    """Rank (tensor, pipeline, data)-parallel degrees, micro-batch size and node order for training PRESET
     on CLUSTER, by Pipette's latency model among the configurations that fit in memory, each checked in a
     1F1B simulation. Writes plan.json, metrics.json, rankfile.txt, bandwidth.png and mapping.png."""
     from retinue.jsonfiles import write_json_atomic
     from retinue.paths import runs_root
     from retinue.runs.directory import RunDirectory
     from retinue.training.pipette.cluster import load_cluster
-    from retinue.training.pipette.model import preset
+    from retinue.training.pipette.model import preset as model_preset
     from retinue.training.pipette.report import plan_record, plot_bandwidth, plot_mapping, rankfile
     from retinue.training.pipette.search import amp_search, megatron_heuristic, pipette_search
     from retinue.training.pipette.simulator import simulate
 
-    spec = preset(model)
+    spec = model_preset(preset)
     if global_batch < 1 or top < 1 or steps < 0:
         raise RetinueError("--global-batch and --top must be at least 1, --steps at least 0")
     machines = load_cluster(cluster, gpus_per_node=gpus_per_node, gpu_memory_gb=gpu_mem)
@@ -43,7 +46,7 @@ def plan_training(
     run = RunDirectory.create(
         "plan-training",
         {
-            "model": model,
+            "model": preset,
             "cluster": str(cluster),
             "global_batch": global_batch,
             "gpu_mem": gpu_mem,
@@ -55,7 +58,7 @@ def plan_training(
         runs_root(),
     )
     records = []
-    table = Table(title=f"{model} on {machines.gpus} GPUs, global batch {global_batch}", title_justify="left")
+    table = Table(title=f"{preset} on {machines.gpus} GPUs, global batch {global_batch}", title_justify="left")
     for column in ("#", "tp", "pp", "dp", "micro-batch", "layout", "predicted s", "simulated s", "memory GB"):
         table.add_column(column, justify="right")
     for rank, candidate in enumerate(ranked, start=1):
@@ -96,10 +99,10 @@ def plan_training(
         "megatron_choice_simulated_seconds": round(simulate(spec, machines, megatron.plan, megatron.placement), 4),
         "search_seconds": round(search_seconds, 3),
     }
-    write_json_atomic(run.path / "plan.json", {"model": model, "global_batch": global_batch, "plans": records})
+    write_json_atomic(run.path / "plan.json", {"model": preset, "global_batch": global_batch, "plans": records})
     (run.path / "rankfile.txt").write_text(rankfile(machines, best.plan, best.placement))
     plot_bandwidth(run.path / "bandwidth.png", machines, f"inter-node bandwidth, {cluster.name}")
-    plot_mapping(run.path / "mapping.png", machines, best.plan, best.placement, f"{model}: {best.plan}")
+    plot_mapping(run.path / "mapping.png", machines, best.plan, best.placement, f"{preset}: {best.plan}")
     run.write_metrics(metrics)
     run.update_record(status="completed", duration_seconds=round(time.perf_counter() - started, 3))
     out.print(table)

@@ -67,7 +67,7 @@ def eval_tips(
     train_games: Annotated[
         Path | None, typer.Option(help="expert: whose walkthroughs are studied; cross: where tips are learned.")
     ] = None,
-    limit: Annotated[int | None, typer.Option(help="Play only the first N games of --games.")] = None,
+    first: Annotated[int | None, typer.Option(help="Play only the first N games of --games.")] = None,
     max_steps: Annotated[
         int | None, typer.Option(help="Cap each episode at N steps (default: the level's limit, 50 or 100).")
     ] = None,
@@ -91,8 +91,8 @@ def eval_tips(
             raise RetinueError("--games is required: a folder made by `retinue games make`, or one .z8 game")
         if setting not in SETTINGS:
             raise RetinueError(f"--setting: {setting!r} is not one of {', '.join(SETTINGS)}")
-        if trials < 1 or any(n is not None and n < 1 for n in (limit, max_steps)):
-            raise RetinueError("--trials, --limit and --max-steps must be at least 1")
+        if trials < 1 or any(n is not None and n < 1 for n in (first, max_steps)):
+            raise RetinueError("--trials, --first and --max-steps must be at least 1")
         if method not in METHODS:
             raise RetinueError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
         if setting == "own" and train_games is not None:
@@ -107,7 +107,7 @@ def eval_tips(
             method=method,  # type: ignore[arg-type]
             trials=trials,
             train_games=train_games,
-            limit=limit,
+            first=first,
             max_steps=max_steps,
             settings={"max_tips": max_tips, "seed": seed},
             llm=models.settings(),

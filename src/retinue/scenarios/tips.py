@@ -31,7 +31,7 @@ class TipsScenario(ScenarioConfig):
     train_games: Path | None = Field(
         None, description="expert: whose walkthroughs are studied; cross: where tips are learned."
     )
-    limit: int | None = Field(None, ge=1, description="Play only the first N games.")
+    first: int | None = Field(None, ge=1, description="Play only the first N games.")
     max_steps: int | None = Field(None, ge=1, description="Cap each episode (default: the level's limit).")
     settings: dict[str, Any] = Field(
         default_factory=dict, description="TipsSettings fields: how the agents play and learn."
@@ -66,7 +66,7 @@ def prepare(config: TipsScenario) -> TipsScenario:
     if config.games_dir is None:
         raise RetinueError("--games is required: a folder made by `retinue games make`, or one .z8 game")
     settings = validate_config(TipsSettings, config.settings, "options").model_dump()
-    played = load_games(config.games_dir)[: config.limit]
+    played = load_games(config.games_dir)[: config.first]
     learned_on = load_games(config.train_games) if config.train_games is not None else []
     table: dict[str, dict[str, Any]] = {}
     folders = [*((e, config.games_dir) for e in played), *((e, config.train_games) for e in learned_on)]
