@@ -45,7 +45,7 @@ def main() -> None:
     print("| asset | method | CR % | SR | MDD % |\n|---|---|---:|---:|---:|")
     for label, members, method in cases:
         metrics = run(MarketEnv(load_prices(root, members), START, END), BASELINES[method])
-        cr, sr, mdd = metrics["cumulative_return_pct"], metrics["sharpe_ratio"], metrics["max_drawdown_pct"]
+        cr, sr, mdd = metrics["cumulative_log_return_pct"], metrics["sharpe_ratio"], metrics["max_drawdown_pct"]
         print(f"| {label} | {method} | {cr:.2f} | {sr:.3f} | {mdd:.2f} |")
         report |= {f"{label}_{method}_{key}": value for key, value in metrics.items()}
     save_metrics(report, args.out)

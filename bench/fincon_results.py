@@ -88,8 +88,8 @@ def main() -> None:
         days = m["trading_days"] - 1
         m |= sides(runs / case)
         rows.append(
-            f"| {case} | {m['cumulative_return_pct']:.2f} / {m['sharpe_ratio']:.3f} / {m['max_drawdown_pct']:.2f} "
-            f"| {m['buy_and_hold_cumulative_return_pct']:.2f} / {m['buy_and_hold_sharpe_ratio']:.3f} / "
+            f"| {case} | {m['cumulative_log_return_pct']:.2f} / {m['sharpe_ratio']:.3f} / {m['max_drawdown_pct']:.2f} "
+            f"| {m['buy_and_hold_cumulative_log_return_pct']:.2f} / {m['buy_and_hold_sharpe_ratio']:.3f} / "
             f"{m['buy_and_hold_max_drawdown_pct']:.2f} | {m['long_days']} / {m['flat_days']} / {m['short_days']} | "
             f"{m['llm_calls'] / days:.2f} | "
             f"{m['wall_seconds'] / days:.1f} |"

@@ -7,7 +7,7 @@ import retinue
 
 scenario = retinue.BacktestScenario(method="momentum", tickers=["TSLA"], start="2022-10-05", end="2022-12-30")
 result = retinue.run(scenario)
-result.metrics["cumulative_return_pct"], result.path
+result.metrics["cumulative_log_return_pct"], result.path
 ```
 
 The names load on first use, so `import retinue` stays light.

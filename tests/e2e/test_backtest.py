@@ -55,13 +55,13 @@ def test_backtest_command_writes_metrics_trades_plot_and_report(tmp_path: Path) 
     out = tmp_path / "run"
     _backtest_cli("buy_and_hold", "NFLX", "2022-10-05", "2023-06-10", out)
     metrics = json.loads((out / "metrics.json").read_text())
-    assert round(metrics["cumulative_return_pct"], 2) == 57.34
+    assert round(metrics["cumulative_log_return_pct"], 2) == 57.34
     assert metrics["trading_days"] == 171 and metrics["llm_calls"] == 0
     assert {"sharpe_ratio", "max_drawdown_pct", "prompt_tokens", "completion_tokens", "wall_seconds"} <= set(metrics)
     trades = (out / "trades.csv").read_text().splitlines()
     assert trades[0] == "date,ticker,action,position,price,reasons" and len(trades) == 171
     assert (out / "equity.png").stat().st_size > 10_000
-    assert "cumulative_return_pct" in (out / "report.html").read_text()
+    assert "cumulative_log_return_pct" in (out / "report.html").read_text()
 
 
 def _context(strategy) -> TradingContext:  # type: ignore[no-untyped-def]
@@ -234,7 +234,7 @@ def test_kill_stops_a_backtest_as_ctrl_c_does(tmp_path: Path) -> None:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and backtest.poll() is None:
             record = json.loads((out / "run.json").read_text()) if (out / "run.json").exists() else {}
-            if record.get("progress", {}).get("trading days", [0])[0] >= 2:
+            if record.get("progress", {}).get("days held", [0])[0] >= 2:
                 break
             time.sleep(0.2)
         backtest.send_signal(signal.SIGTERM)
@@ -243,7 +243,7 @@ def test_kill_stops_a_backtest_as_ctrl_c_does(tmp_path: Path) -> None:
     assert f"continue with: retinue backtest --resume {out}" in stderr and "Traceback" not in stderr
     record = json.loads((out / "run.json").read_text())
     assert record["status"] == "interrupted" and record["duration_seconds"] > 0
-    assert 2 <= record["progress"]["trading days"][0] < 39
+    assert 2 <= record["progress"]["days held"][0] < 39
 
 
 @pytest.mark.parametrize(

@@ -56,5 +56,5 @@ def test_a_backtest_in_chat_answers_with_the_cli_figures_and_an_equity_curve(tmp
     )
     assert done.returncode == 0, done.stderr
     metrics = json.loads((run / "metrics.json").read_text())
-    assert f"cumulative return {metrics['cumulative_return_pct']:.2f} %" in reply["text"]
+    assert f"cumulative return {metrics['cumulative_log_return_pct']:.2f} %" in reply["text"]
     assert f"Sharpe ratio {metrics['sharpe_ratio']:.2f}" in reply["text"]

@@ -54,8 +54,8 @@ def test_a_sweep_runs_every_cell_and_reruns_only_what_is_left(tmp_path: Path) ->
     assert failed["status"] == "failed" and failed["tries"] == "2" and "unknown ticker 'NOPE'" in failed["error"]
     done = rows["tickers_NFLX-method_buy_and_hold"]
     cell = out / "cells" / "tickers_NFLX-method_buy_and_hold"
-    assert done["status"] == "completed" and float(done["cumulative_return_pct"]) == pytest.approx(
-        json.loads((cell / "metrics.json").read_text())["cumulative_return_pct"]
+    assert done["status"] == "completed" and float(done["cumulative_log_return_pct"]) == pytest.approx(
+        json.loads((cell / "metrics.json").read_text())["cumulative_log_return_pct"]
     )
     assert (out / "results.html").read_text().count("<tr>") == 7 and (out / "plots" / "sharpe_ratio.png").exists()
 
@@ -64,7 +64,7 @@ def test_a_sweep_runs_every_cell_and_reruns_only_what_is_left(tmp_path: Path) ->
     rows = _rows(out)
     assert rows["tickers_TSLA-method_momentum"]["status"] == "skipped"
     assert rows["tickers_NFLX-method_buy_and_hold"]["status"] == "completed"  # resumed from its run directory
-    assert rows["tickers_NFLX-method_buy_and_hold"]["cumulative_return_pct"] == done["cumulative_return_pct"]
+    assert rows["tickers_NFLX-method_buy_and_hold"]["cumulative_log_return_pct"] == done["cumulative_log_return_pct"]
     assert (
         (out / "logs" / "tickers_NFLX-method_buy_and_hold.log")
         .read_text()

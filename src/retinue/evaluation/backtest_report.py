@@ -65,16 +65,46 @@ def plot_equity(path: Path, days: list[DayRecord], benchmark: list[float], title
     plt.close(figure)
 
 
-def write_report(path: Path, title: str, metrics: dict[str, Any]) -> None:
-    rows = "".join(
-        f"<tr><th>{html.escape(str(key))}</th><td>{html.escape(str(value))}</td></tr>" for key, value in metrics.items()
+SHORT_FOR_SHARPE = 60  # held days under which an annualised Sharpe ratio is a rough figure
+TRADES_SHOWN = 200
+
+
+def write_report(path: Path, title: str, metrics: dict[str, Any], model: str, trades: Path) -> None:
+    """One page that reads on its own: the strategy beside buy-and-hold, the equity and drawdown picture,
+    the model that decided, and the trades (the first 200; all of them in trades.csv)."""
+    e = html.escape
+    paired = [k for k in metrics if f"buy_and_hold_{k}" in metrics]
+    compared = "".join(
+        f"<tr><th>{e(k)}</th><td>{e(str(metrics[k]))}</td><td>{e(str(metrics[f'buy_and_hold_{k}']))}</td></tr>"
+        for k in paired
     )
+    rest = "".join(
+        f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>"
+        for k, v in metrics.items()
+        if k not in paired and not k.startswith("buy_and_hold_")
+    )
+    held = int(metrics.get("days_held", 0))
+    note = (
+        f"<p><b>Note:</b> the Sharpe ratio is annualised from {held} held days; under about "
+        f"{SHORT_FOR_SHARPE} it is a rough figure.</p>"
+        if held < SHORT_FOR_SHARPE
+        else ""
+    )
+    with trades.open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header, body = rows[0], rows[1 : TRADES_SHOWN + 1]
+    trade_rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in body)
+    more = f"<p>{len(rows) - 1 - len(body)} more in trades.csv.</p>" if len(rows) - 1 > len(body) else ""
     path.write_text(
-        f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 12px;text-align:left}</style>"
-        f"<h1>{html.escape(title)}</h1><table>{rows}</table>"
+        f"<!doctype html><meta charset='utf-8'><title>{e(title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em;max-width:70em}td,th{padding:2px 12px;text-align:left}"
+        "table{border-collapse:collapse}tr:nth-child(even){background:#f4f4f4}</style>"
+        f"<h1>{e(title)}</h1><p>Decided by: {e(model)}.</p>"
+        f"<h2>Against buy-and-hold</h2><table><tr><th></th><th>strategy</th><th>buy-and-hold</th></tr>"
+        f"{compared}</table>{note}"
         "<p><img src='equity.png' alt='equity curve and drawdown' style='max-width:100%'></p>"
-        "<p>Trades: <a href='trades.csv'>trades.csv</a></p>",
+        f"<h2>Run</h2><table>{rest}</table>"
+        f"<h2>Trades</h2><table><tr>{''.join(f'<th>{e(c)}</th>' for c in header)}</tr>{trade_rows}</table>{more}",
         encoding="utf-8",
     )
 

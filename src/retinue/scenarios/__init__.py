@@ -6,7 +6,7 @@ context and graph for a run directory). `run` is how every front end runs one.
 from retinue import BacktestScenario, run
 
 result = run(BacktestScenario(method="momentum", tickers=["TSLA"], start="2022-10-05", end="2022-12-30"))
-print(result.metrics["cumulative_return_pct"], result.path)
+print(result.metrics["cumulative_log_return_pct"], result.path)
 ```
 """
 

@@ -146,6 +146,14 @@ def build(config: BacktestScenario, run: RunDirectory, console: Console | None =
     )
 
 
+def _decided_by(config: BacktestScenario) -> str:
+    """Who decided: the baseline's rule, or FinCon's model (its skill is `retinue probe --role manager`'s)."""
+    if config.method != "fincon":
+        return f"the {config.method} rule (no model)"
+    name = config.llm.model or ("Gemma 3 270M base, embedded" if config.llm.provider == "embedded" else "default")
+    return f"FinCon on {config.llm.provider} model {name}; its skill: retinue probe --role manager --out DIR"
+
+
 def title(config: BacktestScenario) -> str:
     return f"{config.method} on {', '.join(config.tickers)}, {config.start} to {config.end}"
 
@@ -166,6 +174,7 @@ def _report(
     total = usage.to_dict()["total"]
     metrics |= {
         "trading_days": env.trading_days,
+        "days_held": len(days),
         "llm_calls": total["calls"],
         "prompt_tokens": total["prompt_tokens"],
         "completion_tokens": total["completion_tokens"],
@@ -175,5 +184,5 @@ def _report(
         metrics |= training.metrics()
     write_trades(run.path / "trades.csv", days, env)
     plot_equity(run.path / "equity.png", days, benchmark, title(config))
-    write_report(run.path / "report.html", title(config), metrics)
+    write_report(run.path / "report.html", title(config), metrics, _decided_by(config), run.path / "trades.csv")
     return metrics

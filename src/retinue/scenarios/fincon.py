@@ -122,7 +122,7 @@ def train(run: RunDirectory, config: "BacktestScenario", prices: Any, console: C
         episode = Episode(number, final["days"])
         row: dict[str, Any] = {
             "episode": number,
-            "cumulative_return_pct": round(episode.cumulative_return_pct, 4),
+            "cumulative_log_return_pct": round(episode.cumulative_log_return_pct, 4),
             "trades": episode.trades,
         }
         if previous is not None:

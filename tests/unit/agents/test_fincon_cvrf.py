@@ -43,7 +43,7 @@ def test_tau_is_the_overlap_of_the_action_sequences() -> None:
     assert action_overlap(FIRST, SECOND) == pytest.approx(2 / 4)  # days 1 and 3 agree
     assert action_overlap(FIRST, FIRST) == 1.0
     assert FIRST.trades == 3 and SECOND.trades == 3
-    assert SECOND.cumulative_return_pct == pytest.approx(4.5)
+    assert SECOND.cumulative_log_return_pct == pytest.approx(4.5)
 
 
 def test_a_step_writes_insights_into_the_beliefs_of_only_their_aspects() -> None:

@@ -37,7 +37,7 @@ def _run(env: MarketEnv, strategy) -> list[float]:  # type: ignore[no-untyped-de
 def test_buy_and_hold_anchors_from_the_paper(ticker: str, expected: float) -> None:
     env = MarketEnv(load_prices(data_root(), [ticker]), TEST_START, TEST_END)
     metrics = backtest_metrics(_run(env, buy_and_hold))
-    assert round(metrics["cumulative_return_pct"], 2) == expected
+    assert round(metrics["cumulative_log_return_pct"], 2) == expected
 
 
 def test_accounting_long_short_and_costs() -> None:

@@ -10,7 +10,7 @@ from retinue.datasets.prices import PriceSeries
 from retinue.envs.market import DayRecord, MarketEnv
 from retinue.envs.market_baselines import buy_and_hold, equal_weight
 from retinue.evaluation.backtest import backtest_metrics
-from retinue.evaluation.backtest_report import summarise, write_trades
+from retinue.evaluation.backtest_report import summarise, write_report, write_trades
 
 
 def _env(cost_bps: float = 0.0) -> MarketEnv:
@@ -48,7 +48,7 @@ def test_the_buy_and_hold_comparison_is_the_buy_and_hold_method_before_costs(cos
     env = _env(cost_bps)
     metrics, benchmark = summarise(_days(env, equal_weight), env)
     method = backtest_metrics([d["log_return"] + d["cost"] for d in _days(env, buy_and_hold)])
-    assert metrics["buy_and_hold_cumulative_return_pct"] == pytest.approx(method["cumulative_return_pct"])
+    assert metrics["buy_and_hold_cumulative_log_return_pct"] == pytest.approx(method["cumulative_log_return_pct"])
     assert metrics["buy_and_hold_sharpe_ratio"] == pytest.approx(method["sharpe_ratio"])
     # By hand, in the environment's accounting (weights drift with the shares bought on day 0):
     # .5 ln 1.2 + .5 ln .8, then .6 ln 1.25 + .4 ln .875, then 15/22 ln 1.2 + 7/22 ln(5/7) = 7.73 %.
@@ -61,8 +61,8 @@ def test_the_buy_and_hold_comparison_is_the_buy_and_hold_method_before_costs(cos
         + 15 / 22 * math.log(1.2)
         + 7 / 22 * math.log(5 / 7)
     )
-    assert metrics["buy_and_hold_cumulative_return_pct"] == pytest.approx(100 * by_hand, abs=1e-3)
-    assert metrics["buy_and_hold_cumulative_return_pct"] < 100 * math.log(23 / 20) - 5
+    assert metrics["buy_and_hold_cumulative_log_return_pct"] == pytest.approx(100 * by_hand, abs=1e-3)
+    assert metrics["buy_and_hold_cumulative_log_return_pct"] < 100 * math.log(23 / 20) - 5
     assert len(benchmark) == env.trading_days - 1
 
 
@@ -79,3 +79,24 @@ def test_trades_name_the_day_s_trade_not_the_drift_of_what_is_held(tmp_path: Pat
     assert actions("bh.csv") == [("DOWN", "BUY"), ("UP", "BUY")] + [("DOWN", "HOLD"), ("UP", "HOLD")] * 2
     # Equal weight keeps 0.5 / 0.5, so each day it sells the winner UP and buys the loser DOWN.
     assert actions("ew.csv") == [("DOWN", "BUY"), ("UP", "BUY")] + [("DOWN", "BUY"), ("UP", "SELL")] * 2
+
+
+def test_the_report_reads_on_its_own(tmp_path: Path) -> None:
+    env = _env()
+    days = _days(env, equal_weight)
+    write_trades(tmp_path / "trades.csv", days, env)
+    metrics, _ = summarise(days, env)
+    metrics |= {"trading_days": env.trading_days, "days_held": len(days)}
+    write_report(
+        tmp_path / "report.html",
+        "equal_weight <on> UP, DOWN",
+        metrics,
+        "the equal_weight rule",
+        tmp_path / "trades.csv",
+    )
+    page = (tmp_path / "report.html").read_text()
+    assert "equal_weight &lt;on&gt; UP, DOWN" in page and "Decided by: the equal_weight rule." in page
+    row = f"<tr><th>simple_return_pct</th><td>{metrics['simple_return_pct']}</td>"
+    assert row + f"<td>{metrics['buy_and_hold_simple_return_pct']}</td></tr>" in page  # beside buy-and-hold
+    assert f"annualised from {len(days)} held days" in page  # a short window's Sharpe carries a note
+    assert page.count("<td>SELL</td>") == 2 and "equity.png" in page  # the trades, the picture

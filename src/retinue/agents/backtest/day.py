@@ -26,7 +26,7 @@ def trade_day(state: BacktestState, runtime: Runtime[TradingContext]) -> dict[st
         cost=result.cost,
         reasons=decision.reasons,
     )
-    report_progress(runtime.stream_writer, "trading days", index + 1, ctx.env.trading_days - 1)
+    report_progress(runtime.stream_writer, "days held", index + 1, ctx.env.trading_days - 1)
     return {"index": index + 1, "days": [record]}
 
 

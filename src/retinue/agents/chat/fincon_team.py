@@ -180,8 +180,8 @@ def backtest_in_chat(ctx: ChatContext, question: str, turn: int) -> dict[str, An
     metrics, benchmark = summarise(records, env)
     title = f"{method} on {', '.join(tickers)}, {records[0]['date']} to {records[-1]['next_date']}"
     reply = (
-        f"{title}: cumulative return {metrics['cumulative_return_pct']:.2f} % (buy and hold "
-        f"{metrics['buy_and_hold_cumulative_return_pct']:.2f} %), Sharpe ratio {metrics['sharpe_ratio']:.2f}, "
+        f"{title}: cumulative return {metrics['cumulative_log_return_pct']:.2f} % (buy and hold "
+        f"{metrics['buy_and_hold_cumulative_log_return_pct']:.2f} %), Sharpe ratio {metrics['sharpe_ratio']:.2f}, "
         f"max drawdown {metrics['max_drawdown_pct']:.2f} % over {len(records)} trading days."
     )
     if ctx.pictures is None:

@@ -63,7 +63,7 @@ class Episode:
     days: Sequence[DayRecord]
 
     @property
-    def cumulative_return_pct(self) -> float:
+    def cumulative_log_return_pct(self) -> float:
         return 100 * sum(day["log_return"] for day in self.days)
 
     def signs(self) -> list[dict[str, int]]:
@@ -100,7 +100,7 @@ def _differences(better: Episode, worse: Episode) -> str:
 
 
 def _describe(episode: Episode) -> str:
-    return f"episode {episode.number}: return {episode.cumulative_return_pct:+.2f}%, {episode.trades} trades"
+    return f"episode {episode.number}: return {episode.cumulative_log_return_pct:+.2f}%, {episode.trades} trades"
 
 
 def reinforce(
@@ -116,7 +116,7 @@ def reinforce(
     done = store.get(FINCON_CVRF, str(current.number))
     if done is not None:
         return dict(done.value)
-    better, worse = sorted((current, previous), key=lambda e: e.cumulative_return_pct, reverse=True)
+    better, worse = sorted((current, previous), key=lambda e: e.cumulative_log_return_pct, reverse=True)
     tau = action_overlap(previous, current)
     prompts = load_prompts("retinue.agents.fincon")
 
