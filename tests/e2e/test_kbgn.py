@@ -37,8 +37,11 @@ def test_kbgn_trains_on_generated_dialogues_and_beats_the_question_only_baseline
     full, blind = runs["full"], runs["question-only"]
     assert full["mrr"] > blind["mrr"] + 0.03 and full["r_at_1"] > blind["r_at_1"]
     # the last model trained is the registered one; evaluating it again gives the same figures
-    again = _cli("eval", "kbgn", "--data", str(data))
+    again = _cli("eval", "kbgn", "--data", str(data), "--out", str(tmp_path / "eval"))
     assert f"mrr: {full['mrr']}" in again.stdout and f"ndcg: {full['ndcg']}" in again.stdout
+    assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["mrr"] == full["mrr"]
+    by_run = _cli("eval", "kbgn", "--data", str(data), "--kbgn-model", str(tmp_path / "full"))  # the training run
+    assert by_run.returncode == 0 and f"mrr: {full['mrr']}" in by_run.stdout
 
     # An agent's tool: the trained model answers about a scene it never saw, given caption and history.
     tool = VisualDialogTool.load(tmp_path / "full" / "model")
