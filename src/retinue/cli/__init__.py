@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
+from retinue.cli.agent_data import agent_data
 from retinue.cli.ask import ask
 from retinue.cli.backtest import backtest
 from retinue.cli.chat import chat
@@ -50,6 +51,7 @@ app.command()(sweep)
 app.command()(play)
 app.command()(probe)
 train_app.command("explorer")(train_explorer)
+train_app.command("agent-data")(agent_data)
 train_app.command("kbgn-data")(make_kbgn_data)
 train_app.command("kbgn")(train_kbgn)
 train_app.command("cpt")(train_cpt)

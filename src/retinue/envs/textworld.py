@@ -79,11 +79,13 @@ def _jericho_quiet() -> Iterator[None]:
         yield
 
 
-def request_infos() -> Any:
-    """The `textworld.EnvInfos` every game is started with."""
+def request_infos(oracle: bool = False) -> Any:
+    """The `textworld.EnvInfos` every game is started with; with `oracle`, also the optimal commands from
+    each state (for labelling training data; an agent never sees them)."""
     import textworld
 
     return textworld.EnvInfos(
+        policy_commands=oracle,
         admissible_commands=True,
         objective=True,
         description=True,
@@ -101,7 +103,8 @@ def request_infos() -> Any:
 class TextWorldEnv:
     """One game. `reset()` starts it, `step(command)` plays one command; see the module doc."""
 
-    def __init__(self, path: Path, step_limit: int = DEFAULT_STEP_LIMIT) -> None:
+    def __init__(self, path: Path, step_limit: int = DEFAULT_STEP_LIMIT, oracle: bool = False) -> None:
+        """`oracle`: keep TextWorld's optimal commands from each state in `policy` (training labels only)."""
         import textworld
 
         check_game_file(path)
@@ -110,11 +113,12 @@ class TextWorldEnv:
         self.path = path
         self.step_limit = step_limit
         self.walkthrough: list[str] = []
+        self.policy: list[str] = []
         self._steps = 0
         self._score = 0
         try:
             with _jericho_quiet():
-                self._env = textworld.start(str(path), request_infos=request_infos())
+                self._env = textworld.start(str(path), request_infos=request_infos(oracle))
         except Exception as error:  # textworld and jericho raise many types for a bad file
             raise RetinueError(f"{path}: not a playable TextWorld game ({type(error).__name__}: {error})") from None
 
@@ -156,6 +160,7 @@ class TextWorldEnv:
 
     def _observation(self, state: Any) -> GameObservation:
         self._admissible = list(state.get("admissible_commands") or [])
+        self.policy = list(state.get("policy_commands") or [])
         return GameObservation(
             text=clean_text(str(state.get("feedback") or "")),
             admissible=self._admissible,

@@ -91,9 +91,14 @@ def choose_command(
 
 def command_prompt(ctx: TipsContext, work: EpisodeWork, seen: GameObservation) -> ChoicePrompt:
     """The choice of the next command, as the actor (and its probe) poses it."""
-    text = load_prompts(PROMPTS)["actor"].format(
-        **situation(ctx.settings, seen, work.get("steps", []), guidance_text(ctx.method, work.get("guidance", [])))
-    )
+    return actor_prompt(ctx.settings, ctx.method, work.get("steps", []), work.get("guidance", []), seen)
+
+
+def actor_prompt(
+    settings: TipsSettings, method: str, steps: list[StepRecord], guidance: list[str], seen: GameObservation
+) -> ChoicePrompt:
+    """The actor's choice from its parts: what the actor, its probe and its training data all pose."""
+    text = load_prompts(PROMPTS)["actor"].format(**situation(settings, seen, steps, guidance_text(method, guidance)))
     return ChoicePrompt(messages=[HumanMessage(text)], options=list(seen.admissible), kind="text", stem=STEM)
 
 

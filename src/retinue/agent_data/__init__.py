@@ -1,0 +1,11 @@
+"""Training examples for the agents' roles, labelled by the project's own environments on train splits
+only, in exactly the prompts the agents see at run time (the same templates, the same option
+presentation through the choice seam). `retinue train agent-data` writes one JSONL per role.
+
+Each line: {"role", "messages", "stem", "options" (in the order shown), "target", "provenance"}.
+"""
+
+from retinue.agent_data.examples import Example, write_examples
+from retinue.agent_data.tips import actor_examples
+
+__all__ = ["Example", "actor_examples", "write_examples"]

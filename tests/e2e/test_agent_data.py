@@ -1,0 +1,85 @@
+"""Training examples for the Tips actor from real TextWorld train games: the prompts are the ones the
+actor sees at run time, the labels are the walkthrough's and TextWorld's optimal commands, and games
+outside the train split are refused."""
+
+import json
+from pathlib import Path
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.store.memory import InMemoryStore
+
+from retinue.agent_data import actor_examples
+from retinue.agents.tips import TipsContext, plan_episodes
+from retinue.config import LLMConfig
+from retinue.envs.textworld_suite import load_games
+from retinue.errors import RetinueError
+from retinue.graphs.tips import build_tips_graph
+from retinue.llms import ScriptedChatModel, UsageRecorder
+
+pytestmark = pytest.mark.e2e
+
+
+def _suite(tw_suite: Path, tmp_path: Path, levels: list[int], split: str | None = None) -> Path:
+    """A suite folder of some of `tw_suite`'s games (links), optionally claiming another split."""
+    folder = tmp_path / "games"
+    folder.mkdir()
+    kept = [e for e in json.loads((tw_suite / "manifest.json").read_text())["games"] if e["level"] in levels]
+    for entry in kept:
+        for suffix in (".z8", ".json"):
+            (folder / entry["file"]).with_suffix(suffix).symlink_to((tw_suite / entry["file"]).with_suffix(suffix))
+        if split is not None:
+            entry["split"] = split
+    (folder / "manifest.json").write_text(json.dumps({"games": kept}))
+    return folder
+
+
+def test_expert_examples_are_the_prompts_the_actor_sees_at_run_time(tw_suite: Path, tmp_path: Path) -> None:
+    games = _suite(tw_suite, tmp_path, [1])
+    examples = list(actor_examples(games, deviations=0))
+    (entry,) = load_games(games)
+    walkthrough = [e.target for e in examples]
+    assert len(examples) == entry.walkthrough_steps and {e.provenance["kind"] for e in examples} == {"expert"}
+
+    # The actor plays the same game, scripted to pick the walkthrough's commands.
+    usage = UsageRecorder()
+    model = ScriptedChatModel(responses=walkthrough, callbacks=[usage])
+    context = TipsContext(
+        llm=model,
+        usage=usage,
+        llm_config=LLMConfig(backoff_seconds=0, cache=False),
+        games={entry.id: entry},
+        paths={entry.id: entry.path(games)},
+        method="none",
+    )
+    graph = build_tips_graph().compile(checkpointer=InMemorySaver(), store=InMemoryStore())
+    inputs = {"schedule": plan_episodes("own", [entry.id], [], 1), "demonstrations": [], "studied": 0}
+    final = graph.invoke(
+        inputs | {"current": None, "episodes": []}, {"configurable": {"thread_id": "t"}}, context=context
+    )
+    context.live.close()
+    assert final["episodes"][0]["won"]
+    asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+    assert [str(c.messages[-1].content) for c in asked] == [e.messages[-1]["content"] for e in examples]
+    assert [c.kwargs["choice"]["options"] for c in asked] == [e.options for e in examples]  # the same order
+    assert all(e.stem == ">" and e.target in e.options for e in examples)
+
+
+def test_recovery_examples_label_states_off_the_experts_path(tw_suite: Path, tmp_path: Path) -> None:
+    games = _suite(tw_suite, tmp_path, [1, 2])
+    examples = list(actor_examples(games, deviations=3, recovery_steps=4, seed=7))
+    recovery = [e for e in examples if e.provenance["kind"] == "recovery"]
+    assert recovery and len({e.provenance["game"] for e in recovery}) == 2
+    assert all(e.target in e.options and e.provenance["split"] == "train" for e in examples)
+    for example in recovery:
+        prompt = example.messages[-1]["content"]
+        assert f"> {example.provenance['mistake']}:" in prompt  # the mistake is in the history the actor sees
+        assert example.provenance["mistake"] != example.target
+    again = list(actor_examples(games, deviations=3, recovery_steps=4, seed=7))
+    assert [e.to_json() for e in again] == [e.to_json() for e in examples]  # seeded: the same data
+
+
+def test_games_outside_the_train_split_are_refused(tw_suite: Path, tmp_path: Path) -> None:
+    games = _suite(tw_suite, tmp_path, [1], split="test")
+    with pytest.raises(RetinueError, match="comes only from games made with `retinue games make --split train`"):
+        next(actor_examples(games))
