@@ -83,3 +83,39 @@ def test_games_outside_the_train_split_are_refused(tw_suite: Path, tmp_path: Pat
     games = _suite(tw_suite, tmp_path, [1], split="test")
     with pytest.raises(RetinueError, match="comes only from games made with `retinue games make --split train`"):
         next(actor_examples(games))
+
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+@pytest.mark.skipif(not (SHARED / "metaqa").is_dir(), reason="the shared MetaQA data is not there")
+def test_planner_examples_are_the_planners_prompts_on_held_in_questions_only() -> None:
+    from retinue.agent_data import planner_examples, train_questions
+    from retinue.agents.effiqa.planner import plan_path
+    from retinue.envs.kgqa import metaqa_questions, split_dev
+    from retinue.envs.knowledge_graph import KnowledgeGraph
+    from retinue.runs.context import RunContext
+
+    kg = KnowledgeGraph.load(SHARED / "metaqa" / "kb.txt")
+    questions = train_questions(SHARED, [1, 2, 3], split_seed=0, limit=20)
+    examples = list(planner_examples(kg, questions, split_seed=0))
+    held_out = {q.id for hops in (1, 2, 3) for q in split_dev(metaqa_questions(SHARED, hops), 0)[1]}
+    assert examples and not {e.provenance["question"] for e in examples} & held_out  # validation: never
+    assert all(e.target in e.options for e in examples)
+
+    # The planner, scripted to pick the targets, is asked exactly the examples' prompts in the same order.
+    by_question: dict[str, list] = {}
+    for example in examples:
+        by_question.setdefault(example.provenance["question"], []).append(example)
+    question = next(q for q in questions if q.id in by_question and len(q.path or ()) == 2)
+    picks = by_question[question.id]
+    usage = UsageRecorder()
+    model = ScriptedChatModel(responses=[e.target for e in picks], callbacks=[usage])
+    context = RunContext(llm=model, usage=usage, llm_config=LLMConfig(backoff_seconds=0, cache=False))
+    mentions = kg.mentions(question.text)
+    node = mentions[0][1][0]
+    plan = plan_path(context, kg, question.text, (kg.label(node), node), "", 3)
+    assert [s.name for s in plan.steps] == picks[0].provenance["gold_path"]
+    asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+    assert [str(c.messages[-1].content) for c in asked] == [e.messages[-1]["content"] for e in picks]
+    assert [c.kwargs["choice"]["options"] for c in asked] == [e.options for e in picks]

@@ -62,7 +62,7 @@ def _expert(env: TextWorldEnv, entry: GameEntry, settings: TipsSettings, seed: i
     for command in list(env.walkthrough):
         if command not in seen.admissible:  # a walkthrough that does not fit the game: no more labels
             return
-        yield _example(settings, seen, steps, command, _provenance(entry, len(steps), "expert"), seed)
+        yield from _example(settings, seen, steps, command, _provenance(entry, len(steps), "expert"), seed)
         record, seen, finished = play_step(env, command, len(steps) + 1)
         steps.append(record)
         if finished:
@@ -102,7 +102,7 @@ def _recovery(
             "mistake": mistake,
             "steps_since_mistake": len(steps) - deviated_at,
         }
-        yield _example(settings, seen, steps, right[0], provenance, seed)
+        yield from _example(settings, seen, steps, right[0], provenance, seed)
         record, seen, finished = play_step(env, right[0], len(steps) + 1)
         steps.append(record)
 
@@ -114,9 +114,11 @@ def _example(
     command: str,
     provenance: dict[str, Any],
     seed: int,
-) -> Example:
+) -> Iterator[Example]:
+    """The example of this state, unless it has one command only (the seam takes it without asking)."""
     prompt = actor_prompt(settings, "none", list(steps), [], seen)
-    return Example.of_choice(ROLE, prompt, command, provenance, seed)
+    if len(prompt.options) > 1:
+        yield Example.of_choice(ROLE, prompt, command, provenance, seed)
 
 
 def _provenance(entry: GameEntry, step: int, kind: str) -> dict[str, Any]:

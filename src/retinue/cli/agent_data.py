@@ -1,7 +1,7 @@
 """`retinue train agent-data`: training examples for the agents' roles, from train splits only."""
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,55 +13,103 @@ from retinue.errors import RetinueError
 if TYPE_CHECKING:
     from retinue.agent_data import Example
 
-ROLES = ("actor",)
+ROLES = ("actor", "planner")
 
 
 def agent_data(
-    games: Annotated[Path, typer.Option(help="Tips actor: games made by `retinue games make --split train`.")],
-    roles: Annotated[str, typer.Option(help="Roles, comma-separated (so far: actor).")] = "actor",
-    deviations: Annotated[int, typer.Option(help="Rollouts off the expert's path per game.")] = 2,
-    recovery_steps: Annotated[int, typer.Option(help="Labelled states after each deviation, at most.")] = 8,
+    roles: Annotated[str, typer.Option(help="Roles, comma-separated: actor (Tips), planner (EffiQA).")] = "actor",
+    games: Annotated[Path | None, typer.Option(help="actor: games made by `retinue games make --split train`.")] = None,
+    deviations: Annotated[int, typer.Option(help="actor: rollouts off the expert's path per game.")] = 2,
+    recovery_steps: Annotated[int, typer.Option(help="actor: labelled states after each deviation, at most.")] = 8,
+    questions: Annotated[
+        int | None, typer.Option(help="planner: questions a hop count from the train part of MetaQA dev.")
+    ] = 1000,
+    split_seed: Annotated[int, typer.Option(help="planner: seed of the dev split (as the explorer's).")] = 0,
+    data_dir: Annotated[Path | None, typer.Option(help="Data root holding metaqa/ (default: see README).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the deviations and of the options' shown order.")] = 0,
     out_dir: RunDirOption = None,
 ) -> None:
     """Label states of the project's own environments with the right choice, in exactly the prompts the
-    agents see (the same templates, the options in the order the choice seam shows them): RUN_DIR/<role>.jsonl
-    (role, messages, stem, options, target, provenance) and metrics.json (examples by kind and level)."""
+    agents see (the same templates, the options in the order the choice seam shows them):
+    RUN_DIR/<role>.jsonl (role, messages, stem, options, target, provenance) and metrics.json (examples by
+    kind, level or hop count)."""
     import time
 
-    from retinue.agent_data import actor_examples, write_examples
     from retinue.paths import runs_root
-    from retinue.progress import progress_bars
     from retinue.runs.directory import RunDirectory
 
-    chosen = [r.strip() for r in roles.split(",") if r.strip()]
+    chosen = list(dict.fromkeys(r.strip() for r in roles.split(",") if r.strip()))
     if unknown := [r for r in chosen if r not in ROLES]:
         raise RetinueError(f"--roles: {', '.join(unknown)} not labelled yet; so far: {', '.join(ROLES)}")
-    if deviations < 0 or recovery_steps < 1:
-        raise RetinueError("--deviations must be at least 0 and --recovery-steps at least 1")
-    config = {"games": str(games), "roles": chosen, "deviations": deviations, "recovery_steps": recovery_steps}
-    run = RunDirectory.create("train agent-data", config | {"seed": seed}, out_dir, runs_root())
+    if "actor" in chosen and games is None:
+        raise RetinueError("--games is required for the actor: a folder made by `retinue games make --split train`")
+    if deviations < 0 or recovery_steps < 1 or (questions is not None and questions < 1):
+        raise RetinueError("--deviations must be at least 0, --recovery-steps and --questions at least 1")
+    config = {
+        "roles": chosen,
+        "games": str(games) if games else None,
+        "deviations": deviations,
+        "recovery_steps": recovery_steps,
+        "questions": questions,
+        "split_seed": split_seed,
+        "seed": seed,
+    }
+    run = RunDirectory.create("train agent-data", config, out_dir, runs_root())
     started = time.perf_counter()
-    kinds: Counter[str] = Counter()
-    levels: Counter[str] = Counter()
-    with progress_bars(console=err) as bar:
-        task = bar.add_task("games", total=None)
-
-        def tallied(examples: "Iterator[Example]") -> "Iterator[Example]":
-            for example in examples:
-                kinds[example.provenance["kind"]] += 1
-                levels[f"level_{example.provenance['level']}"] += 1
-                yield example
-
-        examples = actor_examples(
-            games,
-            deviations=deviations,
-            recovery_steps=recovery_steps,
-            seed=seed,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+    metrics: dict[str, int] = {}
+    if "actor" in chosen and games is not None:
+        folder = games
+        metrics |= _write(
+            "actor", run.path, lambda progress: _actor(folder, deviations, recovery_steps, seed, progress)
         )
-        written = write_examples(run.path / "actor.jsonl", tallied(examples))
-    metrics = {"actor_examples": written} | {f"actor_{k}_examples": n for k, n in sorted(kinds.items())}
-    metrics |= {f"actor_{k}_examples": n for k, n in sorted(levels.items())}
+    if "planner" in chosen:
+        metrics |= _write(
+            "planner", run.path, lambda progress: _planner(data_dir, questions, split_seed, seed, progress)
+        )
     complete_run(run, metrics, round(time.perf_counter() - started, 3))
-    err.print(f"examples: {run.path / 'actor.jsonl'}")
+    err.print(f"examples: {', '.join(str(run.path / f'{role}.jsonl') for role in chosen)}")
+
+
+Progress = Callable[[int, int], None]
+
+
+def _actor(games: Path, deviations: int, recovery_steps: int, seed: int, progress: Progress) -> "Iterator[Example]":
+    from retinue.agent_data import actor_examples
+
+    return actor_examples(games, deviations=deviations, recovery_steps=recovery_steps, seed=seed, progress=progress)
+
+
+def _planner(
+    data_dir: Path | None, questions: int | None, split_seed: int, seed: int, progress: Progress
+) -> "Iterator[Example]":
+    from retinue.agent_data import planner_examples, train_questions
+    from retinue.envs.kgqa import HOPS
+    from retinue.envs.knowledge_graph import KnowledgeGraph
+    from retinue.paths import data_root
+
+    root = data_root(data_dir)
+    asked = train_questions(root, HOPS, split_seed, questions)
+    kg = KnowledgeGraph.load(root / "metaqa" / "kb.txt")
+    return planner_examples(kg, asked, split_seed=split_seed, seed=seed, progress=progress)
+
+
+def _write(role: str, folder: Path, examples: "Callable[[Progress], Iterator[Example]]") -> dict[str, int]:
+    """Write one role's examples to FOLDER/<role>.jsonl with a progress bar; their counts by kind."""
+    from retinue.agent_data import write_examples
+    from retinue.progress import progress_bars
+
+    counts: Counter[str] = Counter()
+
+    def tallied(made: "Iterator[Example]") -> "Iterator[Example]":
+        for example in made:
+            provenance = example.provenance
+            counts[str(provenance.get("kind") or f"{provenance.get('hops')}hop")] += 1
+            if "level" in provenance:
+                counts[f"level_{provenance['level']}"] += 1
+            yield example
+
+    with progress_bars(console=err) as bar:
+        task = bar.add_task(role, total=None)
+        made = examples(lambda done, total: bar.update(task, completed=done, total=total))
+        written = write_examples(folder / f"{role}.jsonl", tallied(made))
+    return {f"{role}_examples": written} | {f"{role}_{key}_examples": n for key, n in sorted(counts.items())}

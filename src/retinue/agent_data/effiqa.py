@@ -1,0 +1,85 @@
+"""EffiQA's planner examples: the next relation of a question's gold path, from the train part of MetaQA
+dev (the seeded split the plug-in explorer trains on; its validation part is what `eval effiqa` asks).
+
+The planner builds a path a step at a time from the steps that lead on from where the path has got to
+(`reachable_steps`); each step of the gold path is one example, and after a gold path shorter than the
+planner's `max_hops`, ending the path is one more. A question naming several entities, or whose gold
+step is not among the steps the planner would be shown, gives no example at that point; nor does a pick
+with one option, which the choice seam makes without asking the model.
+"""
+
+import random
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from retinue.agent_data.examples import Example
+from retinue.agents.effiqa.planner import END, reachable_steps, step_prompt
+from retinue.agents.effiqa.state import EffiQASettings
+from retinue.envs.kgqa import KGQuestion, metaqa_questions, split_dev
+from retinue.envs.knowledge_graph import KnowledgeGraph
+
+ROLE = "planner"
+
+
+def train_questions(root: Path, hops: Sequence[int], split_seed: int, limit: int | None) -> list[KGQuestion]:
+    """The train part of MetaQA dev's seeded split for each hop count; `limit` a hop, drawn by the seed."""
+    chosen: list[KGQuestion] = []
+    for count in hops:
+        train, _ = split_dev(metaqa_questions(root, count), split_seed)
+        if limit is not None and limit < len(train):
+            train = [train[i] for i in sorted(random.Random(split_seed).sample(range(len(train)), limit))]
+        chosen += train
+    return chosen
+
+
+def planner_examples(
+    kg: KnowledgeGraph,
+    questions: Sequence[KGQuestion],
+    *,
+    split_seed: int = 0,
+    seed: int = 0,
+    max_hops: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[Example]:
+    """The planner's picks along each question's gold path, posed as the team poses them on a first round
+    (no feedback)."""
+    max_hops = max_hops or EffiQASettings().plan_hops
+    for done, question in enumerate(questions, 1):
+        yield from _question(kg, question, split_seed, seed, max_hops)
+        if progress is not None and (done % 100 == 0 or done == len(questions)):
+            progress(done, len(questions))
+
+
+def _question(kg: KnowledgeGraph, question: KGQuestion, split_seed: int, seed: int, max_hops: int) -> Iterator[Example]:
+    if question.path is None:
+        return
+    mentions = kg.mentions(question.text)
+    nodes = [node for _, found in mentions for node in found]
+    labels = list(dict.fromkeys(kg.label(node) for node in nodes))
+    if len(labels) != 1:  # no entity, or a choice of topic first: not labelled here
+        return
+    topic = nodes[0]
+    path: list[Any] = []
+    for position in range(max_hops):
+        steps = reachable_steps(kg, topic, path)
+        if not steps:
+            return
+        gold = question.path[position] if position < len(question.path) else None
+        if gold is not None and gold not in steps:
+            return
+        prompt = step_prompt(question.text, labels[0], path, "", steps)
+        target = gold.words if gold is not None else END
+        provenance = {
+            "question": question.id,
+            "hops": len(question.path),
+            "split": "train",
+            "split_seed": split_seed,
+            "position": position,
+            "gold_path": [s.name for s in question.path],
+        }
+        if len(prompt.options) > 1:  # with one option the seam takes it without asking the model
+            yield Example.of_choice(ROLE, prompt, target, provenance, seed)
+        if gold is None:
+            return
+        path.append(gold)
