@@ -24,12 +24,14 @@ if TYPE_CHECKING:
     from retinue.scenarios import (
         AskScenario,
         BacktestScenario,
+        ChatScenario,
         EffiQAScenario,
         RunInterrupted,
         RunResult,
         TipsScenario,
         TrainingWindow,
         load_scenario,
+        open_sessions,
         run,
     )
 
@@ -43,6 +45,8 @@ _HOMES = {
     "AskScenario": "scenarios",
     "load_scenario": "scenarios",
     "BacktestScenario": "scenarios",
+    "ChatScenario": "scenarios",
+    "open_sessions": "scenarios",
     "EffiQAScenario": "scenarios",
     "TipsScenario": "scenarios",
     "TrainingWindow": "scenarios",
@@ -58,6 +62,7 @@ _HOMES = {
 __all__ = [
     "AskScenario",
     "BacktestScenario",
+    "ChatScenario",
     "ChoicePrompt",
     "EffiQAScenario",
     "LLMConfig",
@@ -71,6 +76,7 @@ __all__ = [
     "decide",
     "load_scenario",
     "make_chat_model",
+    "open_sessions",
     "run",
 ]
 

@@ -24,6 +24,7 @@ from retinue.scenarios import ask, backtest, effiqa, tips
 from retinue.scenarios.ask import AskScenario
 from retinue.scenarios.backtest import BacktestScenario, TrainingWindow
 from retinue.scenarios.base import ScenarioConfig
+from retinue.scenarios.chat import ChatScenario, open_sessions
 from retinue.scenarios.effiqa import EffiQAScenario
 from retinue.scenarios.tips import TipsScenario
 
@@ -41,6 +42,7 @@ _MODULES: dict[str, tuple[type[ScenarioConfig], ModuleType]] = {
 __all__ = [
     "AskScenario",
     "BacktestScenario",
+    "ChatScenario",
     "EffiQAScenario",
     "RunInterrupted",
     "RunResult",
@@ -49,6 +51,7 @@ __all__ = [
     "TipsScenario",
     "TrainingWindow",
     "load_scenario",
+    "open_sessions",
     "run",
 ]
 
