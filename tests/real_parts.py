@@ -1,5 +1,6 @@
 """Fixtures for the real parts (a pytest plugin): the embedded GGUF model and llama-cpp-python's OpenAI server."""
 
+import json
 import socket
 import subprocess
 import sys
@@ -110,3 +111,17 @@ def tw_suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     suite = tmp_path_factory.getbasetemp() / "tw_suite"
     make_games([1, 2, 3, 4, 5], "train", 1, 0, suite)
     return suite
+
+
+def suite_of(tw_suite: Path, tmp_path: Path, levels: list[int], split: str | None = None) -> Path:
+    """A suite folder of some of `tw_suite`'s games (links), optionally claiming another split."""
+    folder = tmp_path / "games"
+    folder.mkdir()
+    kept = [e for e in json.loads((tw_suite / "manifest.json").read_text())["games"] if e["level"] in levels]
+    for entry in kept:
+        for suffix in (".z8", ".json"):
+            (folder / entry["file"]).with_suffix(suffix).symlink_to((tw_suite / entry["file"]).with_suffix(suffix))
+        if split is not None:
+            entry["split"] = split
+    (folder / "manifest.json").write_text(json.dumps({"games": kept}))
+    return folder

@@ -2,7 +2,6 @@
 actor sees at run time, the labels are the walkthrough's and TextWorld's optimal commands, and games
 outside the train split are refused."""
 
-import json
 from pathlib import Path
 
 import pytest
@@ -16,26 +15,13 @@ from retinue.envs.textworld_suite import load_games
 from retinue.errors import RetinueError
 from retinue.graphs.tips import build_tips_graph
 from retinue.llms import ScriptedChatModel, UsageRecorder
+from tests.real_parts import suite_of
 
 pytestmark = pytest.mark.e2e
 
 
-def _suite(tw_suite: Path, tmp_path: Path, levels: list[int], split: str | None = None) -> Path:
-    """A suite folder of some of `tw_suite`'s games (links), optionally claiming another split."""
-    folder = tmp_path / "games"
-    folder.mkdir()
-    kept = [e for e in json.loads((tw_suite / "manifest.json").read_text())["games"] if e["level"] in levels]
-    for entry in kept:
-        for suffix in (".z8", ".json"):
-            (folder / entry["file"]).with_suffix(suffix).symlink_to((tw_suite / entry["file"]).with_suffix(suffix))
-        if split is not None:
-            entry["split"] = split
-    (folder / "manifest.json").write_text(json.dumps({"games": kept}))
-    return folder
-
-
 def test_expert_examples_are_the_prompts_the_actor_sees_at_run_time(tw_suite: Path, tmp_path: Path) -> None:
-    games = _suite(tw_suite, tmp_path, [1])
+    games = suite_of(tw_suite, tmp_path, [1])
     examples = list(actor_examples(games, deviations=0))
     (entry,) = load_games(games)
     walkthrough = [e.target for e in examples]
@@ -66,7 +52,7 @@ def test_expert_examples_are_the_prompts_the_actor_sees_at_run_time(tw_suite: Pa
 
 
 def test_recovery_examples_label_states_off_the_experts_path(tw_suite: Path, tmp_path: Path) -> None:
-    games = _suite(tw_suite, tmp_path, [1, 2])
+    games = suite_of(tw_suite, tmp_path, [1, 2])
     examples = list(actor_examples(games, deviations=3, recovery_steps=4, seed=7))
     recovery = [e for e in examples if e.provenance["kind"] == "recovery"]
     assert recovery and len({e.provenance["game"] for e in recovery}) == 2
@@ -80,7 +66,7 @@ def test_recovery_examples_label_states_off_the_experts_path(tw_suite: Path, tmp
 
 
 def test_games_outside_the_train_split_are_refused(tw_suite: Path, tmp_path: Path) -> None:
-    games = _suite(tw_suite, tmp_path, [1], split="test")
+    games = suite_of(tw_suite, tmp_path, [1], split="test")
     with pytest.raises(RetinueError, match="comes only from games made with `retinue games make --split train`"):
         next(actor_examples(games))
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from retinue.cli.agent_data import agent_data
+from retinue.cli.agent_gemma import train_agent
 from retinue.cli.ask import ask
 from retinue.cli.backtest import backtest
 from retinue.cli.chat import chat
@@ -52,6 +53,7 @@ app.command()(play)
 app.command()(probe)
 train_app.command("explorer")(train_explorer)
 train_app.command("agent-data")(agent_data)
+train_app.command("agent")(train_agent)
 train_app.command("kbgn-data")(make_kbgn_data)
 train_app.command("kbgn")(train_kbgn)
 train_app.command("cpt")(train_cpt)

@@ -39,7 +39,9 @@ err = Console(stderr=True, soft_wrap=True)
 LLMOption = Annotated[Provider | None, typer.Option("--llm", help="Chat model seam (default: embedded).")]
 ModelOption = Annotated[
     str | None,
-    typer.Option(help="embedded: a GGUF path or a registered model trained here (cpt-gemma); openai: the model name."),
+    typer.Option(
+        help="embedded: a GGUF path, a model trained here (cpt-gemma) or shipped (agent-gemma); openai: the model name."
+    ),
 ]
 BaseUrlOption = Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint base URL.")]
 ScriptOption = Annotated[Path | None, typer.Option(help="Scripted responses (JSON) for --llm scripted.")]
@@ -86,8 +88,10 @@ class ModelOptions:
         model it could not make before it creates a run directory."""
         from retinue.config import load_settings
         from retinue.llms.providers import check_chat_model
+        from retinue.training.lm.shipped import ensure_chat_model
 
         llm_config = load_settings(self.config, self.overrides()).llm
+        ensure_chat_model(llm_config, err)  # a shipped adapter (agent-gemma) is built on first use
         check_chat_model(llm_config)
         return llm_config
 

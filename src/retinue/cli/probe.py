@@ -22,8 +22,11 @@ from retinue.errors import RetinueError
 def model_name(llm_config: Any) -> str:
     """What a results table names as the model: the provider and the model (file or name)."""
     from retinue.llms.providers import DEFAULT_OPENAI_MODEL, embedded_model_path
+    from retinue.models import registry
 
     if llm_config.provider == "embedded":
+        if llm_config.model in registry.names():  # a model trained here or shipped, by its name
+            return f"embedded {llm_config.model}"
         return f"embedded {Path(embedded_model_path(llm_config.model)).name}"
     if llm_config.provider == "openai":
         return f"openai {llm_config.model or DEFAULT_OPENAI_MODEL}"

@@ -16,12 +16,12 @@ DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
 
 def embedded_model_path(model: str | None) -> str:
-    """The GGUF file for the embedded provider: Gemma 3 270M by default, else a path, else the name of a
-    registered model trained here (its folder's model.gguf)."""
+    """The GGUF file for the embedded provider: Gemma 3 270M by default (or named, gemma3-270m), else a
+    path, else the name of a registered model trained here or shipped (its folder's model.gguf)."""
     from retinue.llms.llama_cpp import default_model_path
     from retinue.models import registry
 
-    if model is None:
+    if model is None or model in registry.BUILT_IN:  # gemma3-270m: the stock model by its name
         return str(default_model_path())
     if Path(model).is_file() or model not in registry.names():
         return model  # a missing file is reported by check_chat_model

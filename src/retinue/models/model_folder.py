@@ -13,6 +13,7 @@ from retinue.errors import RetinueError
 
 CARD_FILE = "card.json"
 GGUF_FILE = "model.gguf"  # a trained Gemma written back for llama.cpp, run as the chat model
+ADAPTER_FILE = "adapter.safetensors"  # LoRA weights alone (agent-gemma), merged into the base on use
 
 
 def save_model_folder(folder: Path, tensor_file: str, tensors: dict[str, Any], card: dict[str, Any]) -> None:

@@ -111,3 +111,10 @@ def test_the_embedded_model_is_a_path_or_a_registered_trained_gemma(tmp_path: Pa
     (tmp_path / "other.gguf").write_bytes(b"GGUF")
     given = make_chat_model(LLMConfig(model=str(tmp_path / "other.gguf")))  # not registered: taken as a path
     assert isinstance(given, LlamaCppChatModel) and given.model_path == str(tmp_path / "other.gguf")
+
+
+def test_the_stock_model_can_be_named() -> None:
+    from retinue.llms.llama_cpp import default_model_path
+    from retinue.llms.providers import embedded_model_path
+
+    assert embedded_model_path("gemma3-270m") == embedded_model_path(None) == str(default_model_path())

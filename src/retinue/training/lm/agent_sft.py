@@ -1,0 +1,220 @@
+"""agent-gemma: Gemma 3 270M fine-tuned (LoRA) on the agents' own choices (`retinue train agent-data`).
+
+Each example is tokenised exactly as the embedded model scores a choice at run time: the prompt through
+the model's own chat format, then the stem, then " " and the option (`LlamaCppChatModel.score_options`),
+with llama.cpp's tokenizer, whose ids are the torch model's (it was converted from the same GGUF). The
+loss is the cross-entropy of the target option's tokens only, and the vocabulary head (262k x 640) is
+applied only at those positions. LoRA adapters sit on every linear layer of the blocks; everything else
+is frozen. `merge` folds them in, and `save_lm` writes the torch folder and the model.gguf that the
+model seam runs by its registered name.
+"""
+
+import json
+import random
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.nn.functional import cross_entropy
+
+from retinue.errors import RetinueError
+from retinue.models.model_folder import ADAPTER_FILE, CARD_FILE, check_hash, file_sha256, write_card
+from retinue.training.lm.gemma import GemmaLM, base_folder, load_gemma
+
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Tokenised:
+    """One example as token ids: the prompt (format, stem) then the target option, which starts at
+    `target_start`."""
+
+    tokens: list[int]
+    target_start: int
+    role: str
+    group: str  # what held-out examples are split by: a game, a question
+
+
+def read_examples(folder: Path, roles: Sequence[str]) -> list[dict[str, Any]]:
+    """The examples of `roles` from a `train agent-data` run folder, with a clear error for a missing role."""
+    examples = []
+    for role in roles:
+        path = folder / f"{role}.jsonl"
+        if not path.is_file():
+            raise RetinueError(f"{folder} has no {path.name}: make it with `retinue train agent-data --roles {role}`")
+        with path.open(encoding="utf-8") as lines:
+            examples += [json.loads(line) for line in lines if line.strip()]
+    return examples
+
+
+def tokenise(examples: Iterable[dict[str, Any]], max_tokens: int) -> tuple[list[Tokenised], int]:
+    """The examples as the embedded model sees them; those longer than `max_tokens` are left out (counted)."""
+    from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+    from retinue.llms.llama_cpp import LlamaCppChatModel, default_model_path
+
+    chat = LlamaCppChatModel(model_path=str(default_model_path()), n_ctx=max(512, max_tokens))
+    llama, _, _ = chat._model()
+    made, skipped = [], 0
+    for example in examples:
+        messages: list[BaseMessage] = [
+            SystemMessage(m["content"]) if m["role"] == "system" else HumanMessage(m["content"])
+            for m in example["messages"]
+        ]
+        prompt, _ = chat.format_prompt(messages)
+        stem = example["stem"]
+        if stem:
+            prompt += llama.tokenize(stem.encode("utf-8"), add_bos=False, special=False)
+        space = "" if not stem or stem[-1].isspace() else " "
+        target = llama.tokenize(f"{space}{example['target']}".encode(), add_bos=False, special=False)
+        if len(prompt) + len(target) > max_tokens:
+            skipped += 1
+            continue
+        provenance = example.get("provenance", {})
+        group = str(provenance.get("game") or provenance.get("question") or "")
+        made.append(Tokenised(list(prompt) + list(target), len(prompt), example["role"], group))
+    return made, skipped
+
+
+def split_held_out(examples: Sequence[Tokenised], share: float, seed: int) -> tuple[list, list]:
+    """(train, held out): whole groups (games, questions) held out, so no held-out state was trained on."""
+    groups = sorted({e.group for e in examples})
+    random.Random(seed).shuffle(groups)
+    count = round(len(groups) * share)
+    if share > 0 and len(groups) > 1:
+        count = min(max(count, 1), len(groups) - 1)  # a share too small to round to a whole group still holds one
+    held = set(groups[:count])
+    return [e for e in examples if e.group not in held], [e for e in examples if e.group in held]
+
+
+def add_lora(model: GemmaLM, rank: int, alpha: int) -> Any:
+    """LoRA adapters on every linear layer of the blocks; every other weight frozen."""
+    from peft import LoraConfig, LoraModel
+
+    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=list(LORA_TARGETS), lora_dropout=0.0)
+    return LoraModel(model, config, "default")
+
+
+def save_adapter(wrapped: Any, folder: Path, card: dict[str, Any]) -> None:
+    """The LoRA weights alone, fp16 (about 7.6 MB at rank 16), and a card with what `merge_adapter` needs."""
+    from safetensors.torch import save_file
+
+    config = wrapped.peft_config["default"]
+    tensors = {
+        name: weight.detach().to(torch.float16).contiguous()
+        for name, weight in wrapped.state_dict().items()
+        if "lora_" in name
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(folder / ADAPTER_FILE))
+    lora = {"rank": config.r, "alpha": config.lora_alpha, "targets": sorted(config.target_modules)}
+    write_card(folder, {**card, "lora": lora, "tensors_sha256": file_sha256(folder / ADAPTER_FILE)})
+
+
+def merge_adapter(folder: Path) -> tuple[GemmaLM, dict[str, Any]]:
+    """Gemma 3 270M with the adapter in `folder` folded in, and the adapter's card; refuses an adapter whose
+    file does not match its card or does not fit the model."""
+    from safetensors.torch import load_file
+
+    try:
+        card = json.loads((folder / CARD_FILE).read_text())
+    except FileNotFoundError:
+        raise RetinueError(f"no adapter in {folder}: {CARD_FILE} is missing") from None
+    check_hash(folder / ADAPTER_FILE, card)
+    gemma, _ = load_gemma(base_folder())
+    wrapped = add_lora(gemma, int(card["lora"]["rank"]), int(card["lora"]["alpha"]))
+    tensors = load_file(str(folder / ADAPTER_FILE))
+    expected = {name for name in wrapped.state_dict() if "lora_" in name}
+    if set(tensors) != expected:
+        raise RetinueError(f"{folder / ADAPTER_FILE} does not fit Gemma 3 270M's LoRA layout (rank {card['lora']})")
+    wrapped.load_state_dict({name: weight.float() for name, weight in tensors.items()}, strict=False)
+    return wrapped.merge_and_unload().eval(), card
+
+
+def training_device() -> torch.device:
+    """The GPU where torch sees one, else the CPU: the same code trains on both."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def write_merged(adapter: Path, folder: Path, **fields: Any) -> dict[str, Any]:
+    """Merge the adapter in `adapter` into Gemma 3 270M and write `folder`: model.gguf (what the embedded
+    provider runs) and a card, the adapter's plus `fields` and the adapter's hash; returns the card. The one
+    way a trained or a shipped adapter becomes a runnable model, so both give the same GGUF."""
+    from retinue.training.lm.gemma import export_gguf
+
+    merged, card = merge_adapter(adapter)
+    folder.mkdir(parents=True, exist_ok=True)
+    export_gguf(merged, folder)
+    card = {key: value for key, value in card.items() if key != "tensors_sha256"}
+    card |= {**fields, "adapter_sha256": file_sha256(adapter / ADAPTER_FILE)}
+    write_card(folder, card)
+    return card
+
+
+def target_loss(model: Any, example: Tokenised) -> torch.Tensor:
+    """Mean cross-entropy of the target's tokens; logits only where the loss reads them."""
+    tokens = torch.tensor([example.tokens], device=next(model.parameters()).device)
+    hidden = model.hidden(tokens)[0, example.target_start - 1 : -1]
+    gemma = model if isinstance(model, GemmaLM) else model.model  # peft's LoraModel wraps the GemmaLM
+    logits = gemma.model.lm_head(hidden)
+    return cross_entropy(logits.float(), tokens[0, example.target_start :])
+
+
+@torch.no_grad()
+def mean_target_loss(model: Any, examples: Sequence[Tokenised]) -> float | None:
+    """The mean target loss over `examples` (None for none)."""
+    if not examples:
+        return None
+    return round(sum(float(target_loss(model, e)) for e in examples) / len(examples), 4)
+
+
+def train(
+    model: Any,
+    examples: Sequence[Tokenised],
+    steps: int,
+    *,
+    lr: float = 2e-4,
+    accumulate: int = 4,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> list[float]:
+    """`steps` optimiser steps (AdamW, a short linear warm-up, then a linear decay), each over `accumulate`
+    examples drawn in a seeded order (epochs in turn); every step's mean loss."""
+    trained = [p for p in model.parameters() if p.requires_grad]
+    if not trained:
+        raise RetinueError("no trainable parameters: wrap the model with add_lora first")
+    if not examples:
+        raise RetinueError("no training examples (all longer than --max-tokens?)")
+    optimiser = torch.optim.AdamW(trained, lr=lr, weight_decay=0.0)
+    warmup = max(1, steps // 20)  # then a linear decay to zero at the last step
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min((step + 1) / warmup, (steps - step) / max(1, steps - warmup))
+    )
+    order = _epochs(len(examples), seed)
+    losses = []
+    model.train()
+    for step in range(steps):
+        optimiser.zero_grad()
+        total = 0.0
+        for _ in range(accumulate):
+            loss = target_loss(model, examples[next(order)]) / accumulate
+            loss.backward()
+            total += float(loss.detach())
+        optimiser.step()
+        schedule.step()
+        losses.append(total)
+        if progress is not None:
+            progress(step + 1, steps)
+    model.eval()
+    return losses
+
+
+def _epochs(count: int, seed: int) -> Iterator[int]:
+    rng = random.Random(seed)
+    while True:
+        order = list(range(count))
+        rng.shuffle(order)
+        yield from order

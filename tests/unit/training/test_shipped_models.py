@@ -1,0 +1,63 @@
+"""Which shipped adapters a command builds on first use: none that is missing, none trained here under the
+same name, and a build again when the shipped adapter changes."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retinue.config import LLMConfig
+from retinue.models import registry
+from retinue.models.model_folder import ADAPTER_FILE, CARD_FILE, GGUF_FILE, file_sha256
+from retinue.training.lm import shipped
+from retinue.training.lm.shipped import built_folder, ensure_chat_model, needs_build, shipped_adapter
+
+
+def _ship(root: Path, name: str, weights: bytes) -> Path:
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ADAPTER_FILE).write_bytes(weights)
+    (folder / CARD_FILE).write_text("{}")
+    return folder
+
+
+def _built(name: str, adapter: Path) -> None:
+    folder = built_folder(name)
+    folder.mkdir(parents=True)
+    (folder / GGUF_FILE).write_bytes(b"gguf")
+    (folder / CARD_FILE).write_text(json.dumps({"adapter_sha256": file_sha256(adapter / ADAPTER_FILE)}))
+    registry.register(name, folder)
+
+
+def test_only_a_shipped_adapter_not_built_yet_needs_a_build(tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    adapter = _ship(root, "agent-x", b"weights")
+    assert shipped_adapter("agent-y", root) is None and not needs_build("agent-y", root)
+    assert needs_build("agent-x", root)
+    _built("agent-x", adapter)
+    assert not needs_build("agent-x", root)
+    (adapter / ADAPTER_FILE).write_bytes(b"new weights")  # a newer adapter was pulled: build it again
+    assert needs_build("agent-x", root)
+
+
+def test_a_model_trained_here_under_the_shipped_name_wins(tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    _ship(root, "agent-x", b"weights")
+    trained = tmp_path / "run" / "model"
+    trained.mkdir(parents=True)
+    (trained / CARD_FILE).write_text("{}")
+    registry.register("agent-x", trained)
+    assert not needs_build("agent-x", root)
+
+
+def test_commands_build_only_an_embedded_shipped_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "models"
+    _ship(root, "agent-x", b"weights")
+    built: list[str] = []
+    monkeypatch.setattr(shipped, "SHIPPED_MODELS", root)
+    monkeypatch.setattr(shipped, "needs_build", lambda name, where=root: name == "agent-x")
+    monkeypatch.setattr(shipped, "build_shipped", lambda name, console=None, where=root: built.append(name))
+    ensure_chat_model(LLMConfig(provider="embedded", model="agent-x"))
+    ensure_chat_model(LLMConfig(provider="openai", model="agent-x"))
+    ensure_chat_model(LLMConfig(provider="embedded"))
+    assert built == ["agent-x"]
