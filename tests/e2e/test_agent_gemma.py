@@ -71,4 +71,4 @@ def test_the_shipped_agent_gemma_matches_its_card() -> None:
     check_hash(folder / ADAPTER_FILE, card)
     assert (folder / ADAPTER_FILE).stat().st_size < 16 * 2**20
     for field in ("training_data", "seed", "device", "metrics", "held_out", "command"):
-        assert card[field], field
+        assert card.get(field) not in (None, "", {}), field

@@ -91,7 +91,7 @@ def train_agent(
         f"{len(trained_on)} examples of {data} (retinue train agent-data: train splits only), "
         f"{steps} steps x {accumulate}, LoRA rank {rank} merged",
         "fine-tuning (LoRA, merged)", base="gemma-270m", metrics=metrics, seed=seed,
-        device=str(device), command=" ".join(["retinue", *sys.argv[1:]]),
+        device=str(device), command=" ".join(["retinue", *sys.argv[1:]]), choice_scoring="conditional",
     )  # fmt: skip
     card["parameters"] = parameters  # of the merged model, not counting the adapters
     agent_sft.save_adapter(wrapped, run.path / "adapter", card)

@@ -14,7 +14,10 @@ for decisions that pick one of a closed set (an action, a signal, accept/revise,
   al. 2021, "Calibrate before use"); free-text options (commands, relations) are scored by
   domain-conditional PMI against a premise, by default the stem alone (Holtzman et al. 2021), which also
   takes out their lengths (the mean token log-probability where the premise cannot be scored);
-- the result carries every option's probability, so a confidence is the model's, not a generated number.
+- the result carries every option's probability, so a confidence is the model's, not a generated number;
+- a model trained on these very prompts (agent-gemma: its card says "choice_scoring": "conditional") is
+  not calibrated: its conditional likelihood is the decision (the mean token log-probability for free
+  text). PMI against the stem turned agent-gemma's right first command on 6 of 6 test games into a `take`.
 """
 
 import hashlib
@@ -223,7 +226,9 @@ def choose(
         if usage is not None:
             usage.record_fallback(role)
         return Choice(default, {}, tuple(shown), valid=False, attempts=tries, method="fallback", fallback_reason=reason)
-    if prompt.kind == "text":
+    if not getattr(llm, "calibrate_choices", True):  # trained on these prompts: its conditional decides
+        values = _conditional(scores, prompt.kind)
+    elif prompt.kind == "text":
         premise = prompt.domain or prompt.stem
         values = _pmi(llm, scores, premise, request, role, attempts, backoff_seconds)
     else:
@@ -232,6 +237,13 @@ def choose(
     probabilities = dict(zip(shown, _softmax(values), strict=True))
     best = max(shown, key=lambda option: probabilities[option])  # ties: the option shown first
     return Choice(best, probabilities, tuple(shown), valid=True, attempts=tries, method=scores.method)
+
+
+def _conditional(scores: OptionScores, kind: Kind) -> list[float]:
+    """Uncalibrated: the mean token log-probability of free-text options, the log-probabilities of labels."""
+    if kind == "text":
+        return [lp / max(1, n) for lp, n in zip(scores.logprobs, scores.tokens, strict=True)]
+    return _log_softmax(scores.logprobs)
 
 
 def _pmi(

@@ -33,6 +33,16 @@ def embedded_model_path(model: str | None) -> str:
     return str(gguf)
 
 
+def trained_for_choices(model: str | None) -> bool:
+    """Whether the embedded model `model` names was trained on the agents' own choice prompts (its card says
+    "choice_scoring": "conditional"), so that `choose` takes its conditional likelihood uncalibrated."""
+    from retinue.models import registry
+
+    if model is None or model in registry.BUILT_IN or model not in registry.names():
+        return False
+    return registry.card(model).get("choice_scoring") == "conditional"
+
+
 def _openai_endpoint(config: LLMConfig) -> tuple[str | None, str | None]:
     """The API key and base URL an `openai` model uses: the settings', else the environment's."""
     return os.environ.get(config.api_key_env), config.base_url or os.environ.get("OPENAI_BASE_URL")
@@ -91,6 +101,7 @@ def make_chat_model(
             top_p=config.top_p,
             max_tokens=config.max_tokens,
             seed=config.seed,
+            calibrate_choices=not trained_for_choices(config.model),
             cache=model_cache,
             callbacks=callbacks,
         )

@@ -118,3 +118,20 @@ def test_the_stock_model_can_be_named() -> None:
     from retinue.llms.providers import embedded_model_path
 
     assert embedded_model_path("gemma3-270m") == embedded_model_path(None) == str(default_model_path())
+
+
+def test_a_model_trained_on_the_choice_prompts_is_not_calibrated(tmp_path: Path) -> None:
+    from retinue.llms.llama_cpp import LlamaCppChatModel
+    from retinue.models.registry import register
+
+    for name, card in (("trained-agent", {"choice_scoring": "conditional"}), ("cpt-other", {})):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "card.json").write_text(json.dumps(card))
+        (folder / "model.gguf").write_bytes(b"GGUF")
+        register(name, folder)
+    trained = make_chat_model(LLMConfig(model="trained-agent"))
+    other = make_chat_model(LLMConfig(model="cpt-other"))
+    assert isinstance(trained, LlamaCppChatModel) and isinstance(other, LlamaCppChatModel)
+    assert not trained.calibrate_choices and other.calibrate_choices
+    assert make_chat_model(LLMConfig()).calibrate_choices  # type: ignore[attr-defined]
