@@ -256,18 +256,26 @@ class LlamaCppChatModel(BaseChatModel):
             "grammar": self._grammar(schema) if schema else None,
         }
 
+    def choice_tokens(
+        self, messages: list[BaseMessage], stem: str, options: list[str]
+    ) -> tuple[list[int], list[list[int]]]:
+        """The tokens a choice is scored on: the prompt in the model's chat format with `stem` after it, and
+        each option as its continuation (after a space unless the stem ends in one). Agent-gemma's
+        training examples are tokenised by this too, so it learns exactly what `score_options` reads."""
+        llama, _, _ = self._model()
+        tokens, _ = self.format_prompt(messages)
+        if stem:
+            tokens += llama.tokenize(stem.encode("utf-8"), add_bos=False, special=False)
+        space = "" if not stem or stem[-1].isspace() else " "
+        return tokens, [llama.tokenize(f"{space}{o}".encode(), add_bos=False, special=False) for o in options]
+
     def score_options(self, messages: list[BaseMessage], request: ScoreRequest) -> tuple[OptionScores, int]:
         """Each option's log-likelihood as the continuation of the prompt and `request.stem`, and the
         prompt's length in tokens: the prompt is evaluated once, each option after it on its KV cache."""
         import llama_cpp
 
         llama, _, lock = self._model()
-        tokens, _ = self.format_prompt(messages)
-        stem = request.stem
-        if stem:
-            tokens += llama.tokenize(stem.encode("utf-8"), add_bos=False, special=False)
-        space = "" if not stem or stem[-1].isspace() else " "
-        options = [llama.tokenize(f"{space}{o}".encode(), add_bos=False, special=False) for o in request.options]
+        tokens, options = self.choice_tokens(messages, request.stem, request.options)
         if len(tokens) + max(len(o) for o in options) > llama.n_ctx():
             raise RetinueError(f"a choice prompt of {len(tokens)} tokens does not fit the context ({llama.n_ctx()})")
         logprobs: list[float] = []

@@ -1,12 +1,12 @@
 """agent-gemma: Gemma 3 270M fine-tuned (LoRA) on the agents' own choices (`retinue train agent-data`).
 
-Each example is tokenised exactly as the embedded model scores a choice at run time: the prompt through
-the model's own chat format, then the stem, then " " and the option (`LlamaCppChatModel.score_options`),
+Each example is tokenised exactly as the embedded model scores a choice at run time
+(`LlamaCppChatModel.choice_tokens`: the prompt in the model's own chat format, the stem, the option),
 with llama.cpp's tokenizer, whose ids are the torch model's (it was converted from the same GGUF). The
 loss is the cross-entropy of the target option's tokens only, and the vocabulary head (262k x 640) is
 applied only at those positions. LoRA adapters sit on every linear layer of the blocks; everything else
-is frozen. `merge` folds them in, and `save_lm` writes the torch folder and the model.gguf that the
-model seam runs by its registered name.
+is frozen. `save_adapter` keeps the adapter alone; `write_merged` folds it into the base and writes the
+model.gguf that the model seam runs by its registered name.
 """
 
 import json
@@ -57,19 +57,13 @@ def tokenise(examples: Iterable[dict[str, Any]], max_tokens: int) -> tuple[list[
     from retinue.llms.llama_cpp import LlamaCppChatModel, default_model_path
 
     chat = LlamaCppChatModel(model_path=str(default_model_path()), n_ctx=max(512, max_tokens))
-    llama, _, _ = chat._model()
     made, skipped = [], 0
     for example in examples:
         messages: list[BaseMessage] = [
             SystemMessage(m["content"]) if m["role"] == "system" else HumanMessage(m["content"])
             for m in example["messages"]
         ]
-        prompt, _ = chat.format_prompt(messages)
-        stem = example["stem"]
-        if stem:
-            prompt += llama.tokenize(stem.encode("utf-8"), add_bos=False, special=False)
-        space = "" if not stem or stem[-1].isspace() else " "
-        target = llama.tokenize(f"{space}{example['target']}".encode(), add_bos=False, special=False)
+        prompt, (target,) = chat.choice_tokens(messages, example["stem"], [example["target"]])
         if len(prompt) + len(target) > max_tokens:
             skipped += 1
             continue
