@@ -85,6 +85,29 @@ def test_a_conversation_in_the_browser_survives_a_reload(page: object, tmp_path:
         server.wait(timeout=30)
 
 
+def test_a_team_picked_while_the_page_opens_its_session_is_kept(page: object, tmp_path: Path) -> None:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"responses": []}))
+    port = free_port()
+    server = _serve(script, port)
+
+    def slow_session(route: object) -> None:  # the session opens after the person has picked a team
+        time.sleep(2)
+        route.continue_()  # type: ignore[attr-defined]
+
+    try:
+        page.route("**/api/sessions/*", slow_session)  # type: ignore[attr-defined]
+        page.goto(f"http://127.0.0.1:{port}/")  # type: ignore[attr-defined]
+        page.select_option("#team", "tips")  # type: ignore[attr-defined]
+        page.fill("#text", "tips")  # type: ignore[attr-defined]
+        page.click("#send")  # type: ignore[attr-defined]
+        page.wait_for_selector("text=No tips yet")  # type: ignore[attr-defined]
+        assert page.input_value("#team") == "tips"  # type: ignore[attr-defined]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def test_beyond_loopback_the_page_needs_its_token(tmp_path: Path) -> None:
     script = tmp_path / "script.json"
     script.write_text(json.dumps({"responses": []}))
