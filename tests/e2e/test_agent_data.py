@@ -105,3 +105,36 @@ def test_planner_examples_are_the_planners_prompts_on_held_in_questions_only() -
     asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
     assert [str(c.messages[-1].content) for c in asked] == [e.messages[-1]["content"] for e in picks]
     assert [c.kwargs["choice"]["options"] for c in asked] == [e.options for e in picks]
+
+
+@pytest.mark.skipif(not (SHARED / "sentiment").is_dir(), reason="the shared sentiment data is not there")
+def test_news_analyst_examples_are_its_prompts_on_sentences_the_probe_never_reads() -> None:
+    from retinue.agent_data import analyst_examples
+    from retinue.agents.fincon.analysts import read_source
+    from retinue.datasets.sentiment import financial_phrasebank, phrasebank_split
+    from retinue.runs.context import RunContext
+
+    examples = list(analyst_examples(SHARED, 6, seed=3))
+    assert [e.target for e in examples].count("negative") == 6 and len(examples) == 18  # balanced labels
+    _, test = phrasebank_split(financial_phrasebank(SHARED), seed=0)  # what the analyst probe reads
+    read = {s for e in examples for s in e.provenance["sentences"]}
+    assert not read & {text for text, _ in test} and len(read) == sum(len(e.provenance["sentences"]) for e in examples)
+    assert all(e.provenance["split"] == "train" and e.target in e.options for e in examples)
+
+    # The analyst, scripted to write the example's key point and pick its target, is asked the same prompt.
+    example = examples[4]
+    prompt = example.messages[-1]["content"]
+    ticker = prompt.split("covering ")[1].split(".")[0]
+    day = prompt.split("up to ")[1].split(")")[0]
+    memories = prompt.split("Memory: ")[1].split(" Your investment belief")[0]
+    usage = UsageRecorder()
+    key_point = example.provenance["sentences"][0]
+    model = ScriptedChatModel(responses=[{"key_point": key_point}, example.target], callbacks=[usage])
+    context = RunContext(llm=model, usage=usage, llm_config=LLMConfig(backoff_seconds=0, cache=False))
+    reading = read_source(context, "news", ticker, day, memories, "none yet")
+    assert reading.signal == example.target
+    asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+    assert [str(c.messages[-1].content) for c in asked] == [prompt]
+    assert [c.kwargs["choice"]["options"] for c in asked] == [example.options]
+    again = list(analyst_examples(SHARED, 6, seed=3))
+    assert [e.to_json() for e in again] == [e.to_json() for e in examples]  # seeded: the same data

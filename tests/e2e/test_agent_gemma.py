@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from retinue.models import registry
-from retinue.models.model_folder import ADAPTER_FILE, GGUF_FILE
+from retinue.models.model_folder import ADAPTER_FILE, GGUF_FILE, file_sha256
 from tests.real_parts import suite_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -45,6 +45,18 @@ def test_a_few_steps_of_training_make_a_model_the_seam_runs(tw_suite: Path, tmp_
     adapter = run / "adapter" / ADAPTER_FILE
     assert adapter.stat().st_size < 16 * 2**20  # small enough to commit
     assert (run / "model" / GGUF_FILE).is_file() and registry.card("agent-test")["folder"] == str(run / "model")
+
+    # Training goes on from a saved adapter: a step too small to move it starts where the first run ended.
+    again = _retinue(
+        "train", "agent", "--data", str(data), "--steps", "1", "--accumulate", "1", "--lr", "1e-12",
+        "--held-out", "0", "--init-adapter", str(run / "adapter"), "--name", "agent-again",
+        "--out", str(tmp_path / "again"),
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    continued = json.loads((tmp_path / "again" / "metrics.json").read_text())
+    assert abs(continued["target_loss_train_after"] - metrics["target_loss_train_after"]) < 0.05
+    card = json.loads((tmp_path / "again" / "adapter" / "card.json").read_text())
+    assert card["continued_from"]["adapter_sha256"] == file_sha256(adapter)
 
     probed = _retinue("probe", "--role", "actor", "--pairs", "2", "--orders", "2", "--model", "agent-test",
                       "--out", str(tmp_path / "probe"))  # fmt: skip

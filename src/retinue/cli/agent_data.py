@@ -13,11 +13,13 @@ from retinue.errors import RetinueError
 if TYPE_CHECKING:
     from retinue.agent_data import Example
 
-ROLES = ("actor", "planner")
+ROLES = ("actor", "planner", "news_analyst")
 
 
 def agent_data(
-    roles: Annotated[str, typer.Option(help="Roles, comma-separated: actor (Tips), planner (EffiQA).")] = "actor",
+    roles: Annotated[
+        str, typer.Option(help="Roles, comma-separated: actor (Tips), planner (EffiQA), news_analyst (FinCon).")
+    ] = "actor",
     games: Annotated[Path | None, typer.Option(help="actor: games made by `retinue games make --split train`.")] = None,
     deviations: Annotated[int, typer.Option(help="actor: rollouts off the expert's path per game.")] = 2,
     recovery_steps: Annotated[int, typer.Option(help="actor: labelled states after each deviation, at most.")] = 8,
@@ -25,7 +27,12 @@ def agent_data(
         int | None, typer.Option(help="planner: questions a hop count from the train part of MetaQA dev.")
     ] = 1000,
     split_seed: Annotated[int, typer.Option(help="planner: seed of the dev split (as the explorer's).")] = 0,
-    data_dir: Annotated[Path | None, typer.Option(help="Data root holding metaqa/ (default: see README).")] = None,
+    sentences: Annotated[
+        int, typer.Option(help="news_analyst: examples a label from the train part of Financial PhraseBank.")
+    ] = 150,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data root holding metaqa/ and sentiment/ (default: see README).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the deviations and of the options' shown order.")] = 0,
     out_dir: RunDirOption = None,
 ) -> None:
@@ -43,8 +50,8 @@ def agent_data(
         raise RetinueError(f"--roles: {', '.join(unknown)} not labelled yet; so far: {', '.join(ROLES)}")
     if "actor" in chosen and games is None:
         raise RetinueError("--games is required for the actor: a folder made by `retinue games make --split train`")
-    if deviations < 0 or recovery_steps < 1 or (questions is not None and questions < 1):
-        raise RetinueError("--deviations must be at least 0, --recovery-steps and --questions at least 1")
+    if deviations < 0 or recovery_steps < 1 or sentences < 1 or (questions is not None and questions < 1):
+        raise RetinueError("--deviations must be at least 0, --recovery-steps, --questions and --sentences at least 1")
     config = {
         "roles": chosen,
         "games": str(games) if games else None,
@@ -52,6 +59,7 @@ def agent_data(
         "recovery_steps": recovery_steps,
         "questions": questions,
         "split_seed": split_seed,
+        "sentences": sentences,
         "seed": seed,
     }
     run = RunDirectory.create("train agent-data", config, out_dir, runs_root())
@@ -66,6 +74,8 @@ def agent_data(
         metrics |= _write(
             "planner", run.path, lambda progress: _planner(data_dir, questions, split_seed, seed, progress)
         )
+    if "news_analyst" in chosen:
+        metrics |= _write("news_analyst", run.path, lambda _: _news_analyst(data_dir, sentences, seed))
     complete_run(run, metrics, round(time.perf_counter() - started, 3))
     err.print(f"examples: {', '.join(str(run.path / f'{role}.jsonl') for role in chosen)}")
 
@@ -91,6 +101,13 @@ def _planner(
     asked = train_questions(root, HOPS, split_seed, questions)
     kg = KnowledgeGraph.load(root / "metaqa" / "kb.txt")
     return planner_examples(kg, asked, split_seed=split_seed, seed=seed, progress=progress)
+
+
+def _news_analyst(data_dir: Path | None, sentences: int, seed: int) -> "Iterator[Example]":
+    from retinue.agent_data import analyst_examples
+    from retinue.paths import data_root
+
+    return analyst_examples(data_root(data_dir), sentences, seed=seed)
 
 
 def _write(role: str, folder: Path, examples: "Callable[[Progress], Iterator[Example]]") -> dict[str, int]:

@@ -23,6 +23,13 @@ def train_agent(
     rank: Annotated[int, typer.Option(help="LoRA rank (alpha is twice it).")] = 16,
     max_tokens: Annotated[int, typer.Option(help="Examples longer than this (prompt + target) are left out.")] = 1024,
     held_out: Annotated[float, typer.Option(help="Share of games/questions held out for the card's figures.")] = 0.05,
+    per_role: Annotated[
+        int | None, typer.Option(help="At most this many examples of each role, drawn by --seed (default: all).")
+    ] = None,
+    init_adapter: Annotated[
+        Path | None,
+        typer.Option(help="Continue from this adapter (e.g. models/agent-gemma) instead of a fresh one; its rank."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the held-out split and the example order.")] = 0,
     name: Annotated[str, typer.Option(help="Register the model under this name.")] = AGENT_NAME,
     out_dir: RunDirOption = None,
@@ -42,9 +49,12 @@ def train_agent(
 
     if steps < 1 or accumulate < 1 or rank < 1 or not 0 <= held_out < 1 or max_tokens < 64:
         raise RetinueError("--steps, --accumulate and --rank at least 1, --held-out in [0, 1), --max-tokens >= 64")
+    if per_role is not None and per_role < 1:
+        raise RetinueError("--per-role must be at least 1")
     chosen = [r.strip() for r in roles.split(",") if r.strip()]
-    examples = agent_sft.read_examples(data, chosen)
+    examples = agent_sft.per_role(agent_sft.read_examples(data, chosen), per_role, seed)
     config = {"data": str(data), "roles": chosen, "steps": steps, "accumulate": accumulate, "lr": lr, "rank": rank}
+    config |= {"per_role": per_role, "init_adapter": str(init_adapter.resolve()) if init_adapter else None}
     run = RunDirectory.create("train agent", config | {"max_tokens": max_tokens, "seed": seed}, out_dir, runs_root())
     started = time.perf_counter()
     with err.status("tokenising the examples as the embedded model sees them"):
@@ -60,7 +70,14 @@ def train_agent(
         "train": agent_sft.mean_target_loss(gemma, sample),
         "held": agent_sft.mean_target_loss(gemma, held_sample),
     }
-    wrapped = agent_sft.add_lora(gemma, rank, 2 * rank)
+    continued: dict[str, object] = {}
+    if init_adapter is not None:
+        wrapped, started_from = agent_sft.load_adapter(init_adapter, gemma)
+        rank = int(started_from["lora"]["rank"])
+        continued = {key: started_from.get(key) for key in ("command", "training_data", "device", "metrics")}
+        continued["adapter_sha256"] = started_from.get("tensors_sha256")
+    else:
+        wrapped = agent_sft.add_lora(gemma, rank, 2 * rank)
     with progress_bars(console=err) as bar:
         task = bar.add_task("training steps", total=steps)
         losses = agent_sft.train(
@@ -93,6 +110,8 @@ def train_agent(
         "fine-tuning (LoRA, merged)", base="gemma-270m", metrics=metrics, seed=seed,
         device=str(device), command=" ".join(["retinue", *sys.argv[1:]]), choice_scoring="conditional",
     )  # fmt: skip
+    if continued:
+        card["continued_from"] = continued  # the adapter this one was trained on from, with its own recipe
     card["parameters"] = parameters  # of the merged model, not counting the adapters
     agent_sft.save_adapter(wrapped, run.path / "adapter", card)
     del wrapped, gemma  # the GGUF is made from the saved adapter, exactly as a shipped one is

@@ -35,7 +35,7 @@ class Tokenised:
     tokens: list[int]
     target_start: int
     role: str
-    group: str  # what held-out examples are split by: a game, a question
+    group: str  # what held-out examples are split by: a game, a question, a set of sentences
 
 
 def read_examples(folder: Path, roles: Sequence[str]) -> list[dict[str, Any]]:
@@ -48,6 +48,21 @@ def read_examples(folder: Path, roles: Sequence[str]) -> list[dict[str, Any]]:
         with path.open(encoding="utf-8") as lines:
             examples += [json.loads(line) for line in lines if line.strip()]
     return examples
+
+
+def per_role(examples: Sequence[dict[str, Any]], limit: int | None, seed: int) -> list[dict[str, Any]]:
+    """At most `limit` examples of each role (all for None), drawn by `seed`, in their given order."""
+    if limit is None:
+        return list(examples)
+    by_role: dict[str, list[int]] = {}
+    for index, example in enumerate(examples):
+        by_role.setdefault(example["role"], []).append(index)
+    kept = sorted(
+        index
+        for role, indices in sorted(by_role.items())
+        for index in random.Random(f"{seed}:{role}").sample(indices, min(limit, len(indices)))
+    )
+    return [examples[index] for index in kept]
 
 
 def tokenise(examples: Iterable[dict[str, Any]], max_tokens: int) -> tuple[list[Tokenised], int]:
@@ -68,7 +83,7 @@ def tokenise(examples: Iterable[dict[str, Any]], max_tokens: int) -> tuple[list[
             skipped += 1
             continue
         provenance = example.get("provenance", {})
-        group = str(provenance.get("game") or provenance.get("question") or "")
+        group = str(provenance.get("game") or provenance.get("question") or provenance.get("group") or "")
         made.append(Tokenised(list(prompt) + list(target), len(prompt), example["role"], group))
     return made, skipped
 
@@ -108,9 +123,9 @@ def save_adapter(wrapped: Any, folder: Path, card: dict[str, Any]) -> None:
     write_card(folder, {**card, "lora": lora, "tensors_sha256": file_sha256(folder / ADAPTER_FILE)})
 
 
-def merge_adapter(folder: Path) -> tuple[GemmaLM, dict[str, Any]]:
-    """Gemma 3 270M with the adapter in `folder` folded in, and the adapter's card; refuses an adapter whose
-    file does not match its card or does not fit the model."""
+def load_adapter(folder: Path, gemma: GemmaLM | None = None) -> tuple[Any, dict[str, Any]]:
+    """Gemma 3 270M (or `gemma`) wrapped with the adapter in `folder`, and the adapter's card; refuses an
+    adapter whose file does not match its card or does not fit the model."""
     from safetensors.torch import load_file
 
     try:
@@ -118,13 +133,21 @@ def merge_adapter(folder: Path) -> tuple[GemmaLM, dict[str, Any]]:
     except FileNotFoundError:
         raise RetinueError(f"no adapter in {folder}: {CARD_FILE} is missing") from None
     check_hash(folder / ADAPTER_FILE, card)
-    gemma, _ = load_gemma(base_folder())
+    if gemma is None:
+        gemma, _ = load_gemma(base_folder())
     wrapped = add_lora(gemma, int(card["lora"]["rank"]), int(card["lora"]["alpha"]))
     tensors = load_file(str(folder / ADAPTER_FILE))
     expected = {name for name in wrapped.state_dict() if "lora_" in name}
     if set(tensors) != expected:
         raise RetinueError(f"{folder / ADAPTER_FILE} does not fit Gemma 3 270M's LoRA layout (rank {card['lora']})")
-    wrapped.load_state_dict({name: weight.float() for name, weight in tensors.items()}, strict=False)
+    device = next(gemma.parameters()).device
+    wrapped.load_state_dict({name: weight.float().to(device) for name, weight in tensors.items()}, strict=False)
+    return wrapped, card
+
+
+def merge_adapter(folder: Path) -> tuple[GemmaLM, dict[str, Any]]:
+    """Gemma 3 270M with the adapter in `folder` folded in, and the adapter's card."""
+    wrapped, card = load_adapter(folder)
     return wrapped.merge_and_unload().eval(), card
 
 
