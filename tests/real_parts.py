@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,11 +21,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def gguf_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@contextmanager
+def _e2e_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """RETINUE_HOME set to the test session's e2e home, whose models/ is the shared model folder that the
+    per-test RETINUE_HOMEs link to: what is assembled or built there is made once a session."""
     import os
 
-    # Assemble once per test session, into the shared model folder the per-test RETINUE_HOMEs link to.
     base = tmp_path_factory.getbasetemp()
     shared = base / "shared_models"
     shared.mkdir(exist_ok=True)
@@ -35,7 +37,7 @@ def gguf_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     previous = os.environ.get("RETINUE_HOME")
     os.environ["RETINUE_HOME"] = str(home)
     try:
-        return default_model_path()
+        yield
     finally:
         if previous is None:
             os.environ.pop("RETINUE_HOME", None)
@@ -43,13 +45,34 @@ def gguf_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
             os.environ["RETINUE_HOME"] = previous
 
 
+@pytest.fixture(scope="session")
+def gguf_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    with _e2e_home(tmp_path_factory):
+        return default_model_path()
+
+
+@pytest.fixture(scope="session")
+def agent_gemma_folder(tmp_path_factory: pytest.TempPathFactory, gguf_path: Path) -> Path:
+    """The shipped agent-gemma, built once a session (what a new embedded run gets by default)."""
+    from retinue.training.lm.shipped import DEFAULT_AGENT_MODEL, build_shipped, built_folder, needs_build
+
+    with _e2e_home(tmp_path_factory):
+        if needs_build(DEFAULT_AGENT_MODEL):
+            build_shipped(DEFAULT_AGENT_MODEL)
+        return built_folder(DEFAULT_AGENT_MODEL)
+
+
 @pytest.fixture
-def model_home(tmp_path: Path, gguf_path: Path) -> Path:
-    """A fresh RETINUE_HOME for a subprocess, with the assembled model linked in (no re-assembly)."""
+def model_home(tmp_path: Path, gguf_path: Path, agent_gemma_folder: Path) -> Path:
+    """A fresh RETINUE_HOME for a subprocess, with the assembled models linked in (no re-assembly): Gemma 3
+    270M and the built agent-gemma, registered."""
     home = tmp_path / "home"
     (home / "models").mkdir(parents=True)
     for name in ("gemma-3-270m-q4_k_m.gguf", "gemma-3-270m-q4_k_m.verified"):
         (home / "models" / name).symlink_to(gguf_path.parent / name)
+    linked = home / "models" / agent_gemma_folder.name
+    linked.symlink_to(agent_gemma_folder)
+    (home / "models" / "registry.json").write_text(json.dumps({agent_gemma_folder.name: str(linked)}))
     return home
 
 

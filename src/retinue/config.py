@@ -19,8 +19,8 @@ class LLMConfig(BaseModel):
     provider: Provider = Field("embedded", description="Which chat model seam to use.")
     model: str | None = Field(
         None,
-        description="embedded: a GGUF path or the name of a registered Gemma trained here (default Gemma 3 270M "
-        "from PyPI); openai: the model name "
+        description="embedded: a GGUF path or the name of a registered Gemma trained here or shipped (a new run "
+        "with none named gets agent-gemma; gemma3-270m is the base model from PyPI); openai: the model name "
         "(default $OPENAI_MODEL, else gpt-4o-mini).",
     )
     base_url: str | None = Field(

@@ -82,5 +82,5 @@ def test_the_shipped_agent_gemma_matches_its_card() -> None:
     card = json.loads((folder / "card.json").read_text())
     check_hash(folder / ADAPTER_FILE, card)
     assert (folder / ADAPTER_FILE).stat().st_size < 16 * 2**20
-    for field in ("training_data", "seed", "device", "metrics", "held_out", "command"):
+    for field in ("training_data", "seed", "device", "metrics", "held_out", "command", "choice_roles"):
         assert card.get(field) not in (None, "", {}), field

@@ -150,6 +150,7 @@ def test_fincon_trains_and_runs_on_the_embedded_model(tmp_path: Path, model_home
     assert done.returncode == 0, done.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["trading_days"] == 3 and metrics["llm_calls"] >= 2  # manager twice, analysts too
+    assert json.loads((out / "config.json").read_text())["llm"]["model"] == "agent-gemma"  # the default
     assert metrics["prompt_tokens"] > 0 and metrics["completion_tokens"] > 0
     with (out / "trades.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))

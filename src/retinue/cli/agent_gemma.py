@@ -71,11 +71,13 @@ def train_agent(
         "held": agent_sft.mean_target_loss(gemma, held_sample),
     }
     continued: dict[str, object] = {}
+    continued_roles: list[str] = []
     if init_adapter is not None:
         wrapped, started_from = agent_sft.load_adapter(init_adapter, gemma)
         rank = int(started_from["lora"]["rank"])
         continued = {key: started_from.get(key) for key in ("command", "training_data", "device", "metrics")}
         continued["adapter_sha256"] = started_from.get("tensors_sha256")
+        continued_roles = list(started_from.get("choice_roles", []))
     else:
         wrapped = agent_sft.add_lora(gemma, rank, 2 * rank)
     with progress_bars(console=err) as bar:
@@ -108,7 +110,8 @@ def train_agent(
         f"{len(trained_on)} examples of {data} (retinue train agent-data: train splits only), "
         f"{steps} steps x {accumulate}, LoRA rank {rank} merged",
         "fine-tuning (LoRA, merged)", base="gemma-270m", metrics=metrics, seed=seed,
-        device=str(device), command=" ".join(["retinue", *sys.argv[1:]]), choice_scoring="conditional",
+        device=f"{agent_sft.device_description(device)}, {seconds / 60:.0f} min",
+        command=" ".join(["retinue", *sys.argv[1:]]), choice_roles=sorted({*chosen, *continued_roles}),
     )  # fmt: skip
     if continued:
         card["continued_from"] = continued  # the adapter this one was trained on from, with its own recipe

@@ -40,7 +40,8 @@ LLMOption = Annotated[Provider | None, typer.Option("--llm", help="Chat model se
 ModelOption = Annotated[
     str | None,
     typer.Option(
-        help="embedded: a GGUF path, a model trained here (cpt-gemma) or shipped (agent-gemma); openai: the model name."
+        help="embedded: agent-gemma by default (built on first use), gemma3-270m for the base model, a GGUF path or "
+        "a model trained here; openai: the model name."
     ),
 ]
 BaseUrlOption = Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint base URL.")]
@@ -88,10 +89,9 @@ class ModelOptions:
         model it could not make before it creates a run directory."""
         from retinue.config import load_settings
         from retinue.llms.providers import check_chat_model
-        from retinue.training.lm.shipped import ensure_chat_model
+        from retinue.training.lm.shipped import model_for_new_run
 
-        llm_config = load_settings(self.config, self.overrides()).llm
-        ensure_chat_model(llm_config, err)  # a shipped adapter (agent-gemma) is built on first use
+        llm_config = model_for_new_run(load_settings(self.config, self.overrides()).llm, err)  # agent-gemma
         check_chat_model(llm_config)
         return llm_config
 

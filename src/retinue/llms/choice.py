@@ -15,9 +15,10 @@ for decisions that pick one of a closed set (an action, a signal, accept/revise,
   domain-conditional PMI against a premise, by default the stem alone (Holtzman et al. 2021), which also
   takes out their lengths (the mean token log-probability where the premise cannot be scored);
 - the result carries every option's probability, so a confidence is the model's, not a generated number;
-- a model trained on these very prompts (agent-gemma: its card says "choice_scoring": "conditional") is
-  not calibrated: its conditional likelihood is the decision (the mean token log-probability for free
-  text). PMI against the stem turned agent-gemma's right first command on 6 of 6 test games into a `take`.
+- a model trained on a role's very prompts (agent-gemma: its card's "choice_roles") is not calibrated for
+  that role: its conditional likelihood is the decision (the mean token log-probability for free text).
+  PMI against the stem turned agent-gemma's right first command on 6 of 6 test games into a `take`. Its
+  other roles' choices are calibrated as the base model's are.
 """
 
 import hashlib
@@ -226,7 +227,7 @@ def choose(
         if usage is not None:
             usage.record_fallback(role)
         return Choice(default, {}, tuple(shown), valid=False, attempts=tries, method="fallback", fallback_reason=reason)
-    if not getattr(llm, "calibrate_choices", True):  # trained on these prompts: its conditional decides
+    if role in getattr(llm, "trained_roles", ()):  # trained on this role's prompts: its conditional decides
         values = _conditional(scores, prompt.kind)
     elif prompt.kind == "text":
         premise = prompt.domain or prompt.stem

@@ -199,10 +199,10 @@ class LlamaCppChatModel(BaseChatModel):
     top_p: float = Field(0.95, description="Nucleus sampling mass.")
     max_tokens: int = Field(256, description="Most tokens generated per call.")
     seed: int = Field(0, description="Sampling seed.")
-    calibrate_choices: bool = Field(
-        True,
-        description="Calibrate closed choices (content-free input, domain PMI); False for a model trained on the "
-        "agents' own prompts (agent-gemma), whose conditional likelihood is the decision.",
+    trained_roles: frozenset[str] = Field(
+        frozenset(),
+        description="Roles whose choice prompts the model was trained on (agent-gemma's card): their choices "
+        "are its conditional likelihood; every other role's are calibrated (content-free input, domain PMI).",
     )
     _grammars: dict[str, Any] = PrivateAttr(default_factory=dict)
 

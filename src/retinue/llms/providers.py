@@ -33,14 +33,15 @@ def embedded_model_path(model: str | None) -> str:
     return str(gguf)
 
 
-def trained_for_choices(model: str | None) -> bool:
-    """Whether the embedded model `model` names was trained on the agents' own choice prompts (its card says
-    "choice_scoring": "conditional"), so that `choose` takes its conditional likelihood uncalibrated."""
+def trained_roles(model: str | None) -> frozenset[str]:
+    """The roles whose choice prompts the embedded model `model` names was trained on (its card's
+    "choice_roles", as `retinue train agent` writes them), so that `choose` takes its conditional likelihood
+    uncalibrated for them."""
     from retinue.models import registry
 
     if model is None or model in registry.BUILT_IN or model not in registry.names():
-        return False
-    return registry.card(model).get("choice_scoring") == "conditional"
+        return frozenset()
+    return frozenset(str(role) for role in registry.card(model).get("choice_roles", []))
 
 
 def _openai_endpoint(config: LLMConfig) -> tuple[str | None, str | None]:
@@ -101,7 +102,7 @@ def make_chat_model(
             top_p=config.top_p,
             max_tokens=config.max_tokens,
             seed=config.seed,
-            calibrate_choices=not trained_for_choices(config.model),
+            trained_roles=trained_roles(config.model),
             cache=model_cache,
             callbacks=callbacks,
         )

@@ -79,7 +79,7 @@ def run(
     `RunInterrupted` (a `KeyboardInterrupt`) on Ctrl-C, with the resumable run's `path`.
     """
     from retinue.paths import runs_root
-    from retinue.training.lm.shipped import ensure_chat_model
+    from retinue.training.lm.shipped import ensure_chat_model, model_for_new_run
 
     console = console or Console(stderr=True)
     if resume is not None:
@@ -87,14 +87,14 @@ def run(
             raise RetinueError("give a scenario to start a run, or resume=RUN_DIR to continue one, not both")
         folder, ready = load_scenario(resume)
         command = str(folder.record()["command"])
-        ensure_chat_model(ready.llm, console)  # a shipped adapter (agent-gemma) is built on first use
+        ensure_chat_model(ready.llm, console)  # the run's own model, built on first use if shipped
         folder = RunDirectory.resume(resume, command)
     elif config is None:
         raise RetinueError("run() needs a scenario config, or resume=RUN_DIR")
     else:
         command = command or config.command
         ready = _module(command).prepare(config)
-        ensure_chat_model(ready.llm, console)
+        ready = ready.model_copy(update={"llm": model_for_new_run(ready.llm, console)})  # names its model
         folder = RunDirectory.create(command, ready.saved(), out, runs_root())
     assembled = _module(command).build(ready, folder, console)
     return drive(folder, assembled, resume=resume is not None, console=console, on_token=on_token)

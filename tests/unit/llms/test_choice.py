@@ -130,10 +130,11 @@ def test_text_options_are_scored_by_pmi_against_the_stem() -> None:
 
 
 def test_a_model_trained_on_the_prompts_is_scored_by_its_conditional_without_calibration() -> None:
-    """agent-gemma: the same scores as above, where PMI picks "open fridge", are taken as they are."""
+    """agent-gemma: the same scores as above, where PMI picks "open fridge", are taken as they are for the
+    roles it was trained on; another role's choice is calibrated."""
 
     class Trained(ScriptedChatModel):
-        calibrate_choices: bool = False
+        trained_roles: frozenset[str] = frozenset({"actor", "manager"})
 
     text = OptionScores([-1.5, -3.0], [1, 2], "test").to_json()
     model = Trained(responses=[text])
@@ -142,13 +143,17 @@ def test_a_model_trained_on_the_prompts_is_scored_by_its_conditional_without_cal
         ChoicePrompt([HumanMessage("You are hungry. {options}")], ["look", "open fridge"], kind="text"),
         default="open fridge",
         order=["look", "open fridge"],
+        role="actor",
     )
     assert choice.value == "look" and choice.valid
     assert len(model.calls) == 1  # no premise asked
     labels = Trained(responses=[{"logprobs": {"BUY": -3.0, "SELL": -0.2, "HOLD": -2.0}}])
     content_free = [HumanMessage(CONTENT_FREE)]
-    picked = choose(labels, prompt(content_free=content_free), default="HOLD", order=ACTIONS)
+    picked = choose(labels, prompt(content_free=content_free), default="HOLD", order=ACTIONS, role="manager")
     assert picked.value == "SELL" and len(labels.calls) == 1  # no content-free call
+    untrained = Trained(responses=[{"logprobs": {"BUY": -3.0, "SELL": -0.2, "HOLD": -2.0}}, {"logprobs": [0, 0, 0]}])
+    choose(untrained, prompt(content_free=content_free), default="HOLD", order=ACTIONS, role="reflector")
+    assert len(untrained.calls) == 2  # calibrated: the content-free prompt asked too
 
 
 def test_bad_replies_and_failed_calls_are_retried_then_fall_back() -> None:

@@ -124,7 +124,7 @@ def test_a_model_trained_on_the_choice_prompts_is_not_calibrated(tmp_path: Path)
     from retinue.llms.llama_cpp import LlamaCppChatModel
     from retinue.models.registry import register
 
-    for name, card in (("trained-agent", {"choice_scoring": "conditional"}), ("cpt-other", {})):
+    for name, card in (("trained-agent", {"choice_roles": ["actor", "planner"]}), ("cpt-other", {})):
         folder = tmp_path / name
         folder.mkdir()
         (folder / "card.json").write_text(json.dumps(card))
@@ -133,5 +133,5 @@ def test_a_model_trained_on_the_choice_prompts_is_not_calibrated(tmp_path: Path)
     trained = make_chat_model(LLMConfig(model="trained-agent"))
     other = make_chat_model(LLMConfig(model="cpt-other"))
     assert isinstance(trained, LlamaCppChatModel) and isinstance(other, LlamaCppChatModel)
-    assert not trained.calibrate_choices and other.calibrate_choices
-    assert make_chat_model(LLMConfig()).calibrate_choices  # type: ignore[attr-defined]
+    assert trained.trained_roles == {"actor", "planner"} and other.trained_roles == frozenset()
+    assert make_chat_model(LLMConfig(model="gemma3-270m")).trained_roles == frozenset()  # type: ignore[attr-defined]

@@ -10,7 +10,14 @@ from retinue.config import LLMConfig
 from retinue.models import registry
 from retinue.models.model_folder import ADAPTER_FILE, CARD_FILE, GGUF_FILE, file_sha256
 from retinue.training.lm import shipped
-from retinue.training.lm.shipped import built_folder, ensure_chat_model, needs_build, shipped_adapter
+from retinue.training.lm.shipped import (
+    DEFAULT_AGENT_MODEL,
+    built_folder,
+    ensure_chat_model,
+    model_for_new_run,
+    needs_build,
+    shipped_adapter,
+)
 
 
 def _ship(root: Path, name: str, weights: bytes) -> Path:
@@ -52,12 +59,27 @@ def test_a_model_trained_here_under_the_shipped_name_wins(tmp_path: Path) -> Non
 
 def test_commands_build_only_an_embedded_shipped_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "models"
-    _ship(root, "agent-x", b"weights")
+    _ship(root, "agent-unbuilt", b"weights")  # (the test session's registry is shared: a name no test builds)
     built: list[str] = []
-    monkeypatch.setattr(shipped, "SHIPPED_MODELS", root)
-    monkeypatch.setattr(shipped, "needs_build", lambda name, where=root: name == "agent-x")
     monkeypatch.setattr(shipped, "build_shipped", lambda name, console=None, where=root: built.append(name))
-    ensure_chat_model(LLMConfig(provider="embedded", model="agent-x"))
-    ensure_chat_model(LLMConfig(provider="openai", model="agent-x"))
-    ensure_chat_model(LLMConfig(provider="embedded"))
-    assert built == ["agent-x"]
+    ensure_chat_model(LLMConfig(provider="embedded", model="agent-unbuilt"), root=root)
+    ensure_chat_model(LLMConfig(provider="openai", model="agent-unbuilt"), root=root)
+    ensure_chat_model(LLMConfig(provider="embedded"), root=root)
+    assert built == ["agent-unbuilt"]
+
+
+def test_a_new_embedded_run_with_no_model_named_gets_the_shipped_agent_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "models"
+    built: list[str] = []
+    monkeypatch.setattr(shipped, "needs_build", lambda name, where=root: name == DEFAULT_AGENT_MODEL)
+    monkeypatch.setattr(shipped, "build_shipped", lambda name, console=None, where=root: built.append(name))
+    unnamed = LLMConfig(provider="embedded")
+    assert model_for_new_run(unnamed, root=root).model is None  # nothing shipped: the base model
+    _ship(root, DEFAULT_AGENT_MODEL, b"weights")
+    assert model_for_new_run(unnamed, root=root).model == DEFAULT_AGENT_MODEL and built == [DEFAULT_AGENT_MODEL]
+    base = LLMConfig(provider="embedded", model="gemma3-270m")
+    assert model_for_new_run(base, root=root).model == "gemma3-270m"  # the base model when named
+    assert model_for_new_run(LLMConfig(provider="openai"), root=root).model is None
+    assert built == [DEFAULT_AGENT_MODEL]

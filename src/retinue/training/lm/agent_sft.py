@@ -156,6 +156,13 @@ def training_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def device_description(device: torch.device) -> str:
+    """What trained a model, for its card: the GPU's name, or the CPU threads, and torch's version."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (torch {torch.__version__})"
+    return f"cpu ({torch.get_num_threads()} threads, torch {torch.__version__})"
+
+
 def write_merged(adapter: Path, folder: Path, **fields: Any) -> dict[str, Any]:
     """Merge the adapter in `adapter` into Gemma 3 270M and write `folder`: model.gguf (what the embedded
     provider runs) and a card, the adapter's plus `fields` and the adapter's hash; returns the card. The one

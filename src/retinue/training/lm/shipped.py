@@ -1,6 +1,7 @@
 """Models the repository ships as LoRA adapters (`models/<name>/`), built into a runnable GGUF on first use.
 
-A fresh clone runs `--model agent-gemma` without training: the first use merges the committed adapter
+A fresh clone runs agent-gemma without training (a new run of the embedded provider gets it when no model
+is named): the first use merges the committed adapter
 into Gemma 3 270M and writes RETINUE_HOME/models/<name>/model.gguf (a minute or two, with a progress
 line), then registers it. A model of the same name trained here (`retinue train agent`) is registered
 elsewhere and wins; a build from an older adapter is rebuilt when the adapter changes.
@@ -17,6 +18,7 @@ from retinue.models.model_folder import ADAPTER_FILE, CARD_FILE, GGUF_FILE, file
 from retinue.paths import retinue_home
 
 SHIPPED_MODELS = Path(__file__).resolve().parents[4] / "models"  # the repository's models/ folder
+DEFAULT_AGENT_MODEL = "agent-gemma"  # what a new run of the embedded provider gets when no model is named
 
 
 def shipped_adapter(name: str, root: Path = SHIPPED_MODELS) -> Path | None:
@@ -60,8 +62,17 @@ def build_shipped(name: str, console: Console | None = None, root: Path = SHIPPE
     return folder
 
 
-def ensure_chat_model(config: LLMConfig, console: Console | None = None) -> None:
+def model_for_new_run(config: LLMConfig, console: Console | None = None, root: Path = SHIPPED_MODELS) -> LLMConfig:
+    """The chat model settings a new run records: the embedded provider with no model named gets agent-gemma
+    where the repository ships it (`--model gemma3-270m` names the base model), built on first use."""
+    if config.provider == "embedded" and config.model is None and shipped_adapter(DEFAULT_AGENT_MODEL, root):
+        config = config.model_copy(update={"model": DEFAULT_AGENT_MODEL})
+    ensure_chat_model(config, console, root)
+    return config
+
+
+def ensure_chat_model(config: LLMConfig, console: Console | None = None, root: Path = SHIPPED_MODELS) -> None:
     """Build the embedded model `config` names if it is a shipped adapter not built yet (front ends call
     this before they check the model)."""
-    if config.provider == "embedded" and config.model is not None and needs_build(config.model):
-        build_shipped(config.model, console)
+    if config.provider == "embedded" and config.model is not None and needs_build(config.model, root):
+        build_shipped(config.model, console, root)
