@@ -29,3 +29,19 @@ def kgqa_metrics(
         "tokens_per_question": round(sum(r["tokens"] for r in results) / count, 1) if count else 0.0,
         "seconds_per_question": round(sum(r["seconds"] for r in results) / count, 3) if count else 0.0,
     }
+
+
+def plan_agreement(results: Sequence[dict[str, Any]], gold_paths: Sequence[list[str] | None]) -> dict[str, Any]:
+    """How often the planner's last plan of a question is its gold relation path (MetaQA's, from the
+    question type), over the questions that have both; nothing for a method without a planner."""
+    pairs = [
+        ((result.get("plan") or {}).get("path"), gold)
+        for result, gold in zip(results, gold_paths, strict=True)
+        if gold is not None and result.get("plan") is not None
+    ]
+    if not pairs:
+        return {}
+    return {
+        "plans_compared": len(pairs),
+        "plans_matching_gold": round(sum(1 for planned, gold in pairs if planned == gold) / len(pairs), 4),
+    }

@@ -86,7 +86,16 @@ def _pick_questions(
         # The split is by question index, so the paraphrased (ntm) questions split as the vanilla ones do.
         _, validation = split_dev(metaqa_questions(root, hops, variant), config.seed)  # type: ignore[arg-type]
         chosen = seeded_sample(validation, config.limit, config.seed)
-    return [{"id": q.id, "text": q.text, "answers": list(q.answers), "answerable": q.answerable} for q in chosen]
+    return [
+        {
+            "id": q.id,
+            "text": q.text,
+            "answers": list(q.answers),
+            "answerable": q.answerable,
+            "gold_path": [s.name for s in q.path] if q.path is not None else None,
+        }
+        for q in chosen
+    ]
 
 
 def explorer_folder(explorer: Path | None) -> Path:
@@ -141,12 +150,13 @@ def build(config: EffiQAScenario, run: RunDirectory, console: Console | None = N
 
 def _report(run: RunDirectory, questions: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[str, Any]:
     """Hits@1 and cost per question; every answer with its path in predictions.jsonl."""
-    from retinue.evaluation.kgqa import hit, kgqa_metrics
+    from retinue.evaluation.kgqa import hit, kgqa_metrics, plan_agreement
 
     if len(results) != len(questions):
         raise RetinueError(f"{run.path} answered {len(results)} of {len(questions)} questions; --resume it")
     answerable = [q["answerable"] is not False for q in questions]
     metrics = kgqa_metrics(results, [q["answers"] for q in questions], answerable)
+    metrics |= plan_agreement(results, [q.get("gold_path") for q in questions])
     with (run.path / "predictions.jsonl").open("w", encoding="utf-8") as lines:
         for q, r in zip(questions, results, strict=True):
             record = {
