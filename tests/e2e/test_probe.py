@@ -28,7 +28,7 @@ def test_a_probe_runs_for_the_role_with_the_embedded_model(role: str, tmp_path: 
     assert done.returncode == 0, done.stderr
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics) >= KEYS and metrics["cases"] == 2 and metrics["asked"] == 4
-    assert metrics["model"] == "embedded gemma-3-270m-q4_k_m.gguf"
+    assert metrics["model"] == "embedded agent-gemma"  # the default embedded model
     assert 0 <= metrics["accuracy_ci_low"] <= metrics["accuracy"] <= metrics["accuracy_ci_high"] <= 1
     assert 0 < metrics["chance"] < 1 and metrics["fallback_rate"] == 0.0
     answers = [json.loads(line) for line in (run / "answers.jsonl").read_text().splitlines()]

@@ -69,7 +69,7 @@ def ask(
         scenario = AskScenario(
             prompts=_read_prompts(prompt, prompts_file),
             schema_=_read_schema(schema) if schema else None,
-            llm=models.settings(),
+            llm=models.settings(default_model=False),
             db=check_db_url(db),
         )
         ask_run = scenario

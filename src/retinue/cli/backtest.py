@@ -100,7 +100,7 @@ def backtest(
             sentiment_model=sentiment_model,
             data_dir=data_dir,
             db=check_db_url(db),
-            llm=models.settings(),
+            llm=models.settings(default_model=False),
         )
     result = run_scenario(scenario, out_dir=out_dir, resume=resume)
     from retinue.scenarios import load_scenario

@@ -84,14 +84,20 @@ class ModelOptions:
             "cache": False if self.no_cache else None,
         }
 
-    def settings(self) -> LLMConfig:
+    def settings(self, default_model: bool = True) -> LLMConfig:
         """The [llm] settings of --config with the model options over them, checked now: a command refuses a
-        model it could not make before it creates a run directory."""
+        model it could not make before it creates a run directory. A named shipped model is built now; with
+        `default_model` an embedded one with no name gets agent-gemma (a scenario run leaves that to
+        `retinue.run`, which gives it only to a run that calls the model)."""
         from retinue.config import load_settings
         from retinue.llms.providers import check_chat_model
-        from retinue.training.lm.shipped import model_for_new_run
+        from retinue.training.lm.shipped import ensure_chat_model, model_for_new_run
 
-        llm_config = model_for_new_run(load_settings(self.config, self.overrides()).llm, err)  # agent-gemma
+        llm_config = load_settings(self.config, self.overrides()).llm
+        if default_model:
+            llm_config = model_for_new_run(llm_config, err)
+        else:
+            ensure_chat_model(llm_config, err)
         check_chat_model(llm_config)
         return llm_config
 

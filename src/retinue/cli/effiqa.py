@@ -131,7 +131,7 @@ def eval_effiqa(
             data_dir=data_dir,
             kg=kg,
             explorer=explorer,
-            llm=models.settings(),
+            llm=models.settings(default_model=False),
             db=check_db_url(db),
         )
     result = run_scenario(scenario, out_dir=out_dir, resume=resume)
@@ -166,7 +166,7 @@ def ask_kg(
         data_dir=data_dir,
         kg=kg,
         explorer=explorer,
-        llm=models.settings(),
+        llm=models.settings(default_model=False),
     )
     result = run_scenario(scenario, out_dir=out_dir, command="ask-kg")
     answer = result.final["results"][0]

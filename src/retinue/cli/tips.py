@@ -110,7 +110,7 @@ def eval_tips(
             first=first,
             max_steps=max_steps,
             settings={"max_tips": max_tips, "seed": seed},
-            llm=models.settings(),
+            llm=models.settings(default_model=False),
             db=check_db_url(db),
         )
     result = run_scenario(scenario, out_dir=out_dir, resume=resume)

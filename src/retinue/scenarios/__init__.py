@@ -94,7 +94,8 @@ def run(
     else:
         command = command or config.command
         ready = _module(command).prepare(config)
-        ready = ready.model_copy(update={"llm": model_for_new_run(ready.llm, console)})  # names its model
+        if ready.uses_model:  # names its model (agent-gemma by default), built on first use
+            ready = ready.model_copy(update={"llm": model_for_new_run(ready.llm, console)})
         folder = RunDirectory.create(command, ready.saved(), out, runs_root())
     assembled = _module(command).build(ready, folder, console)
     return drive(folder, assembled, resume=resume is not None, console=console, on_token=on_token)

@@ -50,6 +50,10 @@ class BacktestScenario(ScenarioConfig):
     sentiment_model: Path | None = Field(None, description="fincon: a `retinue train sentiment` model for news.")
     data_dir: Path | None = Field(None, description="Data root holding market/ (default: see paths.data_root).")
 
+    @property
+    def uses_model(self) -> bool:
+        return self.method == "fincon"
+
     @field_validator("tickers")
     @classmethod
     def _upper_and_once(cls, tickers: list[str]) -> list[str]:

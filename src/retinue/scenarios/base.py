@@ -20,6 +20,11 @@ class ScenarioConfig(BaseModel):
         None, description="PostgreSQL URL for checkpoints and the response cache (default: SQLite files)."
     )
 
+    @property
+    def uses_model(self) -> bool:
+        """Whether the run calls the chat model (a baseline that does not is never given one to build)."""
+        return True
+
     def saved(self) -> dict[str, Any]:
         """The config as config.json holds it."""
         return self.model_dump(mode="json")

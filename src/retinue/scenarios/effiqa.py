@@ -37,8 +37,13 @@ class EffiQAScenario(ScenarioConfig):
         None, description=f"Plug-in model folder (default: the registered {EXPLORER_NAME!r})."
     )
     questions: list[dict[str, Any]] | None = Field(
-        None, description="The questions asked, each {text, answers, answerable, id}; drawn by prepare() when None."
+        None,
+        description="The questions asked, each {text, answers, answerable, id, gold_path}; None: prepare() draws.",
     )
+
+    @property
+    def uses_model(self) -> bool:
+        return self.method != "plugin"
 
 
 def prepare(config: EffiQAScenario) -> EffiQAScenario:

@@ -54,6 +54,10 @@ class TipsScenario(ScenarioConfig):
             raise ValueError("reflexion reflects on its own failed attempts: use the own or cross setting")
         return self
 
+    @property
+    def uses_model(self) -> bool:
+        return self.method not in ("random", "walkthrough")
+
 
 def prepare(config: TipsScenario) -> TipsScenario:
     """The config with every game, the episode schedule and the demonstrations fixed."""

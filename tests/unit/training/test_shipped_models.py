@@ -83,3 +83,31 @@ def test_a_new_embedded_run_with_no_model_named_gets_the_shipped_agent_model(
     assert model_for_new_run(base, root=root).model == "gemma3-270m"  # the base model when named
     assert model_for_new_run(LLMConfig(provider="openai"), root=root).model is None
     assert built == [DEFAULT_AGENT_MODEL]
+
+
+def test_processes_starting_at_once_build_a_shipped_model_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from retinue.training.lm import agent_sft
+
+    root = tmp_path / "models"
+    _ship(root, "agent-at-once", b"weights")
+    builds: list[Path] = []
+
+    def slow_merge(given: Path, folder: Path, **fields: object) -> dict[str, object]:
+        builds.append(folder)
+        time.sleep(0.3)  # the other one asks meanwhile
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / GGUF_FILE).write_bytes(b"gguf")
+        card = {"adapter_sha256": file_sha256(given / ADAPTER_FILE)}
+        (folder / CARD_FILE).write_text(json.dumps(card))
+        return card
+
+    monkeypatch.setattr(agent_sft, "write_merged", slow_merge)
+    threads = [threading.Thread(target=shipped.build_shipped, args=("agent-at-once", None, root)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert builds == [built_folder("agent-at-once")] and not needs_build("agent-at-once", root)

@@ -7,6 +7,7 @@ line), then registers it. A model of the same name trained here (`retinue train 
 elsewhere and wins; a build from an older adapter is rebuilt when the adapter changes.
 """
 
+import fcntl
 import json
 from pathlib import Path
 
@@ -55,9 +56,16 @@ def build_shipped(name: str, console: Console | None = None, root: Path = SHIPPE
         raise ValueError(f"no adapter shipped as {name!r} in {root}")
     folder = built_folder(name)
     console = console or Console(stderr=True)
-    with console.status(f"building {name} from {adapter} into {folder / GGUF_FILE}, once (a minute or two)"):
-        write_merged(adapter, folder, shipped_from=str(adapter))
-    registry.register(name, folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # Several processes may start at once on a fresh machine (a sweep's cells): one builds, the others wait
+    # for it and then find the build current.
+    with (folder.parent / f".{name}.build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not needs_build(name, root):
+            return folder
+        with console.status(f"building {name} from {adapter} into {folder / GGUF_FILE}, once (a minute or two)"):
+            write_merged(adapter, folder, shipped_from=str(adapter))
+        registry.register(name, folder)
     console.print(f"built {name}: {folder / GGUF_FILE}")
     return folder
 
