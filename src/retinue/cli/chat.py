@@ -58,7 +58,7 @@ def chat(
     if team not in TEAMS:
         raise RetinueError(f"--team: {team!r} is not one of {', '.join(TEAMS)}")
     scenario = ChatScenario(
-        llm=models.settings(),
+        llm=models.settings(default_model=False),
         kg=kg,
         explorer=explorer,
         data_dir=data_dir,

@@ -62,7 +62,7 @@ def serve(
         raise RetinueError(f"--port must be between 1 and 65535, not {port}")
     _check_port_free(host, port)
     scenario = ChatScenario(
-        llm=models.settings(),
+        llm=models.settings(default_model=False),
         kg=kg,
         explorer=explorer,
         data_dir=data_dir,

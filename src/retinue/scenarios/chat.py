@@ -26,19 +26,22 @@ class ChatScenario(ScenarioConfig):
 
 def open_sessions(config: ChatScenario, console: Console | None = None) -> Any:
     """The chat sessions with the configured model and each team's tools on demand (a `fincon_run` is
-    checked now, not at the team's first turn)."""
+    checked now, not at the team's first turn). An embedded model with no name is agent-gemma, built on
+    first use once the options are checked."""
     from retinue.llms import UsageRecorder, run_chat_model
     from retinue.paths import retinue_home
     from retinue.scenarios.chat_sessions import ChatSessions
+    from retinue.training.lm.shipped import model_for_new_run
 
     console = console or Console(stderr=True)
     start = backtest_memory(config.fincon_run) if config.fincon_run else None
+    llm = model_for_new_run(config.llm, console)
     usage = UsageRecorder()
     return ChatSessions(
         retinue_home() / "chat",
-        run_chat_model(config.llm, usage),
+        run_chat_model(llm, usage),
         usage,
-        config.llm,
+        llm,
         lambda: load_effiqa(config.kg, config.explorer, config.data_dir, console),
         load_fincon=lambda: load_fincon(config.data_dir, start),
         load_tips=lambda: load_games_for_chat(config.games, console),
