@@ -46,15 +46,20 @@ def test_a_few_steps_of_training_make_a_model_the_seam_runs(tw_suite: Path, tmp_
     assert adapter.stat().st_size < 16 * 2**20  # small enough to commit
     assert (run / "model" / GGUF_FILE).is_file() and registry.card("agent-test")["folder"] == str(run / "model")
 
-    # Training goes on from a saved adapter: a step too small to move it starts where the first run ended.
+    # Training goes on from a saved adapter (here on examples ZIP picks to a token budget): it starts where
+    # the first run ended, and a step too small to move it leaves it there.
     again = _retinue(
         "train", "agent", "--data", str(data), "--steps", "1", "--accumulate", "1", "--lr", "1e-12",
         "--held-out", "0", "--init-adapter", str(run / "adapter"), "--name", "agent-again",
-        "--out", str(tmp_path / "again"),
+        "--budget-tokens", "3000", "--selection", "zip", "--out", str(tmp_path / "again"),
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     continued = json.loads((tmp_path / "again" / "metrics.json").read_text())
-    assert abs(continued["target_loss_train_after"] - metrics["target_loss_train_after"]) < 0.05
+    assert continued["target_loss_train_before"] < 0.8 * metrics["target_loss_train_before"]  # not from the base
+    assert abs(continued["target_loss_train_after"] - continued["target_loss_train_before"]) < 0.01
+    assert continued["selection"] == "zip" and 3000 <= continued["selected_tokens"] < 3000 + 1024
+    assert continued["train_examples"] < metrics["train_examples"]
+    assert 1 < continued["compression_ratio_selected"] <= continued["compression_ratio_pool"]
     card = json.loads((tmp_path / "again" / "adapter" / "card.json").read_text())
     assert card["continued_from"]["adapter_sha256"] == file_sha256(adapter)
 

@@ -24,8 +24,19 @@ def train_agent(
     max_tokens: Annotated[int, typer.Option(help="Examples longer than this (prompt + target) are left out.")] = 1024,
     held_out: Annotated[float, typer.Option(help="Share of games/questions held out for the card's figures.")] = 0.05,
     per_role: Annotated[
-        int | None, typer.Option(help="At most this many examples of each role, drawn by --seed (default: all).")
+        str | None,
+        typer.Option(
+            help="At most this many examples of each role (400), or of the roles named (planner=2000,actor=300), "
+            "drawn by --seed (default: all)."
+        ),
     ] = None,
+    budget_tokens: Annotated[
+        int | None,
+        typer.Option(help="Train on examples whose tokens reach this budget, chosen by --selection (default: all)."),
+    ] = None,
+    selection: Annotated[
+        str, typer.Option(help="With --budget-tokens: zip (the least redundant mixture) or random (the control).")
+    ] = "zip",
     init_adapter: Annotated[
         Path | None,
         typer.Option(help="Continue from this adapter (e.g. models/agent-gemma) instead of a fresh one; its rank."),
@@ -49,27 +60,43 @@ def train_agent(
 
     if steps < 1 or accumulate < 1 or rank < 1 or not 0 <= held_out < 1 or max_tokens < 64:
         raise RetinueError("--steps, --accumulate and --rank at least 1, --held-out in [0, 1), --max-tokens >= 64")
-    if per_role is not None and per_role < 1:
-        raise RetinueError("--per-role must be at least 1")
+    if selection not in agent_sft.SELECTIONS or (budget_tokens is not None and budget_tokens < 1):
+        raise RetinueError(f"--selection: one of {', '.join(agent_sft.SELECTIONS)}; --budget-tokens at least 1")
+    caps = agent_sft.parse_per_role(per_role) if per_role is not None else None
     chosen = [r.strip() for r in roles.split(",") if r.strip()]
-    examples = agent_sft.per_role(agent_sft.read_examples(data, chosen), per_role, seed)
+    if isinstance(caps, dict) and (unknown := sorted(set(caps) - set(chosen))):
+        raise RetinueError(f"--per-role names {', '.join(unknown)}, not among --roles {','.join(chosen)}")
+    examples = agent_sft.per_role(agent_sft.read_examples(data, chosen), caps, seed)
     config = {"data": str(data), "roles": chosen, "steps": steps, "accumulate": accumulate, "lr": lr, "rank": rank}
-    config |= {"per_role": per_role, "init_adapter": str(init_adapter.resolve()) if init_adapter else None}
+    config |= {"budget_tokens": budget_tokens, "selection": selection if budget_tokens else None}
+    config |= {"per_role": caps, "init_adapter": str(init_adapter.resolve()) if init_adapter else None}
     run = RunDirectory.create("train agent", config | {"max_tokens": max_tokens, "seed": seed}, out_dir, runs_root())
     started = time.perf_counter()
     with err.status("tokenising the examples as the embedded model sees them"):
         tokenised, too_long = agent_sft.tokenise(examples, max_tokens)
     trained_on, held = agent_sft.split_held_out(tokenised, held_out, seed)
+    chosen_by: dict[str, object] = {}
+    if budget_tokens is not None:
+        with err.status(f"choosing examples to {budget_tokens} tokens by {selection}"):
+            picked = agent_sft.select_to_budget(trained_on, budget_tokens, selection, seed)
+        trained_on = picked.examples
+        chosen_by = {
+            "selection": picked.how,
+            "budget_tokens": budget_tokens,
+            "selected_tokens": picked.tokens,
+            "compression_ratio_selected": picked.ratio,
+            "compression_ratio_pool": picked.pool_ratio,
+        }
+        err.print(
+            f"{picked.how}: {len(trained_on)} examples, {picked.tokens} tokens, compression ratio {picked.ratio} "
+            f"(the pool's {picked.pool_ratio})"
+        )
     with err.status("loading Gemma 3 270M in torch"):
         gemma, _ = load_gemma(base_folder())
     device = agent_sft.training_device()
     gemma.to(device)
     parameters = gemma.parameters_count()
     sample, held_sample = trained_on[:EVALUATED], held[:EVALUATED]
-    before = {
-        "train": agent_sft.mean_target_loss(gemma, sample),
-        "held": agent_sft.mean_target_loss(gemma, held_sample),
-    }
     continued: dict[str, object] = {}
     continued_roles: list[str] = []
     if init_adapter is not None:
@@ -77,9 +104,15 @@ def train_agent(
         rank = int(started_from["lora"]["rank"])
         continued = {key: started_from.get(key) for key in ("command", "training_data", "device", "metrics")}
         continued["adapter_sha256"] = started_from.get("tensors_sha256")
+        if "continued_from" in started_from:  # the whole chain of stages, each with its own recipe
+            continued["continued_from"] = started_from["continued_from"]
         continued_roles = list(started_from.get("choice_roles", []))
     else:
         wrapped = agent_sft.add_lora(gemma, rank, 2 * rank)
+    before = {  # of the model training starts from: the base, or the adapter continued from
+        "train": agent_sft.mean_target_loss(wrapped, sample),
+        "held": agent_sft.mean_target_loss(wrapped, held_sample),
+    }
     with progress_bars(console=err) as bar:
         task = bar.add_task("training steps", total=steps)
         losses = agent_sft.train(
@@ -104,11 +137,12 @@ def train_agent(
         "last_step_loss": round(losses[-1], 4),
         "training_tokens": round(tokens),
         "seconds": seconds,
-    }
+    } | chosen_by
     card = lm_card(
         gemma, "the agents' choices (" + ", ".join(chosen) + ")",
-        f"{len(trained_on)} examples of {data} (retinue train agent-data: train splits only), "
-        f"{steps} steps x {accumulate}, LoRA rank {rank} merged",
+        f"{len(trained_on)} examples of {data} (retinue train agent-data: train splits only)"
+        + (f", chosen by {selection} to {budget_tokens} tokens, " if budget_tokens else ", ")
+        + f"{steps} steps x {accumulate}, LoRA rank {rank} merged",
         "fine-tuning (LoRA, merged)", base="gemma-270m", metrics=metrics, seed=seed,
         device=f"{agent_sft.device_description(device)}, {seconds / 60:.0f} min",
         command=" ".join(["retinue", *sys.argv[1:]]), choice_roles=sorted({*chosen, *continued_roles}),

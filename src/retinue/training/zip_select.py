@@ -60,29 +60,46 @@ class Selection:
 
 
 def zip_select(
-    texts: Sequence[str], budget: int, k1: int = 10_000, k2: int = 200, k3: int = 100, progress: Progress | None = None
+    texts: Sequence[str],
+    budget: int,
+    k1: int = 10_000,
+    k2: int = 200,
+    k3: int = 100,
+    progress: Progress | None = None,
+    costs: Sequence[int] | None = None,
 ) -> Selection:
-    if not 0 < budget <= len(texts):
-        raise RetinueError(f"the budget must be between 1 and the pool size {len(texts)}, not {budget}")
+    """Items chosen by ZIP until `budget` is spent: a count of items, or, with `costs` (say each item's
+    tokens), their total cost (the last item chosen may pass it). The order chosen is the same whatever the
+    budget, so a smaller budget's selection is a prefix of a larger one's."""
+    if costs is not None and (len(costs) != len(texts) or any(c < 1 for c in costs)):
+        raise RetinueError("ZIP needs a cost of at least 1 for every item")
+    item_costs = list(costs) if costs is not None else [1] * len(texts)
+    if not 0 < budget <= sum(item_costs):
+        unit = "the pool's total cost" if costs is not None else "the pool size"
+        raise RetinueError(f"the budget must be between 1 and {unit} {sum(item_costs)}, not {budget}")
     if not (k1 >= k2 >= k3 >= 1):
         raise RetinueError(f"ZIP needs k1 >= k2 >= k3 >= 1, got {k1}, {k2}, {k3}")
     pieces = [f"{t}\n".encode() for t in texts]
     stream = _Stream()
     scores = {i: _Stream().ratio_with(p) for i, p in enumerate(pieces)}  # each item alone
     chosen: list[int] = []
-    while len(chosen) < budget:
+    spent = 0
+    while spent < budget:
         top = sorted(scores, key=lambda i: (scores[i], i))[:k1]
         for i in top:
             scores[i] = stream.ratio_with(pieces[i])
         shortlist = sorted(top, key=lambda i: (scores[i], i))[:k2]
-        for _ in range(min(k3, budget - len(chosen), len(shortlist))):
+        for _ in range(min(k3, len(shortlist))):
+            if spent >= budget:
+                break
             best = min(shortlist, key=lambda i: (stream.ratio_with(pieces[i]), i))
             shortlist.remove(best)
             stream.add(pieces[best])
             chosen.append(best)
+            spent += item_costs[best]
             del scores[best]
         if progress is not None:
-            progress(len(chosen), budget)
+            progress(min(spent, budget), budget)
     return Selection(chosen, stream.ratio())
 
 

@@ -51,6 +51,19 @@ def test_selection_is_less_redundant_than_random_subsets() -> None:
     assert sum(texts[i] == texts[0] for i in selection.indices) <= 1  # the repeated sentence at most once
 
 
+def test_a_cost_budget_is_spent_in_the_order_a_count_budget_chooses() -> None:
+    texts = _pool(60, seed=2)
+    costs = [1 + i % 4 for i in range(60)]
+    by_cost = zip_select(texts, 30, k1=60, k2=20, k3=5, costs=costs)
+    spent = [costs[i] for i in by_cost.indices]
+    assert sum(spent) >= 30 and sum(spent[:-1]) < 30  # stops at the item that reaches the budget
+    assert by_cost.indices == zip_select(texts, len(by_cost.indices), k1=60, k2=20, k3=5).indices
+    with pytest.raises(RetinueError, match="cost"):
+        zip_select(texts, 30, costs=[0] * 60)
+    with pytest.raises(RetinueError, match="total cost"):
+        zip_select(texts, sum(costs) + 1, costs=costs)
+
+
 def test_bad_budgets_and_pools_are_named(tmp_path: Path) -> None:
     with pytest.raises(RetinueError, match="budget"):
         zip_select(["a", "b"], 3)

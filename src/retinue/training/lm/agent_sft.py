@@ -11,7 +11,7 @@ model.gguf that the model seam runs by its registered name.
 
 import json
 import random
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ class Tokenised:
     target_start: int
     role: str
     group: str  # what held-out examples are split by: a game, a question, a set of sentences
+    text: str = ""  # the prompt's messages, stem and target as text (what ZIP compresses)
 
 
 def read_examples(folder: Path, roles: Sequence[str]) -> list[dict[str, Any]]:
@@ -50,19 +51,49 @@ def read_examples(folder: Path, roles: Sequence[str]) -> list[dict[str, Any]]:
     return examples
 
 
-def per_role(examples: Sequence[dict[str, Any]], limit: int | None, seed: int) -> list[dict[str, Any]]:
-    """At most `limit` examples of each role (all for None), drawn by `seed`, in their given order."""
+def per_role(
+    examples: Sequence[dict[str, Any]], limit: int | Mapping[str, int] | None, seed: int
+) -> list[dict[str, Any]]:
+    """At most `limit` examples of each role (a number for every role, or one a role: a role it does not name
+    keeps all; None keeps all), drawn by `seed`, in their given order."""
     if limit is None:
         return list(examples)
     by_role: dict[str, list[int]] = {}
     for index, example in enumerate(examples):
         by_role.setdefault(example["role"], []).append(index)
+
+    def cap(role: str, count: int) -> int:
+        wanted = limit.get(role, count) if isinstance(limit, Mapping) else limit
+        return min(wanted, count)
+
     kept = sorted(
         index
         for role, indices in sorted(by_role.items())
-        for index in random.Random(f"{seed}:{role}").sample(indices, min(limit, len(indices)))
+        for index in random.Random(f"{seed}:{role}").sample(indices, cap(role, len(indices)))
     )
     return [examples[index] for index in kept]
+
+
+def parse_per_role(text: str) -> int | dict[str, int]:
+    """`--per-role`: a number for every role ("400") or one a role ("planner=2000,actor=300")."""
+    text = text.strip()
+    try:
+        if "=" not in text:
+            limit = int(text)
+            if limit < 1:
+                raise ValueError
+            return limit
+        caps = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            role, _, count = part.partition("=")
+            caps[role.strip()] = int(count)
+            if not role.strip() or caps[role.strip()] < 1:
+                raise ValueError
+        return caps
+    except ValueError:
+        raise RetinueError(
+            f"--per-role {text!r}: a number of at least 1, or ROLE=N for each role (planner=2000,actor=300)"
+        ) from None
 
 
 def tokenise(examples: Iterable[dict[str, Any]], max_tokens: int) -> tuple[list[Tokenised], int]:
@@ -84,7 +115,8 @@ def tokenise(examples: Iterable[dict[str, Any]], max_tokens: int) -> tuple[list[
             continue
         provenance = example.get("provenance", {})
         group = str(provenance.get("game") or provenance.get("question") or provenance.get("group") or "")
-        made.append(Tokenised(list(prompt) + list(target), len(prompt), example["role"], group))
+        text = "\n".join([*(m["content"] for m in example["messages"]), f"{example['stem']} {example['target']}"])
+        made.append(Tokenised(list(prompt) + list(target), len(prompt), example["role"], group, text))
     return made, skipped
 
 
@@ -97,6 +129,52 @@ def split_held_out(examples: Sequence[Tokenised], share: float, seed: int) -> tu
         count = min(max(count, 1), len(groups) - 1)  # a share too small to round to a whole group still holds one
     held = set(groups[:count])
     return [e for e in examples if e.group not in held], [e for e in examples if e.group in held]
+
+
+SELECTIONS = ("zip", "random")
+
+
+@dataclass(frozen=True)
+class BudgetSelection:
+    """The examples a token budget keeps, how they were chosen, and the zlib compression ratio of their
+    texts and of the pool's (the entropy law's measure of redundancy: lower is more diverse)."""
+
+    examples: list[Tokenised]
+    how: str
+    tokens: int
+    ratio: float
+    pool_ratio: float
+
+
+def select_to_budget(pool: Sequence[Tokenised], budget_tokens: int, how: str, seed: int) -> BudgetSelection:
+    """Examples of `pool` until their tokens reach `budget_tokens`: by ZIP (`training/zip_select.py`), or
+    drawn at random by `seed` (the control); in the pool's order, so that only the choice differs."""
+    from retinue.training.zip_select import compression_ratio, zip_select
+
+    if how not in SELECTIONS:
+        raise RetinueError(f"--selection {how!r}: one of {', '.join(SELECTIONS)}")
+    costs = [len(e.tokens) for e in pool]
+    if not 0 < budget_tokens <= sum(costs):
+        raise RetinueError(f"--budget-tokens {budget_tokens}: between 1 and the training examples' {sum(costs)} tokens")
+    if how == "zip":
+        chosen = zip_select([e.text for e in pool], budget_tokens, costs=costs).indices
+    else:
+        order = list(range(len(pool)))
+        random.Random(seed).shuffle(order)
+        chosen, spent = [], 0
+        for index in order:
+            if spent >= budget_tokens:
+                break
+            chosen.append(index)
+            spent += costs[index]
+    kept = [pool[index] for index in sorted(chosen)]
+    return BudgetSelection(
+        kept,
+        how,
+        sum(len(e.tokens) for e in kept),
+        round(compression_ratio([e.text for e in kept]), 4),
+        round(compression_ratio([e.text for e in pool]), 4),
+    )
 
 
 def add_lora(model: GemmaLM, rank: int, alpha: int) -> Any:
