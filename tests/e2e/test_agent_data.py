@@ -107,6 +107,49 @@ def test_planner_examples_are_the_planners_prompts_on_held_in_questions_only() -
     assert [c.kwargs["choice"]["options"] for c in asked] == [e.options for e in picks]
 
 
+def test_reflector_examples_are_its_verdict_prompts_on_a_right_and_a_wrong_path() -> None:
+    from retinue.agent_data import reflector_examples, train_questions
+    from retinue.agents.effiqa.planner import answer_check, check_answer
+    from retinue.envs.kgqa import metaqa_questions, split_dev
+    from retinue.envs.knowledge_graph import KnowledgeGraph, Step
+    from retinue.runs.context import RunContext
+    from retinue.tools.kg_explorer import follow_path
+
+    kg = KnowledgeGraph.load(SHARED / "metaqa" / "kb.txt")
+    questions = train_questions(SHARED, [1, 2, 3], split_seed=0, limit=6)
+    reasons: list[str] = []
+
+    def reason(case: object) -> str:  # what the model would write first; here a marker per call
+        reasons.append(f"check number {len(reasons)}")
+        return reasons[-1]
+
+    examples = list(reflector_examples(kg, questions, reason, split_seed=0))
+    held_out = {q.id for hops in (1, 2, 3) for q in split_dev(metaqa_questions(SHARED, hops), 0)[1]}
+    assert examples and not {e.provenance["question"] for e in examples} & held_out  # validation: never
+    gold = [e for e in examples if e.target == "accept"]
+    wrong = [e for e in examples if e.target == "revise"]
+    assert len(gold) == len(wrong) >= 6 and {e.provenance["hops"] for e in examples} == {1, 2, 3}
+    assert all(e.provenance["path"] == e.provenance["gold_path"] for e in gold)
+    assert all(e.provenance["path"] != e.provenance["gold_path"] for e in wrong)
+
+    # The reflector, scripted to write the same reason and pick the target, is shown the example's prompt
+    # for the path as the explorer reports it.
+    by_id = {q.id: q for q in questions}
+    for example in (gold[0], wrong[-1]):
+        question = by_id[example.provenance["question"]]
+        node = kg.mentions(question.text)[0][1][0]
+        found = follow_path(kg, node, [Step.parse(name) for name in example.provenance["path"]]).to_dict()
+        written = example.messages[-1]["content"].split("Your check: ")[1].split("\n")[0]
+        usage = UsageRecorder()
+        model = ScriptedChatModel(responses=[f'{{"reason": "{written}"}}', example.target], callbacks=[usage])
+        context = RunContext(llm=model, usage=usage, llm_config=LLMConfig(backoff_seconds=0, cache=False))
+        verdict, said, _ = check_answer(context, answer_check(question.text, kg.label(node), found))
+        assert (verdict, said) == (example.target, written)
+        asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+        assert [str(c.messages[-1].content) for c in asked] == [example.messages[-1]["content"]]
+        assert asked[0].kwargs["choice"]["options"] == example.options
+
+
 @pytest.mark.skipif(not (SHARED / "sentiment").is_dir(), reason="the shared sentiment data is not there")
 def test_news_analyst_examples_are_its_prompts_on_sentences_the_probe_never_reads() -> None:
     from retinue.agent_data import analyst_examples

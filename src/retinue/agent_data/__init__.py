@@ -5,9 +5,17 @@ presentation through the choice seam). `retinue train agent-data` writes one JSO
 Each line: {"role", "messages", "stem", "options" (in the order shown), "target", "provenance"}.
 """
 
-from retinue.agent_data.effiqa import planner_examples, train_questions
+from retinue.agent_data.effiqa import planner_examples, reflector_examples, train_questions
 from retinue.agent_data.examples import Example, write_examples
 from retinue.agent_data.fincon import analyst_examples
 from retinue.agent_data.tips import actor_examples
 
-__all__ = ["Example", "actor_examples", "analyst_examples", "planner_examples", "train_questions", "write_examples"]
+__all__ = [
+    "Example",
+    "actor_examples",
+    "analyst_examples",
+    "planner_examples",
+    "reflector_examples",
+    "train_questions",
+    "write_examples",
+]

@@ -1,6 +1,7 @@
-"""EffiQA's planner examples: the next relation of a question's gold path, from the train part of MetaQA
-dev (the seeded split the plug-in explorer trains on; its validation part is what `eval effiqa` asks).
+"""EffiQA's planner and reflector examples, from the train part of MetaQA dev (the seeded split the plug-in
+explorer trains on; its validation part is what `eval effiqa` and the probes ask).
 
+Planner: the next relation of a question's gold path.
 The planner builds a path a step at a time from the steps that lead on from where the path has got to
 (`reachable_steps`); each step of the gold path is one example, and after a gold path shorter than the
 planner's `max_hops`, ending the path is one more. A question naming several entities, or whose gold
@@ -14,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from retinue.agent_data.examples import Example
-from retinue.agents.effiqa.planner import END, reachable_steps, step_prompt
+from retinue.agents.effiqa.planner import END, AnswerCheck, answer_check, reachable_steps, step_prompt, verdict_prompt
 from retinue.agents.effiqa.state import EffiQASettings
 from retinue.envs.kgqa import KGQuestion, metaqa_questions, split_dev
 from retinue.envs.knowledge_graph import KnowledgeGraph
 
 ROLE = "planner"
+REFLECTOR = "reflector"
 
 
 def train_questions(root: Path, hops: Sequence[int], split_seed: int, limit: int | None) -> list[KGQuestion]:
@@ -83,3 +85,61 @@ def _question(kg: KnowledgeGraph, question: KGQuestion, split_seed: int, seed: i
         if gold is None:
             return
         path.append(gold)
+
+
+def reflector_examples(
+    kg: KnowledgeGraph,
+    questions: Sequence[KGQuestion],
+    reason: Callable[[AnswerCheck], str],
+    *,
+    split_seed: int = 0,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[Example]:
+    """The reflector's verdict on two paths a question: its gold path (accept) and a wrong one (revise),
+    each with the answers and supporting triples the explorer would report for it. A wrong path is, drawn
+    by the seed, the gold path cut short (the explorer's commonest slip) or with another last relation,
+    and reaches none of the gold path's answers. `reason` writes the sentence the reflector writes before
+    its verdict at run time (the model's own, so training sees what run time sees)."""
+    for done, question in enumerate(questions, 1):
+        yield from _reflections(kg, question, reason, split_seed, seed)
+        if progress is not None and (done % 20 == 0 or done == len(questions)):
+            progress(done, len(questions))
+
+
+def _reflections(
+    kg: KnowledgeGraph, question: KGQuestion, reason: Callable[[AnswerCheck], str], split_seed: int, seed: int
+) -> Iterator[Example]:
+    from retinue.tools.kg_explorer import follow_path
+
+    if question.path is None:
+        return
+    nodes = [node for _, found in kg.mentions(question.text) for node in found]
+    labels = list(dict.fromkeys(kg.label(node) for node in nodes))
+    if len(labels) != 1:
+        return
+    topic, gold = nodes[0], tuple(question.path)
+    right = follow_path(kg, topic, gold)
+    if not right.answers:
+        return
+    wrong_paths = [gold[:-1]] if len(gold) > 1 else []
+    wrong_paths += [(*gold[:-1], step) for step in reachable_steps(kg, topic, gold[:-1]) if step != gold[-1]]
+    found = [follow_path(kg, topic, path) for path in wrong_paths]
+    wrong = [f for f in found if f.answers and not set(f.answers) & set(right.answers)]
+    if not wrong:
+        return
+    draw = random.Random(f"{seed}:{question.id}")
+    shortened = [f for f in wrong if len(f.steps) < len(gold)]
+    picked = draw.choice(shortened if shortened and draw.random() < 0.5 else wrong)
+    for path, target in ((right, "accept"), (picked, "revise")):
+        case = answer_check(question.text, labels[0], path.to_dict())
+        provenance = {
+            "question": question.id,
+            "hops": len(gold),
+            "split": "train",
+            "split_seed": split_seed,
+            "path": case.path,
+            "gold_path": [s.name for s in gold],
+            "kind": "gold" if target == "accept" else "wrong",
+        }
+        yield Example.of_choice(REFLECTOR, verdict_prompt(case, reason(case)), target, provenance, seed)

@@ -13,12 +13,15 @@ from retinue.errors import RetinueError
 if TYPE_CHECKING:
     from retinue.agent_data import Example
 
-ROLES = ("actor", "planner", "news_analyst")
+ROLES = ("actor", "planner", "reflector", "news_analyst")
 
 
 def agent_data(
     roles: Annotated[
-        str, typer.Option(help="Roles, comma-separated: actor (Tips), planner (EffiQA), news_analyst (FinCon).")
+        str,
+        typer.Option(
+            help="Roles, comma-separated: actor (Tips), planner and reflector (EffiQA), news_analyst (FinCon)."
+        ),
     ] = "actor",
     games: Annotated[Path | None, typer.Option(help="actor: games made by `retinue games make --split train`.")] = None,
     deviations: Annotated[int, typer.Option(help="actor: rollouts off the expert's path per game.")] = 2,
@@ -26,6 +29,13 @@ def agent_data(
     questions: Annotated[
         int | None, typer.Option(help="planner: questions a hop count from the train part of MetaQA dev.")
     ] = 1000,
+    reflections: Annotated[
+        int, typer.Option(help="reflector: questions a hop count (a right and a wrong path each), from the same part.")
+    ] = 100,
+    reason_model: Annotated[
+        str,
+        typer.Option(help="reflector: the embedded model that writes the reason before each verdict, as at run time."),
+    ] = "agent-gemma",
     split_seed: Annotated[int, typer.Option(help="planner: seed of the dev split (as the explorer's).")] = 0,
     sentences: Annotated[
         int, typer.Option(help="news_analyst: examples a label from the train part of Financial PhraseBank.")
@@ -50,8 +60,10 @@ def agent_data(
         raise RetinueError(f"--roles: {', '.join(unknown)} not labelled yet; so far: {', '.join(ROLES)}")
     if "actor" in chosen and games is None:
         raise RetinueError("--games is required for the actor: a folder made by `retinue games make --split train`")
-    if deviations < 0 or recovery_steps < 1 or sentences < 1 or (questions is not None and questions < 1):
-        raise RetinueError("--deviations must be at least 0, --recovery-steps, --questions and --sentences at least 1")
+    if deviations < 0 or min(recovery_steps, sentences, reflections) < 1 or (questions is not None and questions < 1):
+        raise RetinueError(
+            "--deviations must be at least 0, --recovery-steps, --questions, --reflections and --sentences at least 1"
+        )
     config = {
         "roles": chosen,
         "games": str(games) if games else None,
@@ -60,6 +72,8 @@ def agent_data(
         "questions": questions,
         "split_seed": split_seed,
         "sentences": sentences,
+        "reflections": reflections if "reflector" in chosen else None,
+        "reason_model": reason_model if "reflector" in chosen else None,
         "seed": seed,
     }
     run = RunDirectory.create("train agent-data", config, out_dir, runs_root())
@@ -73,6 +87,12 @@ def agent_data(
     if "planner" in chosen:
         metrics |= _write(
             "planner", run.path, lambda progress: _planner(data_dir, questions, split_seed, seed, progress)
+        )
+    if "reflector" in chosen:
+        metrics |= _write(
+            "reflector",
+            run.path,
+            lambda progress: _reflector(data_dir, reflections, split_seed, seed, reason_model, progress),
         )
     if "news_analyst" in chosen:
         metrics |= _write("news_analyst", run.path, lambda _: _news_analyst(data_dir, sentences, seed))
@@ -101,6 +121,31 @@ def _planner(
     asked = train_questions(root, HOPS, split_seed, questions)
     kg = KnowledgeGraph.load(root / "metaqa" / "kb.txt")
     return planner_examples(kg, asked, split_seed=split_seed, seed=seed, progress=progress)
+
+
+def _reflector(
+    data_dir: Path | None, questions: int, split_seed: int, seed: int, model: str, progress: Progress
+) -> "Iterator[Example]":
+    from retinue.agent_data import reflector_examples, train_questions
+    from retinue.agents.effiqa.planner import write_reason
+    from retinue.config import LLMConfig
+    from retinue.envs.kgqa import HOPS
+    from retinue.envs.knowledge_graph import KnowledgeGraph
+    from retinue.llms import UsageRecorder, run_chat_model
+    from retinue.paths import data_root
+    from retinue.runs.context import RunContext
+    from retinue.training.lm.shipped import ensure_chat_model
+
+    root = data_root(data_dir)
+    asked = train_questions(root, HOPS, split_seed, questions)  # the split the explorer's validation part is of
+    kg = KnowledgeGraph.load(root / "metaqa" / "kb.txt")
+    config = LLMConfig(provider="embedded", model=model)
+    ensure_chat_model(config, err)
+    usage = UsageRecorder()
+    ctx = RunContext(llm=run_chat_model(config, usage), usage=usage, llm_config=config)
+    return reflector_examples(
+        kg, asked, lambda case: write_reason(ctx, case), split_seed=split_seed, seed=seed, progress=progress
+    )
 
 
 def _news_analyst(data_dir: Path | None, sentences: int, seed: int) -> "Iterator[Example]":

@@ -15,7 +15,10 @@ EVALUATED = 64  # examples of each side (trained on, held out) whose target loss
 
 
 def train_agent(
-    data: Annotated[Path, typer.Option(help="A `retinue train agent-data` run folder (its <role>.jsonl files).")],
+    data: Annotated[
+        list[Path],
+        typer.Option(help="A `retinue train agent-data` run folder (its <role>.jsonl files); repeat for several."),
+    ],
     roles: Annotated[str, typer.Option(help="Roles to train on, comma-separated.")] = "actor",
     steps: Annotated[int, typer.Option(help="Optimiser steps (the default recipe: 56 min on 2 CPU cores).")] = 300,
     accumulate: Annotated[int, typer.Option(help="Examples per optimiser step.")] = 4,
@@ -67,7 +70,14 @@ def train_agent(
     if isinstance(caps, dict) and (unknown := sorted(set(caps) - set(chosen))):
         raise RetinueError(f"--per-role names {', '.join(unknown)}, not among --roles {','.join(chosen)}")
     examples = agent_sft.per_role(agent_sft.read_examples(data, chosen), caps, seed)
-    config = {"data": str(data), "roles": chosen, "steps": steps, "accumulate": accumulate, "lr": lr, "rank": rank}
+    config = {
+        "data": [str(d) for d in data],
+        "roles": chosen,
+        "steps": steps,
+        "accumulate": accumulate,
+        "lr": lr,
+        "rank": rank,
+    }
     config |= {"budget_tokens": budget_tokens, "selection": selection if budget_tokens else None}
     config |= {"per_role": caps, "init_adapter": str(init_adapter.resolve()) if init_adapter else None}
     run = RunDirectory.create("train agent", config | {"max_tokens": max_tokens, "seed": seed}, out_dir, runs_root())
@@ -140,7 +150,7 @@ def train_agent(
     } | chosen_by
     card = lm_card(
         gemma, "the agents' choices (" + ", ".join(chosen) + ")",
-        f"{len(trained_on)} examples of {data} (retinue train agent-data: train splits only)"
+        f"{len(trained_on)} examples of {', '.join(str(d) for d in data)} (retinue train agent-data: train splits only)"
         + (f", chosen by {selection} to {budget_tokens} tokens, " if budget_tokens else ", ")
         + f"{steps} steps x {accumulate}, LoRA rank {rank} merged",
         "fine-tuning (LoRA, merged)", base="gemma-270m", metrics=metrics, seed=seed,

@@ -144,29 +144,52 @@ class PathExplorer:
         return sorted(found)
 
     def _walk(self, partial: _Partial, step: Step, score: float, topic: Identifier) -> tuple[_Partial, bool]:
-        # A path never comes back through its topic: "films by the director of X" are the other films.
-        parents: dict[Identifier, Identifier] = {}
-        for node in partial.frontier:
-            for neighbour in self.kg.neighbours(node, step, limit=self.config.max_nodes):
-                if neighbour not in parents and neighbour != topic:
-                    parents[neighbour] = node
-            if len(parents) >= self.config.max_nodes:
-                return _Partial((*partial.steps, step), score, list(parents), [*partial.parents, parents]), True
-        return _Partial((*partial.steps, step), score, list(parents), [*partial.parents, parents]), False
+        return _walk(self.kg, self.config, partial, step, score, topic)
 
     def _found(self, partial: _Partial, truncated: bool) -> FoundPath:
-        answers = sorted(partial.frontier, key=lambda n: (self.kg.label(n), str(n)))
-        chains = []
-        for node in answers[: self.config.max_supporting]:
-            chain, current = [], node
-            for step, parents in zip(reversed(partial.steps), reversed(partial.parents), strict=True):
-                previous = parents[current]
-                head, tail = (current, previous) if step.inverse else (previous, current)
-                chain.append((self.kg.label(head), step.relation, self.kg.label(tail)))
-                current = previous
-            chains.append(tuple(reversed(chain)))
-        labels = tuple(dict.fromkeys(self.kg.label(n) for n in answers))
-        return FoundPath(partial.steps, partial.score, labels, tuple(chains), truncated)
+        return _found(self.kg, self.config, partial, truncated)
+
+
+def follow_path(
+    kg: KnowledgeGraph, topic: Identifier, steps: Sequence[Step], config: ExplorerConfig | None = None
+) -> FoundPath:
+    """What the explorer reports for `steps` from `topic` (its answers and supporting triples, score 0),
+    without a model: how a path another component names reads to the reflector."""
+    config = config or ExplorerConfig()
+    partial, truncated = _Partial((), 0.0, [topic]), False
+    for step in steps:
+        partial, cut = _walk(kg, config, partial, step, 0.0, topic)
+        truncated = truncated or cut
+    return _found(kg, config, partial, truncated)
+
+
+def _walk(
+    kg: KnowledgeGraph, config: ExplorerConfig, partial: _Partial, step: Step, score: float, topic: Identifier
+) -> tuple[_Partial, bool]:
+    # A path never comes back through its topic: "films by the director of X" are the other films.
+    parents: dict[Identifier, Identifier] = {}
+    for node in partial.frontier:
+        for neighbour in kg.neighbours(node, step, limit=config.max_nodes):
+            if neighbour not in parents and neighbour != topic:
+                parents[neighbour] = node
+        if len(parents) >= config.max_nodes:
+            return _Partial((*partial.steps, step), score, list(parents), [*partial.parents, parents]), True
+    return _Partial((*partial.steps, step), score, list(parents), [*partial.parents, parents]), False
+
+
+def _found(kg: KnowledgeGraph, config: ExplorerConfig, partial: _Partial, truncated: bool) -> FoundPath:
+    answers = sorted(partial.frontier, key=lambda n: (kg.label(n), str(n)))
+    chains = []
+    for node in answers[: config.max_supporting]:
+        chain, current = [], node
+        for step, parents in zip(reversed(partial.steps), reversed(partial.parents), strict=True):
+            previous = parents[current]
+            head, tail = (current, previous) if step.inverse else (previous, current)
+            chain.append((kg.label(head), step.relation, kg.label(tail)))
+            current = previous
+        chains.append(tuple(reversed(chain)))
+    labels = tuple(dict.fromkeys(kg.label(n) for n in answers))
+    return FoundPath(partial.steps, partial.score, labels, tuple(chains), truncated)
 
 
 def _planned(plan: Sequence[Step], depth: int, step: Step) -> bool:

@@ -1,10 +1,20 @@
 """agent-gemma's data handling: held-out examples are whole groups, a per-role cap draws a seeded
 sample of each role, and a token budget is spent by ZIP or at random."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from retinue.errors import RetinueError
-from retinue.training.lm.agent_sft import Tokenised, parse_per_role, per_role, select_to_budget, split_held_out
+from retinue.training.lm.agent_sft import (
+    Tokenised,
+    parse_per_role,
+    per_role,
+    read_examples,
+    select_to_budget,
+    split_held_out,
+)
 
 
 def test_held_out_examples_are_whole_games_or_questions() -> None:
@@ -82,3 +92,16 @@ def test_a_budget_beyond_the_pool_or_an_unknown_selection_is_named() -> None:
         select_to_budget(_pool(), 401, "zip", seed=0)
     with pytest.raises(RetinueError, match="--selection"):
         select_to_budget(_pool(), 10, "best", seed=0)
+
+
+def test_roles_are_read_from_whichever_data_folder_has_them(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, role in ((first, "actor"), (second, "reflector")):
+        folder.mkdir()
+        (folder / f"{role}.jsonl").write_text(json.dumps({"role": role}) + "\n")
+    assert [e["role"] for e in read_examples([first, second], ["actor", "reflector"])] == ["actor", "reflector"]
+    with pytest.raises(RetinueError, match="no planner.jsonl"):
+        read_examples([first, second], ["planner"])
+    (second / "actor.jsonl").write_text(json.dumps({"role": "actor"}) + "\n")
+    with pytest.raises(RetinueError, match="actor.jsonl is in"):
+        read_examples([first, second], ["actor"])

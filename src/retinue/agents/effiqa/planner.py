@@ -7,8 +7,9 @@ probabilities. The reflector first says in a sentence whether the path answers t
 accept or revise with that in view (a label choice, calibrated).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from langchain_core.messages import HumanMessage
 from rdflib.term import Identifier
@@ -126,6 +127,19 @@ class AnswerCheck:
     supporting: str
 
 
+def answer_check(question: str, topic: str, found: Mapping[str, Any]) -> AnswerCheck:
+    """What the reflector is shown of a path as the explorer reports it (`FoundPath.to_dict()`): its
+    answers and the first answer's supporting triples."""
+    chains = found["supporting"]
+    return AnswerCheck(
+        question=question,
+        topic=topic,
+        path=list(found["path"]),
+        answers=list(found["answers"]),
+        supporting="; ".join(" ".join(t) for t in (chains[0] if chains else [])),
+    )
+
+
 def _situation(case: AnswerCheck) -> str:
     return load_prompts(PROMPTS)["reflector"].format(
         question=case.question,
@@ -151,13 +165,8 @@ def verdict_prompt(case: AnswerCheck, reason: str) -> ChoicePrompt:
     )
 
 
-def check_answer(
-    ctx: RunContext,
-    case: AnswerCheck,
-    order: Sequence[str] | None = None,
-    charge_to: dict[str, object] | None = None,
-) -> tuple[str, str, Choice]:
-    """The reflector's verdict (accept or revise), its reason, and the choice that made the verdict."""
+def write_reason(ctx: RunContext, case: AnswerCheck, charge_to: dict[str, object] | None = None) -> str:
+    """The reflector's sentence on whether the path answers the question, written before its verdict."""
     schema = {
         "type": "object",
         "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 160}},
@@ -168,7 +177,17 @@ def check_answer(
     written = ctx.decide(
         [HumanMessage(text)], schema, default={"reason": NO_REASON}, role="reflector", charge_to=charge_to
     )
-    reason = str(written.value["reason"]).strip() or NO_REASON
+    return str(written.value["reason"]).strip() or NO_REASON
+
+
+def check_answer(
+    ctx: RunContext,
+    case: AnswerCheck,
+    order: Sequence[str] | None = None,
+    charge_to: dict[str, object] | None = None,
+) -> tuple[str, str, Choice]:
+    """The reflector's verdict (accept or revise), its reason, and the choice that made the verdict."""
+    reason = write_reason(ctx, case, charge_to)
     choice = ctx.choose(
         verdict_prompt(case, reason), default="accept", role="reflector", order=order, charge_to=charge_to
     )

@@ -13,7 +13,7 @@ from typing import Any
 from langgraph.graph import END
 from langgraph.runtime import Runtime
 
-from retinue.agents.effiqa.planner import AnswerCheck, check_answer, choose_topic, plan_path
+from retinue.agents.effiqa.planner import answer_check, check_answer, choose_topic, plan_path
 from retinue.agents.effiqa.state import (
     MAX_ANSWERS,
     EffiQAContext,
@@ -147,13 +147,7 @@ def reflect(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[str, An
         return {"current": work}
     if last_round:
         return _accept(work, best)
-    case = AnswerCheck(
-        question=work["question"],
-        topic=(work.get("topic") or ["?"])[0],
-        path=best["path"],
-        answers=best["answers"],
-        supporting="; ".join(" ".join(t) for t in (best["supporting"][0] if best["supporting"] else [])),
-    )
+    case = answer_check(work["question"], (work.get("topic") or ["?"])[0], best)
     verdict, reason, _ = check_answer(ctx, case, charge_to=work)  # type: ignore[arg-type]
     if verdict == "accept":
         return _accept(work, best)

@@ -39,14 +39,18 @@ class Tokenised:
     text: str = ""  # the prompt's messages, stem and target as text (what ZIP compresses)
 
 
-def read_examples(folder: Path, roles: Sequence[str]) -> list[dict[str, Any]]:
-    """The examples of `roles` from a `train agent-data` run folder, with a clear error for a missing role."""
+def read_examples(folders: Sequence[Path], roles: Sequence[str]) -> list[dict[str, Any]]:
+    """The examples of `roles` from `train agent-data` run folders (each role from the one folder that has
+    it), with a clear error for a role that none or several have."""
     examples = []
     for role in roles:
-        path = folder / f"{role}.jsonl"
-        if not path.is_file():
-            raise RetinueError(f"{folder} has no {path.name}: make it with `retinue train agent-data --roles {role}`")
-        with path.open(encoding="utf-8") as lines:
+        paths = [folder / f"{role}.jsonl" for folder in folders if (folder / f"{role}.jsonl").is_file()]
+        if not paths:
+            where = ", ".join(str(f) for f in folders)
+            raise RetinueError(f"{where}: no {role}.jsonl; make it with `retinue train agent-data --roles {role}`")
+        if len(paths) > 1:
+            raise RetinueError(f"--data: {role}.jsonl is in {' and '.join(str(p.parent) for p in paths)}; name one")
+        with paths[0].open(encoding="utf-8") as lines:
             examples += [json.loads(line) for line in lines if line.strip()]
     return examples
 
