@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from rdflib.term import Identifier
+
 from retinue.agent_data.examples import Example
 from retinue.agents.effiqa.planner import END, AnswerCheck, answer_check, reachable_steps, step_prompt, verdict_prompt
 from retinue.agents.effiqa.state import EffiQASettings
@@ -35,6 +37,14 @@ def train_questions(root: Path, hops: Sequence[int], split_seed: int, limit: int
     return chosen
 
 
+def _single_topic(kg: KnowledgeGraph, question: KGQuestion) -> tuple[Identifier, str] | None:
+    """The entity the question names and its label; None for no entity, or for several (the planner's choice
+    of topic comes first there, and is not labelled here)."""
+    nodes = [node for _, found in kg.mentions(question.text) for node in found]
+    labels = list(dict.fromkeys(kg.label(node) for node in nodes))
+    return (nodes[0], labels[0]) if len(labels) == 1 else None
+
+
 def planner_examples(
     kg: KnowledgeGraph,
     questions: Sequence[KGQuestion],
@@ -54,14 +64,10 @@ def planner_examples(
 
 
 def _question(kg: KnowledgeGraph, question: KGQuestion, split_seed: int, seed: int, max_hops: int) -> Iterator[Example]:
-    if question.path is None:
+    named = _single_topic(kg, question)
+    if question.path is None or named is None:
         return
-    mentions = kg.mentions(question.text)
-    nodes = [node for _, found in mentions for node in found]
-    labels = list(dict.fromkeys(kg.label(node) for node in nodes))
-    if len(labels) != 1:  # no entity, or a choice of topic first: not labelled here
-        return
-    topic = nodes[0]
+    topic, label = named
     path: list[Any] = []
     for position in range(max_hops):
         steps = reachable_steps(kg, topic, path)
@@ -70,7 +76,7 @@ def _question(kg: KnowledgeGraph, question: KGQuestion, split_seed: int, seed: i
         gold = question.path[position] if position < len(question.path) else None
         if gold is not None and gold not in steps:
             return
-        prompt = step_prompt(question.text, labels[0], path, "", steps)
+        prompt = step_prompt(question.text, label, path, "", steps)
         target = gold.words if gold is not None else END
         provenance = {
             "question": question.id,
@@ -112,13 +118,10 @@ def _reflections(
 ) -> Iterator[Example]:
     from retinue.tools.kg_explorer import follow_path
 
-    if question.path is None:
+    named = _single_topic(kg, question)
+    if question.path is None or named is None:
         return
-    nodes = [node for _, found in kg.mentions(question.text) for node in found]
-    labels = list(dict.fromkeys(kg.label(node) for node in nodes))
-    if len(labels) != 1:
-        return
-    topic, gold = nodes[0], tuple(question.path)
+    (topic, label), gold = named, tuple(question.path)
     right = follow_path(kg, topic, gold)
     if not right.answers:
         return
@@ -132,7 +135,7 @@ def _reflections(
     shortened = [f for f in wrong if len(f.steps) < len(gold)]
     picked = draw.choice(shortened if shortened and draw.random() < 0.5 else wrong)
     for path, target in ((right, "accept"), (picked, "revise")):
-        case = answer_check(question.text, labels[0], path.to_dict())
+        case = answer_check(question.text, label, path.to_dict())
         provenance = {
             "question": question.id,
             "hops": len(gold),

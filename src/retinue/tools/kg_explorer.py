@@ -122,7 +122,7 @@ class PathExplorer:
                     continue
                 if len(beam) == config.beam_width:
                     continue
-                extended, truncated = self._walk(partial, step, score, topic)
+                extended, truncated = _walk(self.kg, config, partial, step, score, topic)
                 explored += len(extended.frontier)
                 if extended.frontier:
                     beam.append(extended)
@@ -133,7 +133,9 @@ class PathExplorer:
                 break
             if not beam:
                 break
-        paths = sorted((self._found(p, stopped is not None) for p, _ in finished), key=lambda f: (-f.score, f.steps))
+        paths = sorted(
+            (_found(self.kg, config, p, stopped is not None) for p, _ in finished), key=lambda f: (-f.score, f.steps)
+        )
         return Exploration(tuple(p for p in paths if p.answers), explored, time.perf_counter() - started, stopped)
 
     def _steps_from(self, frontier: list[Identifier]) -> list[Step]:
@@ -142,12 +144,6 @@ class PathExplorer:
         for node in frontier[:50]:
             found.update(self.kg.steps_from(node))
         return sorted(found)
-
-    def _walk(self, partial: _Partial, step: Step, score: float, topic: Identifier) -> tuple[_Partial, bool]:
-        return _walk(self.kg, self.config, partial, step, score, topic)
-
-    def _found(self, partial: _Partial, truncated: bool) -> FoundPath:
-        return _found(self.kg, self.config, partial, truncated)
 
 
 def follow_path(

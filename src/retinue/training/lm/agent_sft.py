@@ -89,9 +89,9 @@ def parse_per_role(text: str) -> int | dict[str, int]:
             return limit
         caps = {}
         for part in filter(None, (p.strip() for p in text.split(","))):
-            role, _, count = part.partition("=")
-            caps[role.strip()] = int(count)
-            if not role.strip() or caps[role.strip()] < 1:
+            role, _, count = (piece.strip() for piece in part.partition("="))
+            caps[role] = int(count)
+            if not role or caps[role] < 1:
                 raise ValueError
         return caps
     except ValueError:
