@@ -181,3 +181,55 @@ def test_news_analyst_examples_are_its_prompts_on_sentences_the_probe_never_read
     assert [c.kwargs["choice"]["options"] for c in asked] == [example.options]
     again = list(analyst_examples(SHARED, 6, seed=3))
     assert [e.to_json() for e in again] == [e.to_json() for e in examples]  # seeded: the same data
+
+
+@pytest.mark.skipif(not (SHARED / "market").is_dir(), reason="the shared market data is not there")
+def test_manager_examples_are_its_decisions_on_training_days_labelled_by_what_earned() -> None:
+    import math
+    from datetime import date
+
+    from retinue.agent_data import manager_days, manager_examples
+    from retinue.agent_data.fincon import HOLD_BAND, TRAIN_WINDOW
+    from retinue.agents.fincon.manager import ManagerCase, decide_position
+    from retinue.datasets.prices import load_prices
+    from retinue.probes.fincon import TICKERS as PROBE_TICKERS
+    from retinue.runs.context import RunContext
+
+    read: list[tuple[str, str]] = []
+
+    def read_news(ticker: str, day: str, memories: str) -> tuple[str, str]:  # the analyst, scripted
+        read.append((ticker, day))
+        return f"key point {len(read)}", ("positive", "negative", "neutral")[len(read) % 3]
+
+    days = list(manager_days(SHARED, read_news, seed=1))
+    assert {d.case.ticker for d in days}.isdisjoint(PROBE_TICKERS)  # the probe's days are never trained on
+    assert all(TRAIN_WINDOW[0] <= date.fromisoformat(d.case.day) < d.next_day <= TRAIN_WINDOW[1] for d in days)
+    assert read and {t for t, _ in read} <= {"GOOG", "TSLA"}  # the tickers with news in the window
+    prices = load_prices(SHARED, ["TSLA"])["TSLA"]
+    close = dict(zip(prices.dates, prices.close, strict=True))
+    for found in [d for d in days if d.case.ticker == "TSLA"][:20]:
+        earned = math.log(close[found.next_day] / close[date.fromisoformat(found.case.day)])
+        assert found.log_return == pytest.approx(earned)
+        assert found.earned == ("BUY" if earned > HOLD_BAND else "SELL" if earned < -HOLD_BAND else "HOLD")
+
+    cases: list[ManagerCase] = []
+
+    def reasons(case: ManagerCase) -> str:  # what the model would write first; here a marker per call
+        cases.append(case)
+        return f"weighing number {len(cases)}"
+
+    examples = list(manager_examples(days, reasons, per_label=15, seed=0))  # run time shows seed 0's order
+    assert sorted(e.target for e in examples) == ["BUY"] * 15 + ["HOLD"] * 15 + ["SELL"] * 15
+    assert all(e.provenance["consensus"] == e.target for e in examples)  # the evidence pointed to what earned
+    assert all((e.provenance["log_return"] > HOLD_BAND) == (e.target == "BUY") for e in examples)
+
+    # The manager, scripted to write the same reasons and pick the target, is asked the example's prompt.
+    example, case = examples[7], cases[7]
+    usage = UsageRecorder()
+    assert "Your reasoning: weighing number 8 " in example.messages[-1]["content"]
+    model = ScriptedChatModel(responses=[{"reasons": "weighing number 8"}, example.target], callbacks=[usage])
+    context = RunContext(llm=model, usage=usage, llm_config=LLMConfig(backoff_seconds=0, cache=False))
+    assert decide_position(context, case).action == example.target
+    asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+    assert [str(c.messages[-1].content) for c in asked] == [example.messages[-1]["content"]]
+    assert [c.kwargs["choice"]["options"] for c in asked] == [example.options]

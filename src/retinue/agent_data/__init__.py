@@ -7,13 +7,15 @@ Each line: {"role", "messages", "stem", "options" (in the order shown), "target"
 
 from retinue.agent_data.effiqa import planner_examples, reflector_examples, train_questions
 from retinue.agent_data.examples import Example, write_examples
-from retinue.agent_data.fincon import analyst_examples
+from retinue.agent_data.fincon import analyst_examples, manager_days, manager_examples
 from retinue.agent_data.tips import actor_examples
 
 __all__ = [
     "Example",
     "actor_examples",
     "analyst_examples",
+    "manager_days",
+    "manager_examples",
     "planner_examples",
     "reflector_examples",
     "train_questions",

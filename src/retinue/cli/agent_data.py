@@ -12,15 +12,17 @@ from retinue.errors import RetinueError
 
 if TYPE_CHECKING:
     from retinue.agent_data import Example
+    from retinue.runs.context import RunContext
 
-ROLES = ("actor", "planner", "reflector", "news_analyst")
+ROLES = ("actor", "planner", "reflector", "news_analyst", "manager")
 
 
 def agent_data(
     roles: Annotated[
         str,
         typer.Option(
-            help="Roles, comma-separated: actor (Tips), planner and reflector (EffiQA), news_analyst (FinCon)."
+            help="Roles, comma-separated: actor (Tips), planner and reflector (EffiQA), news_analyst and manager "
+            "(FinCon)."
         ),
     ] = "actor",
     games: Annotated[Path | None, typer.Option(help="actor: games made by `retinue games make --split train`.")] = None,
@@ -34,8 +36,14 @@ def agent_data(
     ] = 100,
     reason_model: Annotated[
         str,
-        typer.Option(help="reflector: the embedded model that writes the reason before each verdict, as at run time."),
+        typer.Option(
+            help="reflector and manager: the embedded model that writes the reasons before each pick (and, for the "
+            "manager, the news analyst's readings), as at run time."
+        ),
     ] = "agent-gemma",
+    decisions: Annotated[
+        int, typer.Option(help="manager: training-window days a decision (BUY, SELL, HOLD), at most.")
+    ] = 200,
     split_seed: Annotated[int, typer.Option(help="planner: seed of the dev split (as the explorer's).")] = 0,
     sentences: Annotated[
         int, typer.Option(help="news_analyst: examples a label from the train part of Financial PhraseBank.")
@@ -60,9 +68,14 @@ def agent_data(
         raise RetinueError(f"--roles: {', '.join(unknown)} not labelled yet; so far: {', '.join(ROLES)}")
     if "actor" in chosen and games is None:
         raise RetinueError("--games is required for the actor: a folder made by `retinue games make --split train`")
-    if deviations < 0 or min(recovery_steps, sentences, reflections) < 1 or (questions is not None and questions < 1):
+    if (
+        deviations < 0
+        or min(recovery_steps, sentences, reflections, decisions) < 1
+        or (questions is not None and questions < 1)
+    ):
         raise RetinueError(
-            "--deviations must be at least 0, --recovery-steps, --questions, --reflections and --sentences at least 1"
+            "--deviations must be at least 0; --recovery-steps, --questions, --reflections, --sentences and "
+            "--decisions at least 1"
         )
     config = {
         "roles": chosen,
@@ -73,7 +86,8 @@ def agent_data(
         "split_seed": split_seed,
         "sentences": sentences,
         "reflections": reflections if "reflector" in chosen else None,
-        "reason_model": reason_model if "reflector" in chosen else None,
+        "reason_model": reason_model if {"reflector", "manager"} & set(chosen) else None,
+        "decisions": decisions if "manager" in chosen else None,
         "seed": seed,
     }
     run = RunDirectory.create("train agent-data", config, out_dir, runs_root())
@@ -96,6 +110,10 @@ def agent_data(
         )
     if "news_analyst" in chosen:
         metrics |= _write("news_analyst", run.path, lambda _: _news_analyst(data_dir, sentences, seed))
+    if "manager" in chosen:
+        metrics |= _write(
+            "manager", run.path, lambda progress: _manager(data_dir, decisions, seed, reason_model, progress)
+        )
     complete_run(run, metrics, round(time.perf_counter() - started, 3))
     err.print(f"examples: {', '.join(str(run.path / f'{role}.jsonl') for role in chosen)}")
 
@@ -128,23 +146,48 @@ def _reflector(
 ) -> "Iterator[Example]":
     from retinue.agent_data import reflector_examples, train_questions
     from retinue.agents.effiqa.planner import write_reason
-    from retinue.config import LLMConfig
     from retinue.envs.kgqa import HOPS
     from retinue.envs.knowledge_graph import KnowledgeGraph
-    from retinue.llms import UsageRecorder, run_chat_model
     from retinue.paths import data_root
-    from retinue.runs.context import RunContext
-    from retinue.training.lm.shipped import ensure_chat_model
 
     root = data_root(data_dir)
     asked = train_questions(root, HOPS, split_seed, questions)  # the split the explorer's validation part is of
     kg = KnowledgeGraph.load(root / "metaqa" / "kb.txt")
+    ctx = _embedded_context(model)
+    return reflector_examples(
+        kg, asked, lambda case: write_reason(ctx, case), split_seed=split_seed, seed=seed, progress=progress
+    )
+
+
+def _embedded_context(model: str) -> "RunContext":
+    """A run context over the embedded model `model` (built first if it is a shipped adapter)."""
+    from retinue.config import LLMConfig
+    from retinue.llms import UsageRecorder, run_chat_model
+    from retinue.runs.context import RunContext
+    from retinue.training.lm.shipped import ensure_chat_model
+
     config = LLMConfig(provider="embedded", model=model)
     ensure_chat_model(config, err)
     usage = UsageRecorder()
-    ctx = RunContext(llm=run_chat_model(config, usage), usage=usage, llm_config=config)
-    return reflector_examples(
-        kg, asked, lambda case: write_reason(ctx, case), split_seed=split_seed, seed=seed, progress=progress
+    return RunContext(llm=run_chat_model(config, usage), usage=usage, llm_config=config)
+
+
+def _manager(data_dir: Path | None, decisions: int, seed: int, model: str, progress: Progress) -> "Iterator[Example]":
+    from retinue.agent_data import manager_days, manager_examples
+    from retinue.agents.fincon.analysts import read_source
+    from retinue.agents.fincon.manager import write_reasons
+    from retinue.paths import data_root
+
+    ctx = _embedded_context(model)
+
+    def read_news(ticker: str, day: str, memories: str) -> tuple[str, str]:
+        reading = read_source(ctx, "news", ticker, day, memories, "none yet")
+        return reading.key_point, reading.signal
+
+    err.print("first the training window's days, their news read as the news analyst does; then the reasons")
+    days = list(manager_days(data_root(data_dir), read_news, seed=seed, progress=progress))
+    return manager_examples(
+        days, lambda case: write_reasons(ctx, case), per_label=decisions, seed=seed, progress=progress
     )
 
 

@@ -90,15 +90,20 @@ def decision_prompt(case: ManagerCase, reasons: str) -> ChoicePrompt:
     )
 
 
-def decide_position(ctx: RunContext, case: ManagerCase, order: Sequence[str] | None = None) -> ManagerDecision:
-    """The manager's reasoning, then its pick with that reasoning in view."""
+def write_reasons(ctx: RunContext, case: ManagerCase) -> str:
+    """What the manager writes before it decides: its weighing of the reports."""
     written = ctx.decide(
         _messages(case, "manager_reasons", ticker=case.ticker),
         ManagerReasons,
         default=ManagerReasons(reasons=NO_REASONS),
         role=ROLE,
     )
-    reasons = written.value.reasons.strip() or NO_REASONS
+    return written.value.reasons.strip() or NO_REASONS
+
+
+def decide_position(ctx: RunContext, case: ManagerCase, order: Sequence[str] | None = None) -> ManagerDecision:
+    """The manager's reasoning, then its pick with that reasoning in view."""
+    reasons = write_reasons(ctx, case)
     choice = ctx.choose(decision_prompt(case, reasons), default=SAFE_ACTION, role=ROLE, order=order)
     return ManagerDecision(choice.value, reasons if choice.valid else f"fallback: {choice.fallback_reason}", choice)
 
