@@ -80,10 +80,11 @@ def test_a_few_steps_of_training_make_a_model_the_seam_runs(tw_suite: Path, tmp_
     assert not needs_build("agent-test", shipped)  # not shipped: nothing to build
 
 
-def test_the_shipped_agent_gemma_matches_its_card() -> None:
+@pytest.mark.parametrize("name", ["agent-gemma", "agent-gemma-5"])
+def test_the_shipped_agent_gemma_matches_its_card(name: str) -> None:
     from retinue.models.model_folder import check_hash
 
-    folder = SHIPPED / "agent-gemma"
+    folder = SHIPPED / name
     card = json.loads((folder / "card.json").read_text())
     check_hash(folder / ADAPTER_FILE, card)
     assert (folder / ADAPTER_FILE).stat().st_size < 16 * 2**20
