@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from retinue.agent_data.examples import Example
-from retinue.agents.fincon.analysts import signal_prompt
+from retinue.agents.fincon.analysts import MEMORY_CHARS, nothing_read, signal_prompt
 from retinue.agents.fincon.data_analyst import analyse_prices
 from retinue.agents.fincon.manager import ManagerCase, decision_prompt
 from retinue.agents.fincon.state import ACTIONS, SIGNALS
@@ -73,14 +73,12 @@ def analyst_examples(root: Path, count: int, *, seed: int = 0) -> Iterator[Examp
 
 # The manager -----------------------------------------------------------------------------------------
 MANAGER = "manager"
-PROBE_TICKERS = ("AAPL", "MSFT")  # the manager probe's cases are their training-window days: never trained on
 MANAGER_TICKERS = ("AMZN", "COIN", "GM", "GOOG", "LLY", "NFLX", "NIO", "PFE", "TSLA")
 HOLD_BAND = 0.005  # a next-day log return within this either way earned about nothing: HOLD earned it
 HEADLINES = 3  # the newest headlines of the week the news analyst reads, as its memory
-HEADLINE_CHARS = 300  # of each, as the analysts' MEMORY_CHARS
 POSITIONS = ("flat", "long", "short")
 CONSENSUS = {"positive": "BUY", "negative": "SELL"}
-ABSENT = (("earnings_call", "earnings call"), ("filings", "10-K or 10-Q"))  # reported as nothing read
+ABSENT = ("earnings_call", "filings")  # sources reported as nothing read
 
 NewsReader = Callable[[str, str, str], tuple[str, str]]  # (ticker, day, memories) -> (key point, signal)
 ReasonWriter = Callable[[ManagerCase], str]
@@ -128,16 +126,16 @@ def manager_days(
             view, following = env.view(index), env.view(index + 1)
             day = view.day.isoformat()
             report = analyse_prices(view, ticker)
-            data_signal = {"up": "positive", "down": "negative"}.get(report.trend, "neutral")
+            data_signal = report.signal
             week = [i for i in archive.visible(ticker, view.day, ("news",)) if (view.day - i.day).days <= NEWS_DAYS]
             if week:
-                memories = "\n".join(f"- {i.text[:HEADLINE_CHARS]}" for i in week[-HEADLINES:])
+                memories = "\n".join(f"- {i.text[:MEMORY_CHARS]}" for i in week[-HEADLINES:])
                 key_point, news_signal = read_news(ticker, day, memories)
             else:
-                key_point, news_signal = f"no news about {ticker} in memory on {day}", "none"
+                key_point, news_signal = nothing_read("news", ticker, day), "none"
             lines = {"data": (data_signal, report.summary()), "news": (news_signal, key_point)}
             if draw.random() < 0.5:
-                lines |= {role: ("none", f"no {name} about {ticker} in memory on {day}") for role, name in ABSENT}
+                lines |= {role: ("none", nothing_read(role, ticker, day)) for role in ABSENT}
             reports = "\n".join(
                 f"- {role} analyst ({signal}): {text}" for role, (signal, text) in sorted(lines.items())
             )

@@ -75,6 +75,11 @@ def unseen(archive: TextArchive, ticker: str, kinds: tuple[str, ...], day: date,
     return [i for i in visible if i.kind == "news" and i.day >= since] + list(latest.values())
 
 
+def nothing_read(role: str, ticker: str, day: str) -> str:
+    """What a text analyst reports when its memory holds nothing of its source."""
+    return f"no {SOURCES[role][1]} about {ticker} in memory on {day}"
+
+
 def signal_prompt(role: str, ticker: str, day: str, memories: str, belief: str, key_point: str) -> ChoicePrompt:
     """The choice of signal a text analyst makes once it has written its key point."""
     prompts = load_prompts("retinue.agents.fincon")
@@ -121,17 +126,16 @@ def analyst(task: AnalystTask, runtime: Runtime[FinconContext]) -> dict[str, lis
     belief = ctx.beliefs.get(role)
     if role == "data":
         prices = analyse_prices(view, ticker)
-        signal = {"up": "positive", "down": "negative"}.get(prices.trend, "neutral")
         text = prices.summary() + (f" Belief: {belief}" if belief else "")
-        return {"reports": [AnalystReport(role=role, ticker=ticker, signal=signal, text=text, fallback=False)]}
-    kinds, name, k, query = SOURCES[role]
+        return {"reports": [AnalystReport(role=role, ticker=ticker, signal=prices.signal, text=text, fallback=False)]}
+    kinds, _, k, query = SOURCES[role]
     memory = analyst_memory(ctx.store, role, ticker)
     before = ctx.env.view(task["index"] - 1).day if task["index"] > 0 else None
     memory.add_new([m for item in unseen(ctx.archive, ticker, kinds, view.day, before) for m in as_memories(item)])
     memory.advance(view.day)
     recalled = memory.retrieve(query.format(ticker=ticker), view.day, k=k)
     if not recalled:
-        text = f"no {name} about {ticker} in memory on {view.day}"
+        text = nothing_read(role, ticker, view.day.isoformat())
         return {"reports": [AnalystReport(role=role, ticker=ticker, signal="none", text=text, fallback=False)]}
     memories = "\n".join(f"- {r.text[:MEMORY_CHARS]}" for r in recalled)
     scored = ""

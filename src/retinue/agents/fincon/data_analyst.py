@@ -30,6 +30,11 @@ class PriceReport(BaseModel):
     cvar_5pct_60d_pct: float = Field(description="Mean of the worst 5% daily log returns over 60 days, in %.")
     trend: str = Field(description="up, down or flat, from the 20-day momentum.")
 
+    @property
+    def signal(self) -> str:
+        """The data analyst's signal: its trend as positive, negative or neutral."""
+        return {"up": "positive", "down": "negative"}.get(self.trend, "neutral")
+
     def summary(self) -> str:
         return (
             f"{self.ticker} closed at {self.close:.2f} on {self.day}; momentum {self.momentum_5d_pct:+.2f}% (5d), "
