@@ -25,7 +25,7 @@ from pathlib import Path
 from retinue.agent_data.examples import Example
 from retinue.agents.fincon.analysts import MEMORY_CHARS, nothing_read, signal_prompt
 from retinue.agents.fincon.data_analyst import analyse_prices
-from retinue.agents.fincon.manager import ManagerCase, decision_prompt
+from retinue.agents.fincon.manager import ManagerCase, decision_prompt, report_lines
 from retinue.agents.fincon.state import ACTIONS, SIGNALS
 from retinue.datasets.market_text import TextArchive
 from retinue.datasets.prices import load_prices
@@ -136,9 +136,7 @@ def manager_days(
             lines = {"data": (data_signal, report.summary()), "news": (news_signal, key_point)}
             if draw.random() < 0.5:
                 lines |= {role: ("none", nothing_read(role, ticker, day)) for role in ABSENT}
-            reports = "\n".join(
-                f"- {role} analyst ({signal}): {text}" for role, (signal, text) in sorted(lines.items())
-            )
+            reports = report_lines((role, signal, text) for role, (signal, text) in lines.items())
             case = ManagerCase(ticker=ticker, day=day, position=draw.choice(POSITIONS), reports=reports)
             earned = math.log(following.close(ticker) / view.close(ticker))
             yield ManagerDay(case, _consensus([data_signal, news_signal]), _earned(earned), earned, following.day)

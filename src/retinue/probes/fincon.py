@@ -18,7 +18,7 @@ from pathlib import Path
 
 from retinue.agents.fincon.analysts import read_source
 from retinue.agents.fincon.data_analyst import analyse_prices
-from retinue.agents.fincon.manager import ManagerCase, decide_position
+from retinue.agents.fincon.manager import ManagerCase, decide_position, report_lines
 from retinue.agents.fincon.state import ACTIONS, SIGNALS
 from retinue.datasets.market_text import labelled_news
 from retinue.datasets.prices import load_prices
@@ -66,9 +66,8 @@ def manager_pairs(root: Path, count: int, seed: int = 0) -> list[ProbePair]:
             if not week:
                 continue
             signal = "negative" if report.trend == "down" else "positive"
-            reports = (
-                f"- data analyst ({signal}): {report.summary()}\n"
-                f"- news analyst ({signal}): {week[-1].text[:SUMMARY_CHARS]}"
+            reports = report_lines(
+                [("data", signal, report.summary()), ("news", signal, week[-1].text[:SUMMARY_CHARS])]
             )
             case = ManagerCase(ticker=ticker, day=view.day.isoformat(), position="flat", reports=reports)
             by_trend.setdefault((ticker, report.trend), []).append(case)

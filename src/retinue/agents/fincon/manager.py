@@ -6,7 +6,7 @@ reasoning in view (the options shown in a varying order, the pick calibrated aga
 with no content). As in FinMem and FinCon, HOLD means no position that day.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -56,6 +56,13 @@ class ManagerDecision:
 
 def position_name(weight: float) -> str:
     return "long" if weight > 0 else "short" if weight < 0 else "flat"
+
+
+def report_lines(reports: Iterable[tuple[str, str, str]]) -> str:
+    """The analysts' (role, signal, text) reports as the manager reads them: one line each, by role."""
+    return "\n".join(
+        f"- {role} analyst ({signal}): {text}" for role, signal, text in sorted(reports, key=lambda r: r[0])
+    )
 
 
 def _messages(case: ManagerCase, closing: str, **fields: str) -> list[BaseMessage]:
@@ -116,11 +123,7 @@ def manager(state: FinconDayState, runtime: Runtime[FinconContext]) -> dict[str,
     decisions: dict[str, dict[str, object]] = {}
     recalled: list[str] = []
     for ticker in state["tickers"]:
-        reports = "\n".join(
-            f"- {r['role']} analyst ({r['signal']}): {r['text']}"
-            for r in sorted(state["reports"], key=lambda r: r["role"])
-            if r["ticker"] == ticker
-        )
+        reports = report_lines((r["role"], r["signal"], r["text"]) for r in state["reports"] if r["ticker"] == ticker)
         episodes = recall_episodes(ctx.store, f"{ticker} {reports}", day, EPISODES)
         recalled += [e.key for e in episodes]
         case = ManagerCase(
