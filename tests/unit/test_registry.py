@@ -1,6 +1,8 @@
 """The model registry: built-in cards, registering a trained model, clear errors."""
 
 import json
+import multiprocessing
+import os
 from pathlib import Path
 
 import pytest
@@ -54,3 +56,21 @@ def test_a_model_is_found_by_its_folder_its_training_run_or_its_name(tmp_path: P
     assert model_folder(Path("my-explorer"), "kg-explorer", "train one") == run / "model"
     assert model_folder(None, "my-explorer", "train one") == run / "model"
     assert model_folder(tmp_path / "elsewhere", "kg-explorer", "x") == tmp_path / "elsewhere"  # its loader names it
+
+
+def _register_many(first: int) -> None:
+    folder = Path(os.environ["RETINUE_HOME"]).parent / "model"
+    for number in range(first, first + 25):
+        register(f"model-{number}", folder)
+
+
+def test_models_registered_at_once_by_several_processes_all_stay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RETINUE_HOME", str(tmp_path / "home"))
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "card.json").write_text("{}")
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.map(_register_many, [0, 25, 50, 75])
+    assert sorted(n for n in names() if n.startswith("model-")) == sorted(f"model-{n}" for n in range(100))

@@ -7,6 +7,7 @@ pre-trained-model taxonomy of Qiu et al. (2020): representation, architecture, p
 adaptation (feature extraction, fine-tuning or prompting).
 """
 
+import fcntl
 import json
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,10 @@ def register(name: str, folder: Path) -> None:
         raise RetinueError(f"{folder} holds no card.json")
     path = _index_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, {**_index(), name: str(folder.resolve())})
+    # Read, add, write under a lock: trainings that finish at once (a sweep's cells) all stay registered.
+    with path.with_name(f".{path.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        write_json_atomic(path, {**_index(), name: str(folder.resolve())})
 
 
 def names() -> list[str]:
