@@ -165,6 +165,34 @@ def grammar_schema(schema: Any) -> Any:
     return converted
 
 
+def reply_chars(schema: Any, defs: dict[str, Any] | None = None) -> int | None:
+    """The longest compact JSON text `schema` allows, a string's characters counted once; None where it
+    sets no bound (a string without maxLength, an array without maxItems, a shape this does not read)."""
+    if not isinstance(schema, dict):
+        return None
+    defs = schema.get("$defs", defs) or {}
+    if isinstance(ref := schema.get("$ref"), str) and ref.startswith("#/$defs/"):
+        return reply_chars(defs.get(ref.removeprefix("#/$defs/")), defs)
+    if "enum" in schema or "const" in schema:
+        return max(len(json.dumps(value)) for value in schema.get("enum", [schema.get("const")]))
+    if alternatives := schema.get("anyOf") or schema.get("oneOf"):
+        bounds = [reply_chars(option, defs) for option in alternatives]
+        return None if None in bounds else max(b for b in bounds if b is not None)
+    kind = schema.get("type")
+    if kind == "object":
+        parts = [reply_chars(value, defs) for value in schema.get("properties", {}).values()]
+        if None in parts or schema.get("additionalProperties"):
+            return None
+        keys = sum(len(json.dumps(key)) + 2 for key in schema.get("properties", {}))  # "key": and a comma
+        return 2 + keys + sum(p for p in parts if p is not None)
+    if kind == "array" and isinstance(schema.get("maxItems"), int):
+        item = reply_chars(schema.get("items", {}), defs)
+        return None if item is None else 2 + schema["maxItems"] * (item + 1)
+    if kind == "string" and isinstance(schema.get("maxLength"), int):
+        return schema["maxLength"] + 2
+    return {"integer": 24, "number": 24, "boolean": 5, "null": 4}.get(str(kind))
+
+
 def _log_softmax(logits: Any, n_vocab: int) -> Any:
     """log p over the vocabulary from a llama.cpp logits row (a C float pointer)."""
     import numpy as np
@@ -250,11 +278,24 @@ class LlamaCppChatModel(BaseChatModel):
         return {
             "temperature": kwargs.get("temperature", self.temperature),
             "top_p": kwargs.get("top_p", self.top_p),
-            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "max_tokens": kwargs.get("max_tokens", self._reply_tokens(schema)),
             "seed": kwargs.get("seed", self.seed),
             "stop": stop,
             "grammar": self._grammar(schema) if schema else None,
         }
+
+    def _get_invocation_params(self, stop: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
+        params = super()._get_invocation_params(stop=stop, **kwargs)
+        tokens = kwargs.get("max_tokens", self._reply_tokens(kwargs.get("response_schema")))
+        if tokens != self.max_tokens:  # in the response cache's key: a reply cut at the old limit is not replayed
+            params["reply_max_tokens"] = tokens
+        return params
+
+    def _reply_tokens(self, schema: dict[str, Any] | None) -> int:
+        """`max_tokens`, or more where a schema allows a longer reply (a token holds at least a character):
+        a structured reply cut off mid-string is not JSON, and every try of it would fail the same way."""
+        bound = reply_chars(schema) if schema else None
+        return max(self.max_tokens, bound or 0)
 
     def choice_tokens(
         self, messages: list[BaseMessage], stem: str, options: list[str]

@@ -1,5 +1,6 @@
 import json
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
@@ -93,6 +94,31 @@ def test_grammar_schema_turns_numeric_bounds_into_enums_that_validate() -> None:
     assert converted["properties"]["nested"]["items"]["enum"][-1] == 6
     for value in p["enum"]:
         jsonschema.validate({"p": value}, schema)
+
+
+def test_a_structured_reply_gets_the_tokens_its_schema_allows() -> None:
+    """FinCon's CVRF insights (five strings of up to 160 characters) were cut off at the default 256
+    tokens, so risk control fell back on every try; the grammar's longest reply now sets the limit."""
+    from pydantic import BaseModel, Field
+
+    from retinue.agents.fincon.cvrf import Insights
+    from retinue.llms.llama_cpp import LlamaCppChatModel, reply_chars
+
+    class Pick(BaseModel):
+        action: Literal["BUY", "SELL"]
+        notes: list[str] = Field(max_length=2)
+
+    assert reply_chars(Insights.model_json_schema()) == 2 + 5 * 162 + sum(len(k) + 4 for k in Insights.model_fields)
+    assert reply_chars({"type": "object", "properties": {"a": {"type": "string"}}}) is None  # unbounded
+    assert reply_chars(Pick.model_json_schema()) is None  # strings of any length in the list
+    bounded = {"type": "array", "maxItems": 2, "items": {"$ref": "#/$defs/A"}, "$defs": {"A": {"enum": ["x", 1]}}}
+    assert reply_chars(bounded) == 2 + 2 * 4
+    model = LlamaCppChatModel(model_path="unused.gguf", max_tokens=256)
+    assert model._reply_tokens(Insights.model_json_schema()) > 800
+    assert model._reply_tokens(Pick.model_json_schema()) == 256 == model._reply_tokens(None)
+    # The response cache's key changes for the replies that could have been cut off before, and only those.
+    assert "reply_max_tokens" in model._get_llm_string(response_schema=Insights.model_json_schema())
+    assert "reply_max_tokens" not in model._get_llm_string(response_schema=Pick.model_json_schema())
 
 
 def test_the_embedded_model_is_a_path_or_a_registered_trained_gemma(tmp_path: Path) -> None:
