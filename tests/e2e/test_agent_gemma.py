@@ -39,6 +39,7 @@ def test_a_few_steps_of_training_make_a_model_the_seam_runs(tw_suite: Path, tmp_
         "--held-out", "0", "--name", "agent-test", "--out", str(run),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    assert "Loading weights" not in done.stderr and "Writing model shards" not in done.stderr  # no library chatter
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["train_examples"] > 4 and metrics["held_out_examples"] == 0
     assert metrics["target_loss_train_after"] < 0.8 * metrics["target_loss_train_before"]  # it learned the labels

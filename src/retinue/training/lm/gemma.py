@@ -78,10 +78,19 @@ class GemmaLM(nn.Module):
         self.model.get_input_embeddings().weight.requires_grad_(False)
 
     def save(self, folder: Path, card: dict[str, Any]) -> None:
+        quiet_transformers()
         folder.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(folder)
         self.tokenizer.tokenizer.save_pretrained(folder)
         write_card(folder, {**card, "architecture": ARCHITECTURE, "tensors_sha256": file_sha256(folder / WEIGHTS)})
+
+
+def quiet_transformers() -> None:
+    """transformers' own progress bars (loading weights, writing shards) are library chatter on the user's
+    terminal: retinue prints its own progress line for the work they belong to."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
 
 
 def is_gemma_folder(folder: Path) -> bool:
@@ -96,6 +105,7 @@ def load_gemma(folder: Path) -> tuple[GemmaLM, dict[str, Any]]:
         check_hash(folder / WEIGHTS, card)
     except FileNotFoundError as error:
         raise RetinueError(f"no Gemma model in {folder}: {error.filename} is missing") from None
+    quiet_transformers()
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
     return GemmaLM(model, AutoTokenizer.from_pretrained(folder)).eval(), card
 
@@ -103,10 +113,12 @@ def load_gemma(folder: Path) -> tuple[GemmaLM, dict[str, Any]]:
 @contextmanager
 def _one_gguf_parse() -> Iterator[None]:
     """Within the block, every `gguf.GGUFReader` of one file is the same reader. transformers parses the GGUF
-    for the config, the weights and the tokenizer, about 20 s each over Gemma's 262k-token vocabulary."""
+    for the config, the weights and the tokenizer, about 20 s each over Gemma's 262k-token vocabulary. Its
+    tensor conversion's own tqdm bar (which `quiet_transformers` does not reach) is left out too."""
     import gguf
+    import transformers.modeling_gguf_pytorch_utils as gguf_loading
 
-    original = gguf.GGUFReader
+    original, bar = gguf.GGUFReader, gguf_loading.tqdm
     readers: dict[str, gguf.GGUFReader] = {}
 
     def shared(path: Any, mode: str = "r") -> gguf.GGUFReader:
@@ -116,10 +128,12 @@ def _one_gguf_parse() -> Iterator[None]:
         return readers[key]
 
     gguf.GGUFReader = shared  # type: ignore[assignment,misc]
+    gguf_loading.tqdm = lambda iterable, **_: iterable
     try:
         yield
     finally:
         gguf.GGUFReader = original  # type: ignore[misc]
+        gguf_loading.tqdm = bar
 
 
 def base_folder() -> Path:
@@ -134,6 +148,7 @@ def base_folder() -> Path:
 
     gguf = default_model_path()
     Console(stderr=True).print(f"converting {gguf.name} to torch, once (under a minute): {folder}")
+    quiet_transformers()
     with _one_gguf_parse():
         loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
