@@ -57,15 +57,14 @@ def manager_pairs(root: Path, count: int, seed: int = 0) -> list[ProbePair]:
             report = analyse_prices(view, ticker)
             if report.trend == "flat":
                 continue
-            wanted = "negative" if report.trend == "down" else "positive"
+            signal = report.signal  # positive or negative: flat days are skipped
             week = [
                 item
                 for item, label in news
-                if item.ticker == ticker and label == wanted and 0 <= (view.day - item.day).days <= NEWS_DAYS
+                if item.ticker == ticker and label == signal and 0 <= (view.day - item.day).days <= NEWS_DAYS
             ]
             if not week:
                 continue
-            signal = "negative" if report.trend == "down" else "positive"
             reports = report_lines(
                 [("data", signal, report.summary()), ("news", signal, week[-1].text[:SUMMARY_CHARS])]
             )
