@@ -33,6 +33,10 @@ def test_a_few_steps_of_training_make_a_model_the_seam_runs(tw_suite: Path, tmp_
     missing = _retinue("train", "agent", "--data", str(data), "--roles", "planner", "--out", str(tmp_path / "bad"))
     assert missing.returncode == 1 and "no planner.jsonl" in missing.stderr and "Traceback" not in missing.stderr
     assert not (tmp_path / "bad").exists()  # refused before a run directory was made
+    big = tmp_path / "big"
+    too_big = _retinue("train", "agent", "--data", str(data), "--budget-tokens", "100000000", "--out", str(big))
+    assert too_big.returncode == 1 and "--budget-tokens 100000000" in too_big.stderr, too_big.stderr
+    assert "Traceback" not in too_big.stderr and not big.exists()
 
     done = _retinue(
         "train", "agent", "--data", str(data), "--steps", "6", "--accumulate", "2", "--lr", "1e-3",

@@ -80,7 +80,6 @@ def train_agent(
     }
     config |= {"budget_tokens": budget_tokens, "selection": selection if budget_tokens else None}
     config |= {"per_role": caps, "init_adapter": str(init_adapter.resolve()) if init_adapter else None}
-    run = RunDirectory.create("train agent", config | {"max_tokens": max_tokens, "seed": seed}, out_dir, runs_root())
     started = time.perf_counter()
     with err.status("tokenising the examples as the embedded model sees them"):
         tokenised, too_long = agent_sft.tokenise(examples, max_tokens)
@@ -101,6 +100,8 @@ def train_agent(
             f"{picked.how}: {len(trained_on)} examples, {picked.tokens} tokens, compression ratio {picked.ratio} "
             f"(the pool's {picked.pool_ratio})"
         )
+    # The run folder only once the examples are known to make a training set: a refused budget leaves none.
+    run = RunDirectory.create("train agent", config | {"max_tokens": max_tokens, "seed": seed}, out_dir, runs_root())
     with err.status("loading Gemma 3 270M in torch"):
         gemma, _ = load_gemma(base_folder())
     device = agent_sft.training_device()

@@ -7,13 +7,13 @@ pre-trained-model taxonomy of Qiu et al. (2020): representation, architecture, p
 adaptation (feature extraction, fine-tuning or prompting).
 """
 
-import fcntl
 import json
 from pathlib import Path
 from typing import Any
 
 from retinue.errors import RetinueError
 from retinue.jsonfiles import write_json_atomic
+from retinue.locks import exclusive_lock
 from retinue.models.model_folder import CARD_FILE
 from retinue.paths import retinue_home
 
@@ -71,8 +71,7 @@ def register(name: str, folder: Path) -> None:
     path = _index_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     # Read, add, write under a lock: trainings that finish at once (a sweep's cells) all stay registered.
-    with path.with_name(f".{path.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive_lock(path.with_name(f".{path.name}.lock")):
         write_json_atomic(path, {**_index(), name: str(folder.resolve())})
 
 

@@ -7,13 +7,13 @@ line), then registers it. A model of the same name trained here (`retinue train 
 elsewhere and wins; a build from an older adapter is rebuilt when the adapter changes.
 """
 
-import fcntl
 import json
 from pathlib import Path
 
 from rich.console import Console
 
 from retinue.config import LLMConfig
+from retinue.locks import exclusive_lock
 from retinue.models import registry
 from retinue.models.model_folder import ADAPTER_FILE, CARD_FILE, GGUF_FILE, file_sha256
 from retinue.paths import retinue_home
@@ -59,8 +59,7 @@ def build_shipped(name: str, console: Console | None = None, root: Path = SHIPPE
     folder.parent.mkdir(parents=True, exist_ok=True)
     # Several processes may start at once on a fresh machine (a sweep's cells): one builds, the others wait
     # for it and then find the build current.
-    with (folder.parent / f".{name}.build.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive_lock(folder.parent / f".{name}.build.lock"):
         if not needs_build(name, root):
             return folder
         with console.status(f"building {name} from {adapter} into {folder / GGUF_FILE}, once (a minute or two)"):
