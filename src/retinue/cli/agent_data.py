@@ -184,11 +184,17 @@ def _manager(data_dir: Path | None, decisions: int, seed: int, model: str, progr
         reading = read_source(ctx, "news", ticker, day, memories, "none yet")
         return reading.key_point, reading.signal
 
-    err.print("first the training window's days, their news read as the news analyst does; then the reasons")
+    # Two passes under one bar, each announced: the bar starts again for the second.
+    err.print("manager, pass 1 of 2: the training window's days, their news read as the news analyst does")
     days = list(manager_days(data_root(data_dir), read_news, seed=seed, progress=progress))
-    return manager_examples(
-        days, lambda case: write_reasons(ctx, case), per_label=decisions, seed=seed, progress=progress
-    )
+
+    def with_reasons() -> "Iterator[Example]":
+        err.print("manager, pass 2 of 2: the reasons written before each chosen decision")
+        yield from manager_examples(
+            days, lambda case: write_reasons(ctx, case), per_label=decisions, seed=seed, progress=progress
+        )
+
+    return with_reasons()
 
 
 def _news_analyst(data_dir: Path | None, sentences: int, seed: int) -> "Iterator[Example]":
