@@ -2,19 +2,26 @@
 actor sees at run time, the labels are the walkthrough's and TextWorld's optimal commands, and games
 outside the train split are refused."""
 
+import dataclasses
+import json
+import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
-from retinue.agent_data import actor_examples
-from retinue.agents.tips import TipsContext, plan_episodes
+from retinue.agent_data import actor_examples, introspector_examples
+from retinue.agents.tips import TipsContext, notes, plan_episodes
+from retinue.agents.tips.introspector import TIP_CHARS, tips_schema
 from retinue.config import LLMConfig
-from retinue.envs.textworld_suite import load_games
+from retinue.envs.textworld_suite import GameEntry, load_games
 from retinue.errors import RetinueError
 from retinue.graphs.tips import build_tips_graph
 from retinue.llms import ScriptedChatModel, UsageRecorder
+from retinue.llms.structured import decision_messages
+from retinue.memory import namespaces
 from tests.real_parts import suite_of
 
 pytestmark = pytest.mark.e2e
@@ -63,6 +70,84 @@ def test_recovery_examples_label_states_off_the_experts_path(tw_suite: Path, tmp
         assert example.provenance["mistake"] != example.target
     again = list(actor_examples(games, deviations=3, recovery_steps=4, seed=7))
     assert [e.to_json() for e in again] == [e.to_json() for e in examples]  # seeded: the same data
+
+
+def _play_tips(entry: GameEntry, games: Path, responses: list, store: InMemoryStore, trials: int) -> ScriptedChatModel:
+    """The `tips` method on one game, own setting, its actor and introspector scripted by `responses`."""
+    usage = UsageRecorder()
+    model = ScriptedChatModel(responses=responses, callbacks=[usage])
+    context = TipsContext(
+        llm=model,
+        usage=usage,
+        llm_config=LLMConfig(backoff_seconds=0, cache=False),
+        games={entry.id: entry},
+        paths={entry.id: entry.path(games)},
+        method="tips",
+    )
+    graph = build_tips_graph().compile(checkpointer=InMemorySaver(), store=store)
+    inputs = {"schedule": plan_episodes("own", [entry.id], [], trials), "demonstrations": [], "studied": 0}
+    graph.invoke(inputs | {"current": None, "episodes": []}, {"configurable": {"thread_id": "t"}}, context=context)
+    context.live.close()
+    return model
+
+
+def test_tips_passes_are_the_prompts_of_a_later_trial_and_leave_the_rest_as_it_was(
+    tw_suite: Path, tmp_path: Path
+) -> None:
+    games = suite_of(tw_suite, tmp_path, [1, 2])
+    plain = list(actor_examples(games, deviations=2, recovery_steps=4))  # seed 0: the options as run time shows them
+    both = list(actor_examples(games, deviations=2, recovery_steps=4, tips_passes=2))
+    assert [e for e in both if e.provenance["kind"] != "expert_with_tips"] == plain  # older recipes unchanged
+    guided = [e for e in both if e.provenance["kind"] == "expert_with_tips"]
+    assert {e.provenance["tips_from_attempts"] for e in guided} == {1, 2}
+    for entry in load_games(games):
+        expert = [e.target for e in plain if e.provenance["game"] == entry.id and e.provenance["kind"] == "expert"]
+        first = [e for e in guided if e.provenance["game"] == entry.id and e.provenance["tips_from_attempts"] == 1]
+        assert [e.target for e in first] == expert  # the expert's path again, now with tips to read
+
+    # The actor, given those tips in its game's namespace, is asked exactly the examples' prompts.
+    entry = load_games(games)[0]
+    first = [e for e in guided if e.provenance["game"] == entry.id and e.provenance["tips_from_attempts"] == 1]
+    prompt = first[0].messages[-1]["content"]
+    shown = prompt.split("Tips learned from earlier play:\n", 1)[1].split("\nRecent steps:")[0]
+    tips = [line.removeprefix("- ") for line in shown.splitlines()]
+    assert tips and all(len(tip) <= TIP_CHARS for tip in tips)
+    store = InMemoryStore()
+    notes.replace(store, namespaces.tips_game("tips", entry.id), tips)
+    model = _play_tips(entry, games, [e.target for e in first], store, trials=1)
+    asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+    assert [str(c.messages[-1].content) for c in asked] == [e.messages[-1]["content"] for e in first]
+    assert [c.kwargs["choice"]["options"] for c in asked] == [e.options for e in first]
+
+
+def test_introspector_examples_are_its_request_after_a_failed_attempt(tw_suite: Path, tmp_path: Path) -> None:
+    games = suite_of(tw_suite, tmp_path, [1, 2])
+    made = list(introspector_examples(games, deviations=2, recovery_steps=4))
+    assert made and {e.role for e in made} == {"introspector"} and {e.provenance["split"] for e in made} == {"train"}
+    for example in made:
+        system, request = (m["content"] for m in example.messages)
+        assert example.options == [example.target] and example.stem == ""
+        assert system == decision_messages([], tips_schema(5))[0].content
+        reply = json.loads(example.target)
+        jsonschema.validate(reply, tips_schema(5))
+        for tip in reply["tips"]:  # every command a tip names is one the request shows
+            for command in re.findall(r"'([^']+)'", tip):
+                assert f"> {command}:" in request or f"'{command}'" in request, (command, request)
+    assert any(e.provenance["tips_before"] for e in made)  # a second attempt, with the first one's tips
+
+    # Run time: the actor replays a first attempt (the game stopped where the attempt stopped), then the
+    # introspector is asked exactly the example's request.
+    example = next(e for e in made if not e.provenance["tips_before"])
+    entry = next(g for g in load_games(games) if g.id == example.provenance["game"])
+    request = example.messages[-1]["content"]
+    trajectory = "\n" + request.split("(points gained): ", 1)[1]  # the template folds its lines
+    commands = re.findall(r"^> (.+?):", trajectory, flags=re.MULTILINE)
+    assert commands and example.provenance["mistake"] in commands
+    stopped = dataclasses.replace(entry, step_limit=len(commands))
+    replies = [*commands, json.loads(example.target), *commands]  # trial 1, its tips, trial 2 (learns nothing)
+    model = _play_tips(stopped, games, replies, InMemoryStore(), trials=2)
+    introspected = next(c for c in model.calls if "choice" not in c.kwargs)
+    assert [m.content for m in introspected.messages] == [m["content"] for m in example.messages]
 
 
 def test_games_outside_the_train_split_are_refused(tw_suite: Path, tmp_path: Path) -> None:

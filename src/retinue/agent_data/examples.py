@@ -1,4 +1,4 @@
-"""One training example for a role that picks from a closed set, as the choice seam poses it."""
+"""One training example: a pick from a closed set as the choice seam poses it, or a structured reply."""
 
 import json
 from collections.abc import Iterable
@@ -34,6 +34,12 @@ class Example:
         order = shown_order(prompt.options, prompt.messages, role, seed)
         messages = prompt.shown(prompt.messages, order)
         return cls(role, [_as_dict(m) for m in messages], prompt.stem, order, target, provenance)
+
+    @classmethod
+    def of_reply(cls, role: str, messages: list[BaseMessage], reply: str, provenance: dict[str, Any]) -> "Example":
+        """The example of a structured reply (a role that `decide`s): `messages` as `decide` sends them
+        (`decision_messages`), `reply` its one option and target, with no stem: it follows the prompt."""
+        return cls(role, [_as_dict(m) for m in messages], "", [reply], reply, provenance)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)

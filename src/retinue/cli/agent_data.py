@@ -14,20 +14,31 @@ if TYPE_CHECKING:
     from retinue.agent_data import Example
     from retinue.runs.context import RunContext
 
-ROLES = ("actor", "planner", "reflector", "news_analyst", "manager")
+ROLES = ("actor", "introspector", "planner", "reflector", "news_analyst", "manager")
 
 
 def agent_data(
     roles: Annotated[
         str,
         typer.Option(
-            help="Roles, comma-separated: actor (Tips), planner and reflector (EffiQA), news_analyst and manager "
-            "(FinCon)."
+            help="Roles, comma-separated: actor and introspector (Tips), planner and reflector (EffiQA), news_analyst "
+            "and manager (FinCon)."
         ),
     ] = "actor",
-    games: Annotated[Path | None, typer.Option(help="actor: games made by `retinue games make --split train`.")] = None,
-    deviations: Annotated[int, typer.Option(help="actor: rollouts off the expert's path per game.")] = 2,
+    games: Annotated[
+        Path | None, typer.Option(help="actor and introspector: games made by `retinue games make --split train`.")
+    ] = None,
+    deviations: Annotated[
+        int, typer.Option(help="actor and introspector: rollouts off the expert's path per game (failed attempts).")
+    ] = 2,
     recovery_steps: Annotated[int, typer.Option(help="actor: labelled states after each deviation, at most.")] = 8,
+    tips_passes: Annotated[
+        int,
+        typer.Option(
+            help="actor: passes along the expert's path per game with the tips of a failed attempt in the guidance "
+            "(at most --deviations)."
+        ),
+    ] = 0,
     questions: Annotated[
         int | None, typer.Option(help="planner: questions a hop count from the train part of MetaQA dev.")
     ] = 1000,
@@ -66,8 +77,13 @@ def agent_data(
     chosen = list(dict.fromkeys(r.strip() for r in roles.split(",") if r.strip()))
     if unknown := [r for r in chosen if r not in ROLES]:
         raise RetinueError(f"--roles: {', '.join(unknown)} not labelled yet; so far: {', '.join(ROLES)}")
-    if "actor" in chosen and games is None:
-        raise RetinueError("--games is required for the actor: a folder made by `retinue games make --split train`")
+    if {"actor", "introspector"} & set(chosen) and games is None:
+        raise RetinueError(
+            "--games is required for the actor and the introspector: a folder made by "
+            "`retinue games make --split train`"
+        )
+    if not 0 <= tips_passes <= deviations:
+        raise RetinueError(f"--tips-passes must be between 0 and --deviations ({deviations}), not {tips_passes}")
     if (
         deviations < 0
         or min(recovery_steps, sentences, reflections, decisions) < 1
@@ -82,6 +98,7 @@ def agent_data(
         "games": str(games) if games else None,
         "deviations": deviations,
         "recovery_steps": recovery_steps,
+        "tips_passes": tips_passes,
         "questions": questions,
         "split_seed": split_seed,
         "sentences": sentences,
@@ -96,7 +113,12 @@ def agent_data(
     if "actor" in chosen and games is not None:
         folder = games
         metrics |= _write(
-            "actor", run.path, lambda progress: _actor(folder, deviations, recovery_steps, seed, progress)
+            "actor", run.path, lambda progress: _actor(folder, deviations, recovery_steps, tips_passes, seed, progress)
+        )
+    if "introspector" in chosen and games is not None:
+        played = games
+        metrics |= _write(
+            "introspector", run.path, lambda progress: _introspector(played, deviations, recovery_steps, seed, progress)
         )
     if "planner" in chosen:
         metrics |= _write(
@@ -121,10 +143,25 @@ def agent_data(
 Progress = Callable[[int, int], None]
 
 
-def _actor(games: Path, deviations: int, recovery_steps: int, seed: int, progress: Progress) -> "Iterator[Example]":
+def _actor(
+    games: Path, deviations: int, recovery_steps: int, tips_passes: int, seed: int, progress: Progress
+) -> "Iterator[Example]":
     from retinue.agent_data import actor_examples
 
-    return actor_examples(games, deviations=deviations, recovery_steps=recovery_steps, seed=seed, progress=progress)
+    return actor_examples(
+        games, deviations=deviations, recovery_steps=recovery_steps, tips_passes=tips_passes, seed=seed,
+        progress=progress,
+    )  # fmt: skip
+
+
+def _introspector(
+    games: Path, deviations: int, recovery_steps: int, seed: int, progress: Progress
+) -> "Iterator[Example]":
+    from retinue.agent_data import introspector_examples
+
+    return introspector_examples(
+        games, deviations=deviations, recovery_steps=recovery_steps, seed=seed, progress=progress
+    )
 
 
 def _planner(

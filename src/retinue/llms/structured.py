@@ -97,6 +97,12 @@ class Decision(Generic[T]):
     fallback_reason: str | None = None
 
 
+def decision_messages(messages: Sequence[BaseMessage], json_schema: dict[str, Any]) -> list[BaseMessage]:
+    """The conversation `decide` sends: the schema as an instruction, then `messages` (what a model trained
+    on decisions, such as agent-gemma's introspector examples, must be shown)."""
+    return [SystemMessage(SCHEMA_INSTRUCTION.format(schema=json.dumps(json_schema))), *messages]
+
+
 def decide(
     llm: BaseChatModel,
     messages: Sequence[BaseMessage],
@@ -111,8 +117,7 @@ def decide(
     """Ask `llm` for a decision that fits `schema`. Never raises for a bad reply or a failed call, only for
     an endpoint that refuses the key, the model or the URL (`MISCONFIGURED`)."""
     output = schema if isinstance(schema, OutputSchema) else OutputSchema(schema)
-    instruction = SystemMessage(SCHEMA_INSTRUCTION.format(schema=json.dumps(output.json_schema)))
-    conversation: list[BaseMessage] = [instruction, *messages]
+    conversation = decision_messages(messages, output.json_schema)
     config = {"metadata": {ROLE_KEY: role}}
     raw: str | None = None
     reason = "no attempt made"

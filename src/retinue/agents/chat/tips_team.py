@@ -17,7 +17,7 @@ from retinue.agents.chat.state import ChatContext, ChatState
 from retinue.agents.tips import TipsContext, TipsSettings, notes
 from retinue.agents.tips.actor import SAFE_COMMAND, STEM, guidance_text, situation
 from retinue.agents.tips.episodes import play_step
-from retinue.agents.tips.introspector import episode_facts, rewrite_tips
+from retinue.agents.tips.introspector import episode_facts, particulars, rewrite_tips
 from retinue.envs.textworld import GameObservation, TextWorldEnv
 from retinue.envs.textworld_suite import GameEntry
 from retinue.llms.choice import OPTIONS_MARK, ChoicePrompt
@@ -116,7 +116,7 @@ def _introspect(runtime: Runtime[ChatContext], game: dict[str, Any], last: GameO
     if runtime.store is None:
         return []
     team = TipsContext(llm=ctx.llm, usage=ctx.usage, llm_config=ctx.llm_config)
-    facts = episode_facts(last, game["steps"], team.settings)
+    facts = episode_facts(last, game["steps"], team.settings) | {"particulars": particulars("cross")}  # any game next
     learned = rewrite_tips(team, runtime.store, namespaces.chat_tips(ctx.session), "introspect", facts, {})
     runtime.stream_writer({"step": {"agent": "introspector", "text": f"{len(learned)} tips written"}})
     return learned

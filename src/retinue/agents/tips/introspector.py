@@ -11,7 +11,7 @@
 import time
 from typing import Any
 
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
@@ -90,7 +90,13 @@ def learn(ctx: TipsContext, store: BaseStore, work: EpisodeWork) -> list[str]:
         if reflection:
             notes.append(store, scope, reflection, keep=ctx.settings.reflections_kept)
         return [reflection] if reflection else []
-    return rewrite_tips(ctx, store, scope, "introspect", facts, work)
+    return rewrite_tips(ctx, store, scope, "introspect", facts | {"particulars": particulars(ctx.setting)}, work)
+
+
+def particulars(setting: str) -> str:
+    """What the introspector is told about naming this game's items: its tips are read again in the same game
+    (`own`, `expert`'s own trials) or in other games (`cross`)."""
+    return load_prompts(PROMPTS)["particulars_cross" if setting == "cross" else "particulars_own"]
 
 
 def study_demonstration(state: TipsState, runtime: Runtime[TipsContext]) -> dict[str, Any]:
@@ -155,7 +161,20 @@ def rewrite_tips(
     """Ask for the merged tips and make them the namespace's content; a failed decision keeps the old ones."""
     existing = notes.read(store, scope)
     k = ctx.settings.max_tips
-    schema = {
+    decision = ctx.decide(
+        tips_request(prompt, k, existing, facts), tips_schema(k), default={"tips": existing}, role="introspector",
+        charge_to=charge,
+    )  # fmt: skip
+    tips = list(dict.fromkeys(t.strip() for t in decision.value["tips"] if t.strip()))[:k]
+    if decision.valid and tips:
+        notes.replace(store, scope, tips)
+        return tips
+    return []
+
+
+def tips_schema(k: int) -> dict[str, Any]:
+    """The introspector's reply: one to `k` tips of at most `TIP_CHARS` characters."""
+    return {
         "type": "object",
         "properties": {
             "tips": {
@@ -168,17 +187,15 @@ def rewrite_tips(
         "required": ["tips"],
         "additionalProperties": False,
     }
+
+
+def tips_request(prompt: str, k: int, existing: list[str], facts: dict[str, Any]) -> list[BaseMessage]:
+    """The request for merged tips (`introspect` after an episode, `study` of a demonstration): what the
+    introspector and its training examples are both shown."""
     text = load_prompts(PROMPTS)[prompt].format(
         max_tips=k, tips="\n".join(f"- {t}" for t in existing) or "(none yet)", **facts
     )
-    decision = ctx.decide(
-        [HumanMessage(text)], schema, default={"tips": existing}, role="introspector", charge_to=charge
-    )
-    tips = list(dict.fromkeys(t.strip() for t in decision.value["tips"] if t.strip()))[:k]
-    if decision.valid and tips:
-        notes.replace(store, scope, tips)
-        return tips
-    return []
+    return [HumanMessage(text)]
 
 
 def _reflect(ctx: TipsContext, work: EpisodeWork, facts: dict[str, Any]) -> str:
