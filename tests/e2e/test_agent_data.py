@@ -192,6 +192,63 @@ def test_planner_examples_are_the_planners_prompts_on_held_in_questions_only() -
     assert [c.kwargs["choice"]["options"] for c in asked] == [e.options for e in picks]
 
 
+@pytest.mark.skipif(not (SHARED / "metaqa").is_dir(), reason="the shared MetaQA data is not there")
+def test_tog_examples_are_its_picks_along_the_gold_path() -> None:
+    from langgraph.checkpoint.memory import InMemorySaver as Saver
+
+    from retinue.agent_data import tog_examples, train_questions
+    from retinue.agents.effiqa import EffiQAContext, EffiQASettings
+    from retinue.agents.effiqa.baselines import ToGPath, entity_choice
+    from retinue.envs.kgqa import KGQuestion, metaqa_questions, split_dev
+    from retinue.envs.knowledge_graph import KnowledgeGraph
+    from retinue.graphs.effiqa import BUILDERS
+
+    kg = KnowledgeGraph.load(SHARED / "metaqa" / "kb.txt")
+    questions = train_questions(SHARED, [1, 2, 3], split_seed=0, limit=30)
+    examples = list(tog_examples(kg, questions, split_seed=0))
+    held_out = {q.id for hops in (1, 2, 3) for q in split_dev(metaqa_questions(SHARED, hops), 0)[1]}
+    assert not {e.provenance["question"] for e in examples} & held_out  # validation: never
+    assert {e.role for e in examples} == {"tog_relations", "tog_entities"}
+    assert all(e.target in e.options and len(e.options) > 1 for e in examples)
+
+    # ToG with a beam of one, scripted to pick the targets (and to find the paths never enough), is asked
+    # exactly the examples' prompts in the same order, and walks the gold path's first two hops.
+    by_question: dict[str, list] = {}
+    for example in examples:
+        by_question.setdefault(example.provenance["question"], []).append(example)
+    settings = EffiQASettings(tog_width=1, tog_depth=2)
+
+    def one_entity_first(question: KGQuestion) -> bool:  # the first hop reaches one entity: ToG asks nothing
+        (topic,) = {node for _, found in kg.mentions(question.text) for node in found}
+        start = ToGPath([], [], topic, frozenset([topic]))
+        return entity_choice(settings, kg, question.text, start, (question.path or ())[0])[0] is None
+
+    question = next(  # a 3-hop question: its first relation, then both picks at its second hop
+        q
+        for q in questions
+        if len(q.path or ()) == 3
+        and [(e.role, e.provenance["position"]) for e in by_question.get(q.id, [])][:3]
+        == [("tog_relations", 0), ("tog_relations", 1), ("tog_entities", 1)]
+        and one_entity_first(q)
+    )
+    picks = by_question[question.id][:3]
+    responses = [{"pick": picks[0].target}, "no", {"pick": picks[1].target}, {"pick": picks[2].target}, "no"]
+    usage = UsageRecorder()
+    model = ScriptedChatModel(responses=responses, callbacks=[usage])
+    context = EffiQAContext(llm=model, usage=usage, llm_config=LLMConfig(backoff_seconds=0), kg=kg, settings=settings)
+    graph = BUILDERS["tog"]().compile(checkpointer=Saver())
+    final = graph.invoke(
+        {"questions": [question.text], "current": None, "results": []},
+        config={"configurable": {"thread_id": "t"}},
+        context=context,
+    )
+    asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+    asked = [c for c in asked if set(c.kwargs["choice"]["options"]) != {"yes", "no"}]  # not "enough?"
+    assert [str(c.messages[-1].content) for c in asked] == [e.messages[-1]["content"] for e in picks]
+    assert [c.kwargs["choice"]["options"] for c in asked] == [e.options for e in picks]
+    assert final["results"][0]["path"] == picks[0].provenance["gold_path"][:2]
+
+
 def test_reflector_examples_are_its_verdict_prompts_on_a_right_and_a_wrong_path() -> None:
     from retinue.agent_data import reflector_examples, train_questions
     from retinue.agents.effiqa.planner import answer_check, check_answer

@@ -6,7 +6,7 @@ Each line: {"role", "messages", "stem", "options" (in the order shown), "target"
 that writes a structured reply (the Tips introspector) has the reply as its one option and no stem.
 """
 
-from retinue.agent_data.effiqa import planner_examples, reflector_examples, train_questions
+from retinue.agent_data.effiqa import planner_examples, reflector_examples, tog_examples, train_questions
 from retinue.agent_data.examples import Example, write_examples
 from retinue.agent_data.fincon import analyst_examples, manager_days, manager_examples
 from retinue.agent_data.tips import actor_examples, introspector_examples, tips_from_play
@@ -21,6 +21,7 @@ __all__ = [
     "planner_examples",
     "reflector_examples",
     "tips_from_play",
+    "tog_examples",
     "train_questions",
     "write_examples",
 ]

@@ -1,7 +1,8 @@
 """EffiQA's planner and reflector examples, from the train part of MetaQA dev (the seeded split the plug-in
 explorer trains on; its validation part is what `eval effiqa` and the probes ask).
 
-Planner: the next relation of a question's gold path.
+Planner: the next relation of a question's gold path. ToG (`tog_examples`): its relation and entity picks
+along the gold path.
 The planner builds a path a step at a time from the steps that lead on from where the path has got to
 (`reachable_steps`); each step of the gold path is one example, and after a gold path shorter than the
 planner's `max_hops`, ending the path is one more. A question naming several entities, or whose gold
@@ -17,13 +18,16 @@ from typing import Any
 from rdflib.term import Identifier
 
 from retinue.agent_data.examples import Example
+from retinue.agents.effiqa.baselines import ToGPath, entity_choice, extended, relation_choice
 from retinue.agents.effiqa.planner import END, AnswerCheck, answer_check, reachable_steps, step_prompt, verdict_prompt
 from retinue.agents.effiqa.state import EffiQASettings
 from retinue.envs.kgqa import KGQuestion, metaqa_questions, split_dev
-from retinue.envs.knowledge_graph import KnowledgeGraph
+from retinue.envs.knowledge_graph import KnowledgeGraph, Step, normalise
 
 ROLE = "planner"
 REFLECTOR = "reflector"
+TOG_RELATIONS, TOG_ENTITIES = "tog_relations", "tog_entities"
+FRONTIER = 200  # entities followed at most per hop when checking that a path still reaches an answer
 
 
 def train_questions(root: Path, hops: Sequence[int], split_seed: int, limit: int | None) -> list[KGQuestion]:
@@ -146,3 +150,65 @@ def _reflections(
             "kind": "gold" if target == "accept" else "wrong",
         }
         yield Example.of_choice(REFLECTOR, verdict_prompt(case, reason(case)), target, provenance, seed)
+
+
+def tog_examples(
+    kg: KnowledgeGraph,
+    questions: Sequence[KGQuestion],
+    *,
+    split_seed: int = 0,
+    seed: int = 0,
+    settings: EffiQASettings | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[Example]:
+    """ToG's picks along each question's gold path, posed as ToG poses them: at each hop the gold relation
+    among those leading on from the path's end (role `tog_relations`), then, among the entities ToG shows
+    for it (its seeded sample), the first from which the rest of the gold path still reaches a gold answer
+    (`tog_entities`, only where some entity shown does not: otherwise any pick is right); the path goes
+    on through that entity. A question whose shown entities reach no answer stops there."""
+    settings = settings or EffiQASettings()
+    for done, question in enumerate(questions, 1):
+        yield from _tog_question(kg, question, split_seed, seed, settings)
+        if progress is not None and (done % 100 == 0 or done == len(questions)):
+            progress(done, len(questions))
+
+
+def _tog_question(
+    kg: KnowledgeGraph, question: KGQuestion, split_seed: int, seed: int, settings: EffiQASettings
+) -> Iterator[Example]:
+    named = _single_topic(kg, question)
+    if question.path is None or named is None:
+        return
+    topic, _ = named
+    gold = question.path
+    answers = {normalise(a) for a in question.answers}
+    path = ToGPath([], [], topic, frozenset([topic]))
+    for position, step in enumerate(gold):
+        provenance = {
+            "question": question.id,
+            "hops": len(gold),
+            "split": "train",
+            "split_seed": split_seed,
+            "position": position,
+            "gold_path": [s.name for s in gold],
+        }
+        posed = relation_choice(kg, question.text, path)
+        if posed is None or step.words not in posed[1]:
+            return
+        if len(posed[0].options) > 1:  # with one option the seam takes it without asking the model
+            yield Example.of_choice(TOG_RELATIONS, posed[0], step.words, provenance, seed)
+        prompt, by_label = entity_choice(settings, kg, question.text, path, step)
+        leading = [label for label, node in by_label.items() if _reaches(kg, node, gold[position + 1 :], answers)]
+        if not leading:
+            return
+        if prompt is not None and len(leading) < len(by_label):  # where every entity shown leads on, any is right
+            yield Example.of_choice(TOG_ENTITIES, prompt, leading[0], provenance, seed)
+        path = extended(kg, path, step, by_label[leading[0]])
+
+
+def _reaches(kg: KnowledgeGraph, node: Identifier, rest: Sequence[Step], answers: set[str]) -> bool:
+    """Whether following `rest` from `node` reaches an entity labelled as one of `answers` (normalised)."""
+    frontier = [node]
+    for step in rest:
+        frontier = list(dict.fromkeys(n for f in frontier for n in kg.neighbours(f, step, limit=FRONTIER)))[:FRONTIER]
+    return any(normalise(kg.label(n)) in answers for n in frontier)

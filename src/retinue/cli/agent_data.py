@@ -2,6 +2,7 @@
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,15 +15,15 @@ if TYPE_CHECKING:
     from retinue.agent_data import Example
     from retinue.runs.context import RunContext
 
-ROLES = ("actor", "introspector", "planner", "reflector", "news_analyst", "manager")
+ROLES = ("actor", "introspector", "planner", "reflector", "tog_relations", "tog_entities", "news_analyst", "manager")
 
 
 def agent_data(
     roles: Annotated[
         str,
         typer.Option(
-            help="Roles, comma-separated: actor and introspector (Tips), planner and reflector (EffiQA), news_analyst "
-            "and manager (FinCon)."
+            help="Roles, comma-separated: actor and introspector (Tips), planner, reflector, tog_relations and "
+            "tog_entities (EffiQA and its ToG baseline), news_analyst and manager (FinCon)."
         ),
     ] = "actor",
     games: Annotated[
@@ -40,7 +41,7 @@ def agent_data(
         ),
     ] = 0,
     questions: Annotated[
-        int | None, typer.Option(help="planner: questions a hop count from the train part of MetaQA dev.")
+        int | None, typer.Option(help="planner and ToG: questions a hop count from the train part of MetaQA dev.")
     ] = 1000,
     reflections: Annotated[
         int, typer.Option(help="reflector: questions a hop count (a right and a wrong path each), from the same part.")
@@ -124,6 +125,10 @@ def agent_data(
         metrics |= _write(
             "planner", run.path, lambda progress: _planner(data_dir, questions, split_seed, seed, progress)
         )
+    for tog_role in ("tog_relations", "tog_entities"):
+        if tog_role in chosen:
+            made = partial(_tog, tog_role, data_dir, questions, split_seed, seed)
+            metrics |= _write(tog_role, run.path, made)
     if "reflector" in chosen:
         metrics |= _write(
             "reflector",
@@ -176,6 +181,21 @@ def _planner(
     asked = train_questions(root, HOPS, split_seed, questions)
     kg = KnowledgeGraph.load(root / "metaqa" / "kb.txt")
     return planner_examples(kg, asked, split_seed=split_seed, seed=seed, progress=progress)
+
+
+def _tog(
+    role: str, data_dir: Path | None, questions: int | None, split_seed: int, seed: int, progress: Progress
+) -> "Iterator[Example]":
+    from retinue.agent_data import tog_examples, train_questions
+    from retinue.envs.kgqa import HOPS
+    from retinue.envs.knowledge_graph import KnowledgeGraph
+    from retinue.paths import data_root
+
+    root = data_root(data_dir)
+    asked = train_questions(root, HOPS, split_seed, questions)
+    kg = KnowledgeGraph.load(root / "metaqa" / "kb.txt")
+    made = tog_examples(kg, asked, split_seed=split_seed, seed=seed, progress=progress)
+    return (example for example in made if example.role == role)
 
 
 def _reflector(

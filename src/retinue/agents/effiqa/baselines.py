@@ -19,6 +19,7 @@ from rdflib.term import Identifier
 
 from retinue.agents.effiqa.state import (
     EffiQAContext,
+    EffiQASettings,
     EffiQAState,
     QuestionWork,
     ask_model,
@@ -35,7 +36,7 @@ Triple = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
-class _Path:
+class ToGPath:
     """A ToG reasoning path: its triples, the steps that made them, the entity it ends at, its score."""
 
     triples: list[Triple]
@@ -69,25 +70,16 @@ def think_on_graph(state: EffiQAState, runtime: Runtime[EffiQAContext]) -> dict[
     work = current_work(state)
     width = ctx.settings.tog_width
     topic = topic_node(work)
-    beam: list[_Path] = [_Path([], [], topic, frozenset([topic]))]
+    beam: list[ToGPath] = [ToGPath([], [], topic, frozenset([topic]))]
     for depth in range(1, ctx.settings.tog_depth + 1):
-        extended: list[_Path] = []
+        longer: list[ToGPath] = []
         for path in beam:
             for step, relation_p in _score_relations(ctx, work, kg, path, width):
                 for node, entity_p in _score_entities(ctx, work, kg, path, step, width):
-                    head, tail = (node, path.end) if step.inverse else (path.end, node)
-                    extended.append(
-                        _Path(
-                            [*path.triples, (kg.label(head), step.relation, kg.label(tail))],
-                            [*path.steps, step.name],
-                            node,
-                            path.visited | {node},
-                            path.score * relation_p * entity_p,
-                        )
-                    )
-        if not extended:
+                    longer.append(extended(kg, path, step, node, relation_p * entity_p))
+        if not longer:
             break
-        beam = sorted(extended, key=lambda p: -p.score)[:width]  # stable: equal scores keep the order found
+        beam = sorted(longer, key=lambda p: -p.score)[:width]  # stable: equal scores keep the order found
         answer = _reason(ctx, work, kg, beam)
         if answer is not None or depth == ctx.settings.tog_depth:
             chosen = answer or kg.label(beam[0].end)
@@ -106,46 +98,73 @@ def _top(choice: Choice, width: int) -> list[tuple[str, float]]:
 
 
 def _score_relations(
-    ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, path: _Path, width: int
+    ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, path: ToGPath, width: int
 ) -> list[tuple[Step, float]]:
     """Relation exploration: the `width` relations from the path's end the model finds most probable."""
-    available = kg.steps_from(path.end)
-    if not available:
+    posed = relation_choice(kg, work["question"], path)
+    if posed is None:
         return []
-    by_words = {s.words: s for s in available}
-    text = load_prompts(PROMPTS)["tog_relations"].format(
-        entity=kg.label(path.end),
-        question=work["question"],
-        paths=_describe(path.triples) or "none yet",
-        options="{options}",
-    )
-    prompt = ChoicePrompt([HumanMessage(text)], list(by_words), kind="text", stem="Relation:")
+    prompt, by_words = posed
     choice = ctx.choose(prompt, default=prompt.options[0], role="tog_relations", charge_to=work)  # type: ignore[arg-type]
     return [(by_words[words], p) for words, p in _top(choice, width)]
 
 
-def _score_entities(
-    ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, path: _Path, step: Step, width: int
-) -> list[tuple[Identifier, float]]:
-    """Entity exploration: a seeded sample of what `step` reaches (no going back), the `width` most
-    probable by the model's scores; a single entity needs no call."""
-    reached = [node for node in kg.neighbours(path.end, step, limit=500) if node not in path.visited]
-    draw = random.Random(f"{ctx.settings.seed}:{work['question']}:{path.end}:{step.name}")
-    shown = draw.sample(reached, k=min(len(reached), ctx.settings.tog_candidates))
-    by_label: dict[str, Identifier] = {}
-    for node in shown:
-        by_label.setdefault(kg.label(node), node)
-    if len(by_label) <= 1:
-        return [(node, 1.0) for node in by_label.values()]
-    text = load_prompts(PROMPTS)["tog_entities"].format(
-        relation=step.words, entity=kg.label(path.end), question=work["question"], options="{options}"
+def relation_choice(kg: KnowledgeGraph, question: str, path: ToGPath) -> tuple[ChoicePrompt, dict[str, Step]] | None:
+    """The choice of a relation from the path's end (None where no relation leads on), and the step each
+    option names: what ToG and its training examples pose."""
+    available = kg.steps_from(path.end)
+    if not available:
+        return None
+    by_words = {s.words: s for s in available}
+    text = load_prompts(PROMPTS)["tog_relations"].format(
+        entity=kg.label(path.end), question=question, paths=_describe(path.triples) or "none yet", options="{options}"
     )
-    prompt = ChoicePrompt([HumanMessage(text)], list(by_label), kind="text", stem="Entity:")
+    return ChoicePrompt([HumanMessage(text)], list(by_words), kind="text", stem="Relation:"), by_words
+
+
+def _score_entities(
+    ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, path: ToGPath, step: Step, width: int
+) -> list[tuple[Identifier, float]]:
+    """Entity exploration: the `width` most probable of the entities shown (a single entity needs no call)."""
+    prompt, by_label = entity_choice(ctx.settings, kg, work["question"], path, step)
+    if prompt is None:
+        return [(node, 1.0) for node in by_label.values()]
     choice = ctx.choose(prompt, default=prompt.options[0], role="tog_entities", charge_to=work)  # type: ignore[arg-type]
     return [(by_label[label], p) for label, p in _top(choice, width)]
 
 
-def _reason(ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, beam: list[_Path]) -> str | None:
+def entity_choice(
+    settings: EffiQASettings, kg: KnowledgeGraph, question: str, path: ToGPath, step: Step
+) -> tuple[ChoicePrompt | None, dict[str, Identifier]]:
+    """The entities `step` reaches from the path's end (no going back), a seeded sample of
+    `tog_candidates` of them by label, and the choice among them (None for one label or none)."""
+    reached = [node for node in kg.neighbours(path.end, step, limit=500) if node not in path.visited]
+    draw = random.Random(f"{settings.seed}:{question}:{path.end}:{step.name}")
+    shown = draw.sample(reached, k=min(len(reached), settings.tog_candidates))
+    by_label: dict[str, Identifier] = {}
+    for node in shown:
+        by_label.setdefault(kg.label(node), node)
+    if len(by_label) <= 1:
+        return None, by_label
+    text = load_prompts(PROMPTS)["tog_entities"].format(
+        relation=step.words, entity=kg.label(path.end), question=question, options="{options}"
+    )
+    return ChoicePrompt([HumanMessage(text)], list(by_label), kind="text", stem="Entity:"), by_label
+
+
+def extended(kg: KnowledgeGraph, path: ToGPath, step: Step, node: Identifier, score: float = 1.0) -> ToGPath:
+    """`path` one `step` further, to `node`, its score multiplied by `score`."""
+    head, tail = (node, path.end) if step.inverse else (path.end, node)
+    return ToGPath(
+        [*path.triples, (kg.label(head), step.relation, kg.label(tail))],
+        [*path.steps, step.name],
+        node,
+        path.visited | {node},
+        path.score * score,
+    )
+
+
+def _reason(ctx: EffiQAContext, work: QuestionWork, kg: KnowledgeGraph, beam: list[ToGPath]) -> str | None:
     """Whether the beam's paths suffice (a calibrated yes/no), and if so which end answers."""
     prompts = load_prompts(PROMPTS)
     paths = "\n".join(_describe(path.triples) for path in beam)
