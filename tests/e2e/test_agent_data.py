@@ -52,9 +52,8 @@ def test_expert_examples_are_the_prompts_the_actor_sees_at_run_time(tw_suite: Pa
     )
     context.live.close()
     assert final["episodes"][0]["won"]
-    asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
-    assert [str(c.messages[-1].content) for c in asked] == [e.messages[-1]["content"] for e in examples]
-    assert [c.kwargs["choice"]["options"] for c in asked] == [e.options for e in examples]  # the same order
+    asked = _picks(model)
+    _assert_posed(asked, examples)
     assert all(e.stem == ">" and e.target in e.options for e in examples)
 
 
@@ -70,6 +69,24 @@ def test_recovery_examples_label_states_off_the_experts_path(tw_suite: Path, tmp
         assert example.provenance["mistake"] != example.target
     again = list(actor_examples(games, deviations=3, recovery_steps=4, seed=7))
     assert [e.to_json() for e in again] == [e.to_json() for e in examples]  # seeded: the same data
+
+
+def _picks(model: ScriptedChatModel) -> list:
+    """The choices the model was asked to make (not the calibration's content-free calls)."""
+    return [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+
+
+def _assert_posed(asked: list, examples: list) -> None:
+    """The choices asked at run time are the examples', prompt for prompt and in the options' shown order."""
+    assert [str(c.messages[-1].content) for c in asked] == [e.messages[-1]["content"] for e in examples]
+    assert [c.kwargs["choice"]["options"] for c in asked] == [e.options for e in examples]
+
+
+def _by_question(examples: list) -> dict[str, list]:
+    grouped: dict[str, list] = {}
+    for example in examples:
+        grouped.setdefault(example.provenance["question"], []).append(example)
+    return grouped
 
 
 def _play_tips(entry: GameEntry, games: Path, responses: list, store: InMemoryStore, trials: int) -> ScriptedChatModel:
@@ -115,9 +132,8 @@ def test_tips_passes_are_the_prompts_of_a_later_trial_and_leave_the_rest_as_it_w
     store = InMemoryStore()
     notes.replace(store, namespaces.tips_game("tips", entry.id), tips)
     model = _play_tips(entry, games, [e.target for e in first], store, trials=1)
-    asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
-    assert [str(c.messages[-1].content) for c in asked] == [e.messages[-1]["content"] for e in first]
-    assert [c.kwargs["choice"]["options"] for c in asked] == [e.options for e in first]
+    asked = _picks(model)
+    _assert_posed(asked, first)
 
 
 def test_introspector_examples_are_its_request_after_a_failed_attempt(tw_suite: Path, tmp_path: Path) -> None:
@@ -175,9 +191,7 @@ def test_planner_examples_are_the_planners_prompts_on_held_in_questions_only() -
     assert all(e.target in e.options for e in examples)
 
     # The planner, scripted to pick the targets, is asked exactly the examples' prompts in the same order.
-    by_question: dict[str, list] = {}
-    for example in examples:
-        by_question.setdefault(example.provenance["question"], []).append(example)
+    by_question = _by_question(examples)
     question = next(q for q in questions if q.id in by_question and len(q.path or ()) == 2)
     picks = by_question[question.id]
     usage = UsageRecorder()
@@ -187,15 +201,12 @@ def test_planner_examples_are_the_planners_prompts_on_held_in_questions_only() -
     node = mentions[0][1][0]
     plan = plan_path(context, kg, question.text, (kg.label(node), node), "", 3)
     assert [s.name for s in plan.steps] == picks[0].provenance["gold_path"]
-    asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
-    assert [str(c.messages[-1].content) for c in asked] == [e.messages[-1]["content"] for e in picks]
-    assert [c.kwargs["choice"]["options"] for c in asked] == [e.options for e in picks]
+    asked = _picks(model)
+    _assert_posed(asked, picks)
 
 
 @pytest.mark.skipif(not (SHARED / "metaqa").is_dir(), reason="the shared MetaQA data is not there")
 def test_tog_examples_are_its_picks_along_the_gold_path() -> None:
-    from langgraph.checkpoint.memory import InMemorySaver as Saver
-
     from retinue.agent_data import tog_examples, train_questions
     from retinue.agents.effiqa import EffiQAContext, EffiQASettings
     from retinue.agents.effiqa.baselines import ToGPath, entity_choice
@@ -213,9 +224,7 @@ def test_tog_examples_are_its_picks_along_the_gold_path() -> None:
 
     # ToG with a beam of one, scripted to pick the targets (and to find the paths never enough), is asked
     # exactly the examples' prompts in the same order, and walks the gold path's first two hops.
-    by_question: dict[str, list] = {}
-    for example in examples:
-        by_question.setdefault(example.provenance["question"], []).append(example)
+    by_question = _by_question(examples)
     settings = EffiQASettings(tog_width=1, tog_depth=2)
 
     def one_entity_first(question: KGQuestion) -> bool:  # the first hop reaches one entity: ToG asks nothing
@@ -236,16 +245,15 @@ def test_tog_examples_are_its_picks_along_the_gold_path() -> None:
     usage = UsageRecorder()
     model = ScriptedChatModel(responses=responses, callbacks=[usage])
     context = EffiQAContext(llm=model, usage=usage, llm_config=LLMConfig(backoff_seconds=0), kg=kg, settings=settings)
-    graph = BUILDERS["tog"]().compile(checkpointer=Saver())
+    graph = BUILDERS["tog"]().compile(checkpointer=InMemorySaver())
     final = graph.invoke(
         {"questions": [question.text], "current": None, "results": []},
         config={"configurable": {"thread_id": "t"}},
         context=context,
     )
-    asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+    asked = _picks(model)
     asked = [c for c in asked if set(c.kwargs["choice"]["options"]) != {"yes", "no"}]  # not "enough?"
-    assert [str(c.messages[-1].content) for c in asked] == [e.messages[-1]["content"] for e in picks]
-    assert [c.kwargs["choice"]["options"] for c in asked] == [e.options for e in picks]
+    _assert_posed(asked, picks)
     assert final["results"][0]["path"] == picks[0].provenance["gold_path"][:2]
 
 
@@ -287,7 +295,7 @@ def test_reflector_examples_are_its_verdict_prompts_on_a_right_and_a_wrong_path(
         context = RunContext(llm=model, usage=usage, llm_config=LLMConfig(backoff_seconds=0, cache=False))
         verdict, said, _ = check_answer(context, answer_check(question.text, kg.label(node), found))
         assert (verdict, said) == (example.target, written)
-        asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+        asked = _picks(model)
         assert [str(c.messages[-1].content) for c in asked] == [example.messages[-1]["content"]]
         assert asked[0].kwargs["choice"]["options"] == example.options
 
@@ -318,7 +326,7 @@ def test_news_analyst_examples_are_its_prompts_on_sentences_the_probe_never_read
     context = RunContext(llm=model, usage=usage, llm_config=LLMConfig(backoff_seconds=0, cache=False))
     reading = read_source(context, "news", ticker, day, memories, "none yet")
     assert reading.signal == example.target
-    asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+    asked = _picks(model)
     assert [str(c.messages[-1].content) for c in asked] == [prompt]
     assert [c.kwargs["choice"]["options"] for c in asked] == [example.options]
     again = list(analyst_examples(SHARED, 6, seed=3))
@@ -372,6 +380,6 @@ def test_manager_examples_are_its_decisions_on_training_days_labelled_by_what_ea
     model = ScriptedChatModel(responses=[{"reasons": "weighing number 8"}, example.target], callbacks=[usage])
     context = RunContext(llm=model, usage=usage, llm_config=LLMConfig(backoff_seconds=0, cache=False))
     assert decide_position(context, case).action == example.target
-    asked = [c for c in model.calls if "choice" in c.kwargs and not c.kwargs["choice"]["baseline"]]
+    asked = _picks(model)
     assert [str(c.messages[-1].content) for c in asked] == [example.messages[-1]["content"]]
     assert [c.kwargs["choice"]["options"] for c in asked] == [example.options]
