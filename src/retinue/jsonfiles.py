@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,3 +50,14 @@ def write_json_atomic(path: Path, data: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def create_json_exclusive(path: Path, data: Any) -> None:
+    """Write `path` whole, only if it does not exist yet (FileExistsError otherwise): written aside, then
+    hard-linked into place, so that of two processes one wins and no reader ever sees it empty or torn."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.new")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    try:
+        os.link(tmp, path)
+    finally:
+        tmp.unlink()

@@ -1,12 +1,14 @@
-"""JSON Lines reading: plain or gzipped, blank lines skipped, a bad line named by its number."""
+"""JSON Lines reading: plain or gzipped, blank lines skipped, a bad line named by its number; a JSON file
+created once, whole."""
 
 import gzip
+import json
 from pathlib import Path
 
 import pytest
 
 from retinue.errors import RetinueError
-from retinue.jsonfiles import read_jsonl
+from retinue.jsonfiles import create_json_exclusive, read_jsonl
 
 
 def test_plain_and_gzipped_lines_read_the_same(tmp_path: Path) -> None:
@@ -30,3 +32,13 @@ def test_bad_lines_and_missing_files(tmp_path: Path) -> None:
     with pytest.raises(RetinueError, match="--in: file not found"):
         list(read_jsonl(tmp_path / "none.jsonl", "--in"))
     assert list(read_jsonl(tmp_path / "none.jsonl", "--in", missing_ok=True)) == []
+
+
+def test_an_exclusive_create_is_whole_and_happens_once(tmp_path: Path) -> None:
+    path = tmp_path / "run.json"
+    create_json_exclusive(path, {"status": "running"})
+    assert json.loads(path.read_text()) == {"status": "running"}
+    with pytest.raises(FileExistsError):
+        create_json_exclusive(path, {"status": "second"})
+    assert json.loads(path.read_text()) == {"status": "running"}  # the first one's, untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["run.json"]  # nothing left aside

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from retinue.errors import RetinueError
-from retinue.jsonfiles import read_json, write_json_atomic
+from retinue.jsonfiles import create_json_exclusive, read_json, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +66,21 @@ class RunDirectory:
             raise RetinueError(f"--out: {out} is a file, not a folder for the run")
         if out.exists() and any(out.iterdir()):
             raise RetinueError(f"{out} already holds files; give a new --out, or --resume {out} to continue it")
+        record = {
+            "command": command,
+            # unique, not just the folder's name: runs in different folders may share one database
+            "thread_id": f"{out.name}-{secrets.token_hex(6)}",
+            "status": "running",
+            "started_at": datetime.now(UTC).isoformat(),
+            "argv": sys.argv,
+            "pid": os.getpid(),
+            "versions": package_versions(),
+        }
         try:
             out.mkdir(parents=True, exist_ok=True)
-            # Claim the folder: of two commands started on one --out at once, the second stops here.
-            (out / "run.json").open("x").close()
+            # Claim the folder with the whole record at once: of two commands started on one --out at once,
+            # the second stops here, and no reader (`runs list`, a watcher) ever finds run.json empty.
+            create_json_exclusive(out / "run.json", record)
         except FileExistsError:
             raise RetinueError(
                 f"{out} already holds a run; give a new --out, or --resume {out} to continue it"
@@ -79,19 +90,6 @@ class RunDirectory:
         run = cls(out)
         _list_elsewhere(out, root)
         write_json_atomic(run.config_path, {"command": command, **config})
-        write_json_atomic(
-            run.record_path,
-            {
-                "command": command,
-                # unique, not just the folder's name: runs in different folders may share one database
-                "thread_id": f"{out.name}-{secrets.token_hex(6)}",
-                "status": "running",
-                "started_at": datetime.now(UTC).isoformat(),
-                "argv": sys.argv,
-                "pid": os.getpid(),
-                "versions": package_versions(),
-            },
-        )
         return run
 
     @classmethod

@@ -39,6 +39,7 @@ def test_of_two_runs_started_on_one_out_at_once_the_second_stops(
     with pytest.raises(RetinueError, match="already holds a run; give a new --out, or --resume"):
         RunDirectory.create("ask", {"prompts": ["q"]}, tmp_path / "run", tmp_path)
     assert first.config()["prompts"] == ["p"]  # the first run's files are untouched
+    assert first.record()["status"] == "running"  # claimed with its whole record, never an empty run.json
 
 
 def test_open_rejects_folders_that_are_not_runs(tmp_path: Path) -> None:
