@@ -48,7 +48,7 @@ def read_jsonl(path: Path, label: str, missing_ok: bool = False) -> Iterator[tup
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write then rename: a process killed mid-write never leaves a torn file."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.write_text(_json_text(data), encoding="utf-8")
     tmp.replace(path)
 
 
@@ -56,8 +56,13 @@ def create_json_exclusive(path: Path, data: Any) -> None:
     """Write `path` whole, only if it does not exist yet (FileExistsError otherwise): written aside, then
     hard-linked into place, so that of two processes one wins and no reader ever sees it empty or torn."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.new")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.write_text(_json_text(data), encoding="utf-8")
     try:
         os.link(tmp, path)
     finally:
         tmp.unlink()
+
+
+def _json_text(data: Any) -> str:
+    """How retinue writes a JSON file: indented, anything unknown as its string, a final newline."""
+    return json.dumps(data, indent=2, default=str) + "\n"

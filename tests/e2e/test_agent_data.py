@@ -16,6 +16,7 @@ from retinue.agent_data import actor_examples, introspector_examples
 from retinue.agents.tips import TipsContext, notes, plan_episodes
 from retinue.agents.tips.introspector import TIP_CHARS, tips_schema
 from retinue.config import LLMConfig
+from retinue.envs.knowledge_graph import KnowledgeGraph
 from retinue.envs.textworld_suite import GameEntry, load_games
 from retinue.errors import RetinueError
 from retinue.graphs.tips import build_tips_graph
@@ -175,19 +176,29 @@ def test_games_outside_the_train_split_are_refused(tw_suite: Path, tmp_path: Pat
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
-@pytest.mark.skipif(not (SHARED / "metaqa").is_dir(), reason="the shared MetaQA data is not there")
-def test_planner_examples_are_the_planners_prompts_on_held_in_questions_only() -> None:
-    from retinue.agent_data import planner_examples, train_questions
-    from retinue.agents.effiqa.planner import plan_path
-    from retinue.envs.kgqa import metaqa_questions, split_dev
-    from retinue.envs.knowledge_graph import KnowledgeGraph
-    from retinue.runs.context import RunContext
+@pytest.fixture(scope="module")
+def kg() -> KnowledgeGraph:
+    """MetaQA's graph, loaded once for the EffiQA examples' tests."""
+    return KnowledgeGraph.load(SHARED / "metaqa" / "kb.txt")
 
-    kg = KnowledgeGraph.load(SHARED / "metaqa" / "kb.txt")
-    questions = train_questions(SHARED, [1, 2, 3], split_seed=0, limit=20)
-    examples = list(planner_examples(kg, questions, split_seed=0))
+
+def _assert_held_in(examples: list) -> None:
+    """Examples there are, and none of them from a question of MetaQA dev's validation part."""
+    from retinue.envs.kgqa import metaqa_questions, split_dev
+
     held_out = {q.id for hops in (1, 2, 3) for q in split_dev(metaqa_questions(SHARED, hops), 0)[1]}
     assert examples and not {e.provenance["question"] for e in examples} & held_out  # validation: never
+
+
+@pytest.mark.skipif(not (SHARED / "metaqa").is_dir(), reason="the shared MetaQA data is not there")
+def test_planner_examples_are_the_planners_prompts_on_held_in_questions_only(kg: KnowledgeGraph) -> None:
+    from retinue.agent_data import planner_examples, train_questions
+    from retinue.agents.effiqa.planner import plan_path
+    from retinue.runs.context import RunContext
+
+    questions = train_questions(SHARED, [1, 2, 3], split_seed=0, limit=20)
+    examples = list(planner_examples(kg, questions, split_seed=0))
+    _assert_held_in(examples)
     assert all(e.target in e.options for e in examples)
 
     # The planner, scripted to pick the targets, is asked exactly the examples' prompts in the same order.
@@ -206,19 +217,16 @@ def test_planner_examples_are_the_planners_prompts_on_held_in_questions_only() -
 
 
 @pytest.mark.skipif(not (SHARED / "metaqa").is_dir(), reason="the shared MetaQA data is not there")
-def test_tog_examples_are_its_picks_along_the_gold_path() -> None:
+def test_tog_examples_are_its_picks_along_the_gold_path(kg: KnowledgeGraph) -> None:
     from retinue.agent_data import tog_examples, train_questions
     from retinue.agents.effiqa import EffiQAContext, EffiQASettings
     from retinue.agents.effiqa.baselines import ToGPath, entity_choice
-    from retinue.envs.kgqa import KGQuestion, metaqa_questions, split_dev
-    from retinue.envs.knowledge_graph import KnowledgeGraph
+    from retinue.envs.kgqa import KGQuestion
     from retinue.graphs.effiqa import BUILDERS
 
-    kg = KnowledgeGraph.load(SHARED / "metaqa" / "kb.txt")
     questions = train_questions(SHARED, [1, 2, 3], split_seed=0, limit=30)
     examples = list(tog_examples(kg, questions, split_seed=0))
-    held_out = {q.id for hops in (1, 2, 3) for q in split_dev(metaqa_questions(SHARED, hops), 0)[1]}
-    assert not {e.provenance["question"] for e in examples} & held_out  # validation: never
+    _assert_held_in(examples)
     assert {e.role for e in examples} == {"tog_relations", "tog_entities"}
     assert all(e.target in e.options and len(e.options) > 1 for e in examples)
 
@@ -257,15 +265,13 @@ def test_tog_examples_are_its_picks_along_the_gold_path() -> None:
     assert final["results"][0]["path"] == picks[0].provenance["gold_path"][:2]
 
 
-def test_reflector_examples_are_its_verdict_prompts_on_a_right_and_a_wrong_path() -> None:
+def test_reflector_examples_are_its_verdict_prompts_on_a_right_and_a_wrong_path(kg: KnowledgeGraph) -> None:
     from retinue.agent_data import reflector_examples, train_questions
     from retinue.agents.effiqa.planner import answer_check, check_answer
-    from retinue.envs.kgqa import metaqa_questions, split_dev
-    from retinue.envs.knowledge_graph import KnowledgeGraph, Step
+    from retinue.envs.knowledge_graph import Step
     from retinue.runs.context import RunContext
     from retinue.tools.kg_explorer import follow_path
 
-    kg = KnowledgeGraph.load(SHARED / "metaqa" / "kb.txt")
     questions = train_questions(SHARED, [1, 2, 3], split_seed=0, limit=6)
     reasons: list[str] = []
 
@@ -274,8 +280,7 @@ def test_reflector_examples_are_its_verdict_prompts_on_a_right_and_a_wrong_path(
         return reasons[-1]
 
     examples = list(reflector_examples(kg, questions, reason, split_seed=0))
-    held_out = {q.id for hops in (1, 2, 3) for q in split_dev(metaqa_questions(SHARED, hops), 0)[1]}
-    assert examples and not {e.provenance["question"] for e in examples} & held_out  # validation: never
+    _assert_held_in(examples)
     gold = [e for e in examples if e.target == "accept"]
     wrong = [e for e in examples if e.target == "revise"]
     assert len(gold) == len(wrong) >= 6 and {e.provenance["hops"] for e in examples} == {1, 2, 3}

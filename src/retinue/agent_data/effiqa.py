@@ -41,6 +41,19 @@ def train_questions(root: Path, hops: Sequence[int], split_seed: int, limit: int
     return chosen
 
 
+def _provenance(question: KGQuestion, split_seed: int, **where: Any) -> dict[str, Any]:
+    """Where an example comes from: its train question (and its gold path), and `where` on that path."""
+    gold = question.path or ()
+    return {
+        "question": question.id,
+        "hops": len(gold),
+        "split": "train",
+        "split_seed": split_seed,
+        **where,
+        "gold_path": [s.name for s in gold],
+    }
+
+
 def _single_topic(kg: KnowledgeGraph, question: KGQuestion) -> tuple[Identifier, str] | None:
     """The entity the question names and its label; None for no entity, or for several (the planner's choice
     of topic comes first there, and is not labelled here)."""
@@ -82,14 +95,7 @@ def _question(kg: KnowledgeGraph, question: KGQuestion, split_seed: int, seed: i
             return
         prompt = step_prompt(question.text, label, path, "", steps)
         target = gold.words if gold is not None else END
-        provenance = {
-            "question": question.id,
-            "hops": len(question.path),
-            "split": "train",
-            "split_seed": split_seed,
-            "position": position,
-            "gold_path": [s.name for s in question.path],
-        }
+        provenance = _provenance(question, split_seed, position=position)
         if len(prompt.options) > 1:  # with one option the seam takes it without asking the model
             yield Example.of_choice(ROLE, prompt, target, provenance, seed)
         if gold is None:
@@ -140,14 +146,8 @@ def _reflections(
     picked = draw.choice(shortened if shortened and draw.random() < 0.5 else wrong)
     for path, target in ((right, "accept"), (picked, "revise")):
         case = answer_check(question.text, label, path.to_dict())
-        provenance = {
-            "question": question.id,
-            "hops": len(gold),
-            "split": "train",
-            "split_seed": split_seed,
-            "path": case.path,
-            "gold_path": [s.name for s in gold],
-            "kind": "gold" if target == "accept" else "wrong",
+        provenance = _provenance(question, split_seed, path=case.path) | {
+            "kind": "gold" if target == "accept" else "wrong"
         }
         yield Example.of_choice(REFLECTOR, verdict_prompt(case, reason(case)), target, provenance, seed)
 
@@ -184,14 +184,7 @@ def _tog_question(
     answers = {normalise(a) for a in question.answers}
     path = ToGPath([], [], topic, frozenset([topic]))
     for position, step in enumerate(gold):
-        provenance = {
-            "question": question.id,
-            "hops": len(gold),
-            "split": "train",
-            "split_seed": split_seed,
-            "position": position,
-            "gold_path": [s.name for s in gold],
-        }
+        provenance = _provenance(question, split_seed, position=position)
         posed = relation_choice(kg, question.text, path)
         if posed is None or step.words not in posed[1]:
             return

@@ -60,23 +60,16 @@ def actor_examples(
     `tips_passes` more passes along the expert's path with tips in the guidance: those of the first
     rollout, then of the first two, and so on (trial 2's tips, then trial 3's)."""
     settings = settings or TipsSettings()
-    entries = _train_games(games_dir)
     rng = random.Random(seed)
-    for done, entry in enumerate(entries):
-        env = TextWorldEnv(entry.path(games_dir), entry.step_limit, oracle=True)
-        try:
-            yield from _expert(env, entry, settings, seed)
-            attempts = []
-            for number in range(deviations):
-                attempt = yield from _recovery(env, entry, settings, seed, rng, number, recovery_steps)
-                attempts += [attempt] if attempt else []
-            for passes in range(1, min(tips_passes, len(attempts)) + 1):  # the tips of trial 2, then of trial 3, ...
-                if tips := tips_from_play(attempts[:passes], settings.max_tips):
-                    yield from _expert(env, entry, settings, seed, tips, passes)
-        finally:
-            env.close()
-        if progress is not None:
-            progress(done + 1, len(entries))
+    for entry, env in _train_games(games_dir, progress):
+        yield from _expert(env, entry, settings, seed)
+        attempts = []
+        for number in range(deviations):
+            attempt = yield from _recovery(env, entry, settings, seed, rng, number, recovery_steps)
+            attempts += [attempt] if attempt else []
+        for passes in range(1, min(tips_passes, len(attempts)) + 1):  # the tips of trial 2, then of trial 3, ...
+            if tips := tips_from_play(attempts[:passes], settings.max_tips):
+                yield from _expert(env, entry, settings, seed, tips, passes)
 
 
 def introspector_examples(
@@ -92,33 +85,26 @@ def introspector_examples(
     same rollouts), its request after that attempt (the tips of the game's attempt before it, if any, as
     the tips it already has) and, as the reply, `tips_from_play`'s tips of it and the attempts before it."""
     settings = settings or TipsSettings()
-    entries = _train_games(games_dir)
     rng = random.Random(seed)
     k = settings.max_tips
-    for done, entry in enumerate(entries):
-        env = TextWorldEnv(entry.path(games_dir), entry.step_limit, oracle=True)
+    for entry, env in _train_games(games_dir, progress):
         attempts: list[Attempt] = []
         existing: list[str] = []
-        try:
-            for number in range(deviations):
-                attempt = _played(_recovery(env, entry, settings, seed, rng, number, recovery_steps))
-                if attempt is None or not (tips := tips_from_play([*attempts, attempt], k)):
-                    continue
-                attempts.append(attempt)
-                facts = episode_facts(attempt.last, attempt.steps, settings) | {"particulars": particulars("own")}
-                messages = decision_messages(tips_request("introspect", k, existing, facts), tips_schema(k))
-                provenance = _provenance(entry, len(attempt.steps), "introspection") | {
-                    "deviation": number,
-                    "mistake": attempt.mistake,
-                    "tips_before": len(existing),
-                }
-                reply = json.dumps({"tips": tips}, ensure_ascii=False)
-                yield Example.of_reply(INTROSPECTOR, messages, reply, provenance)
-                existing = tips
-        finally:
-            env.close()
-        if progress is not None:
-            progress(done + 1, len(entries))
+        for number in range(deviations):
+            attempt = _played(_recovery(env, entry, settings, seed, rng, number, recovery_steps))
+            if attempt is None or not (tips := tips_from_play([*attempts, attempt], k)):
+                continue
+            attempts.append(attempt)
+            facts = episode_facts(attempt.last, attempt.steps, settings) | {"particulars": particulars("own")}
+            messages = decision_messages(tips_request("introspect", k, existing, facts), tips_schema(k))
+            provenance = _provenance(entry, len(attempt.steps), "introspection") | {
+                "deviation": number,
+                "mistake": attempt.mistake,
+                "tips_before": len(existing),
+            }
+            reply = json.dumps({"tips": tips}, ensure_ascii=False)
+            yield Example.of_reply(INTROSPECTOR, messages, reply, provenance)
+            existing = tips
 
 
 def tips_from_play(attempts: Sequence[Attempt], k: int) -> list[str]:
@@ -144,7 +130,11 @@ def tips_from_play(attempts: Sequence[Attempt], k: int) -> list[str]:
     return tips[:k]
 
 
-def _train_games(games_dir: Path) -> list[GameEntry]:
+def _train_games(
+    games_dir: Path, progress: Callable[[int, int], None] | None
+) -> Iterator[tuple[GameEntry, TextWorldEnv]]:
+    """Each game of `games_dir` open with TextWorld's oracle (closed after its turn, progress counted),
+    once all are known to be of the train split."""
     entries = load_games(games_dir)
     for entry in entries:
         if entry.split != "train":
@@ -152,7 +142,14 @@ def _train_games(games_dir: Path) -> list[GameEntry]:
                 f"{entry.id} is a {entry.split or 'split-less'} game: training data comes only from games made "
                 "with `retinue games make --split train`"
             )
-    return entries
+    for done, entry in enumerate(entries):
+        env = TextWorldEnv(entry.path(games_dir), entry.step_limit, oracle=True)
+        try:
+            yield entry, env
+        finally:
+            env.close()
+        if progress is not None:
+            progress(done + 1, len(entries))
 
 
 def _played(rollout: Generator[Example, None, "Attempt | None"]) -> "Attempt | None":

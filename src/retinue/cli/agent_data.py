@@ -2,7 +2,7 @@
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,6 +13,8 @@ from retinue.errors import RetinueError
 
 if TYPE_CHECKING:
     from retinue.agent_data import Example
+    from retinue.envs.kgqa import KGQuestion
+    from retinue.envs.knowledge_graph import KnowledgeGraph
     from retinue.runs.context import RunContext
 
 ROLES = ("actor", "introspector", "planner", "reflector", "tog_relations", "tog_entities", "news_analyst", "manager")
@@ -125,10 +127,16 @@ def agent_data(
         metrics |= _write(
             "planner", run.path, lambda progress: _planner(data_dir, questions, split_seed, seed, progress)
         )
+    tog: list[Example] = []  # both ToG roles come from one walk along the gold paths, made once
+
+    def tog_examples_of(role: str, progress: Progress) -> "Iterator[Example]":
+        if not tog:
+            tog.extend(_tog(data_dir, questions, split_seed, seed, progress))
+        return (example for example in tog if example.role == role)
+
     for tog_role in ("tog_relations", "tog_entities"):
         if tog_role in chosen:
-            made = partial(_tog, tog_role, data_dir, questions, split_seed, seed)
-            metrics |= _write(tog_role, run.path, made)
+            metrics |= _write(tog_role, run.path, partial(tog_examples_of, tog_role))
     if "reflector" in chosen:
         metrics |= _write(
             "reflector",
@@ -169,47 +177,49 @@ def _introspector(
     )
 
 
-def _planner(
-    data_dir: Path | None, questions: int | None, split_seed: int, seed: int, progress: Progress
-) -> "Iterator[Example]":
-    from retinue.agent_data import planner_examples, train_questions
+def _metaqa(data_dir: Path | None, per_hop: int | None, split_seed: int) -> tuple["KnowledgeGraph", list["KGQuestion"]]:
+    """MetaQA's graph (loaded once per command) and `per_hop` questions a hop count of the train part of
+    dev's seeded split, the split the explorer's validation part is of."""
+    from retinue.agent_data import train_questions
     from retinue.envs.kgqa import HOPS
+    from retinue.paths import data_root
+
+    return _metaqa_graph(data_dir), train_questions(data_root(data_dir), HOPS, split_seed, per_hop)
+
+
+@cache
+def _metaqa_graph(data_dir: Path | None) -> "KnowledgeGraph":
     from retinue.envs.knowledge_graph import KnowledgeGraph
     from retinue.paths import data_root
 
-    root = data_root(data_dir)
-    asked = train_questions(root, HOPS, split_seed, questions)
-    kg = KnowledgeGraph.load(root / "metaqa" / "kb.txt")
+    return KnowledgeGraph.load(data_root(data_dir) / "metaqa" / "kb.txt")
+
+
+def _planner(
+    data_dir: Path | None, questions: int | None, split_seed: int, seed: int, progress: Progress
+) -> "Iterator[Example]":
+    from retinue.agent_data import planner_examples
+
+    kg, asked = _metaqa(data_dir, questions, split_seed)
     return planner_examples(kg, asked, split_seed=split_seed, seed=seed, progress=progress)
 
 
 def _tog(
-    role: str, data_dir: Path | None, questions: int | None, split_seed: int, seed: int, progress: Progress
+    data_dir: Path | None, questions: int | None, split_seed: int, seed: int, progress: Progress
 ) -> "Iterator[Example]":
-    from retinue.agent_data import tog_examples, train_questions
-    from retinue.envs.kgqa import HOPS
-    from retinue.envs.knowledge_graph import KnowledgeGraph
-    from retinue.paths import data_root
+    from retinue.agent_data import tog_examples
 
-    root = data_root(data_dir)
-    asked = train_questions(root, HOPS, split_seed, questions)
-    kg = KnowledgeGraph.load(root / "metaqa" / "kb.txt")
-    made = tog_examples(kg, asked, split_seed=split_seed, seed=seed, progress=progress)
-    return (example for example in made if example.role == role)
+    kg, asked = _metaqa(data_dir, questions, split_seed)
+    return tog_examples(kg, asked, split_seed=split_seed, seed=seed, progress=progress)
 
 
 def _reflector(
     data_dir: Path | None, questions: int, split_seed: int, seed: int, model: str, progress: Progress
 ) -> "Iterator[Example]":
-    from retinue.agent_data import reflector_examples, train_questions
+    from retinue.agent_data import reflector_examples
     from retinue.agents.effiqa.planner import write_reason
-    from retinue.envs.kgqa import HOPS
-    from retinue.envs.knowledge_graph import KnowledgeGraph
-    from retinue.paths import data_root
 
-    root = data_root(data_dir)
-    asked = train_questions(root, HOPS, split_seed, questions)  # the split the explorer's validation part is of
-    kg = KnowledgeGraph.load(root / "metaqa" / "kb.txt")
+    kg, asked = _metaqa(data_dir, questions, split_seed)
     ctx = _embedded_context(model)
     return reflector_examples(
         kg, asked, lambda case: write_reason(ctx, case), split_seed=split_seed, seed=seed, progress=progress
